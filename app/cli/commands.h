@@ -1,0 +1,16 @@
+// quantbench-cli's subcommands. Each add*Command registers its options on the parser and,
+// when chosen, stores the function that runs it in `action`.
+// Exit codes for every command: 0 success, 1 runtime failure, 2 bad input or usage.
+#pragma once
+
+#include <functional>
+
+namespace CLI { class App; }
+
+namespace qbcli {
+
+using CommandAction = std::function<int()>;
+
+void addInspectCommand(CLI::App &app, CommandAction &action);
+
+} // namespace qbcli

@@ -1,0 +1,33 @@
+// quantbench-cli: the headless front end over the same core as the GUI.
+#include "commands.h"
+#include "error.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char **argv) {
+    CLI::App app{"QuantBench: inspect, analyse and quantize GGUF models", "quantbench-cli"};
+    app.set_version_flag("--version", std::string("quantbench-cli ") + QB_VERSION_STRING);
+    app.require_subcommand(1);
+
+    qbcli::CommandAction action;
+    qbcli::addInspectCommand(app, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    try {
+        return action ? action() : 2;
+    } catch (const qb::Error &e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return e.kind() == qb::ErrorKind::BadInput ? 2 : 1;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,107 @@
+#include "kernels/kernels.h"
+
+#include "error.h"
+#include "kernels/kernel_ops.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+
+namespace qb {
+namespace {
+
+const KernelOps *findOps(GgmlType type) {
+    using Lookup = const KernelOps *(*)(GgmlType);
+    static constexpr Lookup kFamilies[] = {floatKernelOps, legacyKernelOps, kquantKernelOps, iq2KernelOps,
+                                           iq3KernelOps,   ternaryKernelOps, microKernelOps};
+    for (Lookup lookup : kFamilies)
+        if (const KernelOps *ops = lookup(type)) return ops;
+    return nullptr;
+}
+
+const KernelOps &requireOps(GgmlType type, bool forQuantize) {
+    const KernelOps *ops = findOps(type);
+    if (!ops || (forQuantize ? !ops->quantize : !ops->dequantize))
+        throw Error(std::string(forQuantize ? "cannot quantize to type " : "cannot decode type ") + typeName(type));
+    return *ops;
+}
+
+void checkShape(GgmlType type, int64_t nrows, int64_t ncols) {
+    const TypeTraits &t = typeTraits(type);
+    if (nrows < 0 || ncols <= 0 || ncols % t.blockSize != 0)
+        throw Error("row length " + std::to_string(ncols) + " is not a whole number of " + t.name + " blocks of " +
+                    std::to_string(t.blockSize));
+}
+
+void checkImportance(const KernelOps &ops, const float *importance) {
+    if (ops.needsImportance && !importance)
+        throw Error(std::string("type ") + typeName(ops.type) +
+                    " needs an importance matrix (llama.cpp refuses to produce it without one)");
+}
+
+int resolveThreads(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+// Rows per parallel chunk: enough work per task to amortise scheduling, small enough to balance.
+int64_t rowsPerChunk(int64_t nrows, int64_t ncols, int threads) {
+    const int64_t target = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(ncols, 1));
+    const int64_t balanced = (nrows + int64_t(threads) * 4 - 1) / (int64_t(threads) * 4);
+    return std::max<int64_t>(1, std::min(target, balanced));
+}
+
+} // namespace
+
+bool canQuantize(GgmlType type) {
+    const KernelOps *ops = findOps(type);
+    return ops && ops->quantize;
+}
+
+bool canDequantize(GgmlType type) {
+    const KernelOps *ops = findOps(type);
+    return ops && ops->dequantize;
+}
+
+bool needsImportance(GgmlType type) {
+    const KernelOps *ops = findOps(type);
+    return ops && ops->needsImportance;
+}
+
+size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
+                    const float *importance, int threads) {
+    const KernelOps &ops = requireOps(type, true);
+    checkShape(type, nrows, ncols);
+    checkImportance(ops, importance);
+    const int n = resolveThreads(threads);
+    const int64_t rowBytes = rowSizeBytes(type, ncols);
+    const int64_t chunk = rowsPerChunk(nrows, ncols, n);
+    const int64_t chunks = (nrows + chunk - 1) / chunk;
+    auto *out = static_cast<uint8_t *>(dst);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n) if (n > 1 && chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t first = c * chunk;
+        const int64_t count = std::min(chunk, nrows - first);
+        ops.quantize(src + first * ncols, out + first * rowBytes, count, ncols, importance);
+    }
+    return size_t(nrows * rowBytes);
+}
+
+size_t quantizeRowsReference(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
+                             const float *importance) {
+    const KernelOps &ops = requireOps(type, true);
+    checkShape(type, nrows, ncols);
+    checkImportance(ops, importance);
+    QuantizeRowsFn fn = ops.quantizeReference ? ops.quantizeReference : ops.quantize;
+    return fn(src, dst, nrows, ncols, importance);
+}
+
+void dequantizeRows(GgmlType type, const void *src, float *dst, int64_t nrows, int64_t ncols, int threads) {
+    const KernelOps &ops = requireOps(type, false);
+    checkShape(type, nrows, ncols);
+    const int n = resolveThreads(threads);
+    const int64_t rowBytes = rowSizeBytes(type, ncols);
+    const auto *in = static_cast<const uint8_t *>(src);
+#pragma omp parallel for schedule(static) num_threads(n) if (n > 1 && nrows > 1)
+    for (int64_t r = 0; r < nrows; ++r) ops.dequantize(in + r * rowBytes, dst + r * ncols, ncols);
+}
+
+} // namespace qb

@@ -1,0 +1,33 @@
+// The one entry point for turning F32 rows into any ggml type and back.
+//
+// Contract: the pipeline, the analysis engine and the GUI all call these. Output bytes are
+// identical to llama.cpp's ggml-quants.c for the same input and importance vector, and never
+// depend on the thread count. Throws qb::Error for an impossible request (type not
+// producible, row length not a whole number of blocks, importance data required but absent).
+#pragma once
+
+#include "ggml_types.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qb {
+
+bool canQuantize(GgmlType type);
+bool canDequantize(GgmlType type);
+// True where llama.cpp refuses to produce the type without an importance matrix.
+bool needsImportance(GgmlType type);
+
+// Quantizes nrows x ncols floats into dst (nrows * rowSizeBytes(type, ncols) bytes).
+// importance: ncols weights or null. threads <= 0 means all cores. Returns bytes written.
+size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
+                    const float *importance, int threads);
+
+// The plain scalar algorithm, single-threaded: the reference the fast path is tested against.
+size_t quantizeRowsReference(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
+                             const float *importance);
+
+// Decodes nrows x ncols elements of `type` into floats.
+void dequantizeRows(GgmlType type, const void *src, float *dst, int64_t nrows, int64_t ncols, int threads);
+
+} // namespace qb
