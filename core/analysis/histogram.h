@@ -1,0 +1,35 @@
+// Fixed-width histograms with a caller-chosen bin count and range.
+//
+// Contract: values outside [lo, hi) are counted in underflow/overflow, never dropped silently;
+// NaN is counted apart. An automatic range (no lo/hi given) spans the data's finite min and max.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace qb {
+
+struct HistogramSpec {
+    int bins = 64;
+    std::optional<double> lo;
+    std::optional<double> hi;
+};
+
+struct Histogram {
+    double lo = 0;
+    double hi = 0;
+    std::vector<uint64_t> counts;
+    uint64_t underflow = 0;
+    uint64_t overflow = 0;
+    uint64_t nan = 0;
+
+    double binWidth() const { return counts.empty() ? 0.0 : (hi - lo) / double(counts.size()); }
+    double binCenter(size_t i) const { return lo + (double(i) + 0.5) * binWidth(); }
+    uint64_t total() const;
+};
+
+// Builds a histogram of n values; throws std::invalid_argument for bins < 1 or lo >= hi.
+Histogram makeHistogram(const float *values, int64_t n, const HistogramSpec &spec);
+
+} // namespace qb

@@ -1,0 +1,148 @@
+#include "analysis/tensor_analyzer.h"
+
+#include "error.h"
+#include "kernels/kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace qb {
+namespace {
+
+// Elements a preview quantizes: the slow search-based types get a smaller sample so every
+// type answers in about the same time.
+int64_t previewElementBudget(GgmlType type) {
+    switch (type) {
+    case GgmlType::IQ1_S: case GgmlType::IQ1_M: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S:
+        return int64_t(1) << 15;
+    case GgmlType::IQ3_XXS: case GgmlType::IQ3_S:
+        return int64_t(1) << 16;
+    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::IQ4_XS: case GgmlType::IQ4_NL:
+        return int64_t(1) << 18;
+    default:
+        return int64_t(1) << 19;
+    }
+}
+
+std::vector<int64_t> chooseRows(const TensorAnalysisRequest &req) {
+    const int64_t count =
+        req.mode == AnalysisMode::Exact ? req.rows : previewRowCount(req.candidate, req.rows, req.rowLength);
+    std::vector<int64_t> rows(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+        rows[size_t(i)] = count == req.rows ? i : int64_t((double(i) + 0.5) * double(req.rows) / double(count));
+    return rows;
+}
+
+void validate(const TensorAnalysisRequest &req) {
+    const TypeTraits &src = typeTraits(req.sourceType);
+    if (req.rows <= 0 || req.rowLength <= 0) throw Error("analysis: the tensor has no rows");
+    if (req.rowLength % src.blockSize != 0 ||
+        uint64_t(req.sourceData.size()) != uint64_t(req.rows) * uint64_t(rowSizeBytes(req.sourceType, req.rowLength)))
+        throw Error("analysis: source data does not match its shape and type");
+    if (!canDequantize(req.sourceType)) throw Error(std::string("analysis: cannot decode ") + src.name);
+    const TypeTraits &cand = typeTraits(req.candidate);
+    if (req.rowLength % cand.blockSize != 0)
+        throw Error("analysis: row length " + std::to_string(req.rowLength) + " is not a whole number of " + cand.name +
+                    " blocks");
+    if (!canQuantize(req.candidate) || !canDequantize(req.candidate))
+        throw Error(std::string("analysis: type ") + cand.name + " cannot be quantized and decoded");
+    if (!req.importance.empty() && int64_t(req.importance.size()) % req.rowLength != 0)
+        throw Error("analysis: importance data has " + std::to_string(req.importance.size()) +
+                    " values, not a multiple of the row length " + std::to_string(req.rowLength));
+    if (req.importance.empty() && needsImportance(req.candidate))
+        throw Error(std::string("analysis: ") + cand.name + " needs an importance matrix");
+}
+
+// The importance vector that applies to a row (per expert for 3-D tensors).
+const float *importanceForRow(const TensorAnalysisRequest &req, int64_t row) {
+    if (req.importance.empty()) return nullptr;
+    const int64_t groups = int64_t(req.importance.size()) / req.rowLength;
+    const int64_t perMatrix = req.rowsPerMatrix > 0 ? req.rowsPerMatrix : req.rows;
+    const int64_t group = std::min(groups - 1, row / perMatrix);
+    return req.importance.data() + group * req.rowLength;
+}
+
+} // namespace
+
+int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength) {
+    const int64_t wanted = std::max<int64_t>(1, previewElementBudget(candidate) / std::max<int64_t>(rowLength, 1));
+    return std::min(rows, wanted);
+}
+
+TensorAnalysis analyzeTensor(const TensorAnalysisRequest &req) {
+    const auto start = std::chrono::steady_clock::now();
+    validate(req);
+
+    TensorAnalysis out;
+    out.candidate = req.candidate;
+    out.mode = req.mode;
+    out.totalRows = req.rows;
+    out.rowLength = req.rowLength;
+    out.quantizedBytes = uint64_t(req.rows) * uint64_t(rowSizeBytes(req.candidate, req.rowLength));
+    out.rowIndices = chooseRows(req);
+
+    const int64_t n = req.rowLength;
+    const int64_t sourceRowBytes = rowSizeBytes(req.sourceType, n);
+    const int64_t quantRowBytes = rowSizeBytes(req.candidate, n);
+    const int64_t analysed = int64_t(out.rowIndices.size());
+    // Rows per batch: about 256 K elements, so cancellation and progress stay responsive.
+    const int64_t batchRows = std::max<int64_t>(1, (int64_t(1) << 18) / n);
+
+    std::vector<float> weights(static_cast<size_t>(analysed * n));
+    std::vector<float> errors(static_cast<size_t>(analysed * n));
+    std::vector<RowErrorSums> sums(static_cast<size_t>(analysed));
+    std::vector<uint8_t> quantized;
+    std::vector<float> reconstructed;
+
+    for (int64_t first = 0; first < analysed;) {
+        if (req.cancel && req.cancel->load(std::memory_order_relaxed))
+            throw Error("analysis cancelled", ErrorKind::Cancelled);
+        // A batch shares one importance vector: stop it where the expert changes.
+        const float *importance = importanceForRow(req, out.rowIndices[size_t(first)]);
+        int64_t count = 1;
+        while (count < batchRows && first + count < analysed &&
+               importanceForRow(req, out.rowIndices[size_t(first + count)]) == importance)
+            ++count;
+
+        float *w = weights.data() + first * n;
+        for (int64_t i = 0; i < count; ++i) {
+            const int64_t row = out.rowIndices[size_t(first + i)];
+            dequantizeRows(req.sourceType, req.sourceData.data() + row * sourceRowBytes, w + i * n, 1, n, 1);
+        }
+        quantized.resize(size_t(count * quantRowBytes));
+        reconstructed.resize(size_t(count * n));
+        quantizeRows(req.candidate, w, quantized.data(), count, n, importance, req.threads);
+        dequantizeRows(req.candidate, quantized.data(), reconstructed.data(), count, n, req.threads);
+
+        float *e = errors.data() + first * n;
+#pragma omp parallel for schedule(static) num_threads(std::max(1, req.threads)) if (req.threads > 1 && count > 1)
+        for (int64_t i = 0; i < count; ++i) {
+            const float *wr = w + i * n;
+            const float *qr = reconstructed.data() + i * n;
+            for (int64_t j = 0; j < n; ++j) e[i * n + j] = qr[j] - wr[j];
+            sums[size_t(first + i)] = rowErrorSums(wr, qr, n, importance);
+        }
+        first += count;
+        if (req.progress) req.progress(double(first) / double(analysed));
+    }
+
+    out.metrics = combineRows(sums, n, !req.importance.empty());
+    out.rowRmse.reserve(sums.size());
+    for (const RowErrorSums &s : sums) out.rowRmse.push_back(rowRmse(s, n));
+
+    out.weights = makeHistogram(weights.data(), int64_t(weights.size()), req.weightBins);
+    out.error = makeHistogram(errors.data(), int64_t(errors.size()), req.errorBins);
+    double sumSqWeight = 0;
+    for (const RowErrorSums &s : sums) sumSqWeight += s.sumSqWeight;
+    const double rmsWeight = std::sqrt(sumSqWeight / double(weights.size()));
+    if (rmsWeight > 0)
+        for (float &v : errors) v = float(double(v) / rmsWeight);
+    out.relativeError = makeHistogram(errors.data(), int64_t(errors.size()), req.relativeErrorBins);
+
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
+} // namespace qb
