@@ -1,0 +1,72 @@
+// Analysis at model level: any tensor for any type, and size against quality for whole mixes.
+//
+// Contract: one ModelAnalyzer per loaded model and importance matrix. Every (tensor, type)
+// result is cached for the session, so summarising all labels costs little more than the
+// distinct (tensor, type) pairs they use. A mix is a plain list of (tensor, type) entries, as
+// the mix rules produce them; tensors kept in their stored type count with zero error.
+// Aggregates: relative RMSE weighted by parameter count, sqrt(Σ nₜ·relₜ² / Σ nₜ); with an
+// importance matrix also the importance-weighted relative error in the same way.
+#pragma once
+
+#include "analysis/analysis_cache.h"
+#include "analysis/tensor_analyzer.h"
+#include "gguf/gguf_model.h"
+#include "imatrix/importance_matrix.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+struct MixEntry {
+    size_t tensor = 0;  // index into GgufModel::tensors()
+    GgmlType type = GgmlType::F32;
+};
+
+struct MixSummary {
+    std::string name;
+    uint64_t bytes = 0;            // tensor data after quantization
+    uint64_t parameters = 0;
+    double bitsPerWeight = 0;
+    double relativeRmse = 0;       // parameter-weighted
+    bool weighted = false;
+    double weightedRelative = 0;   // importance-weighted, where importance data exists
+    size_t pairsComputed = 0;      // analyses run for this summary (not found in the cache)
+};
+
+class ModelAnalyzer {
+public:
+    ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix);
+
+    const GgufModel &model() const { return m_model; }
+    bool hasImportance() const { return bool(m_imatrix); }
+
+    // Importance values for a tensor (empty if none).
+    std::span<const float> importanceFor(size_t tensor) const;
+
+    // One tensor, one type; cached. bins applies to all three histograms.
+    std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = 64,
+                                                  int threads = 1, const std::atomic<bool> *cancel = nullptr);
+    // A cached result, exact preferred, without computing anything.
+    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = 64) const;
+
+    // Size and aggregate error of a whole mix. Work runs in parallel over tensors.
+    MixSummary summarize(const std::string &name, const std::vector<MixEntry> &mix, AnalysisMode mode, int threads,
+                         const std::atomic<bool> *cancel = nullptr,
+                         const std::function<void(double)> &progress = {});
+
+    size_t cacheSize() const { return m_cache.size(); }
+
+private:
+    AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const;
+
+    const GgufModel &m_model;
+    std::shared_ptr<const ImportanceMatrix> m_imatrix;
+    uint64_t m_fingerprint = 0;
+    AnalysisCache m_cache;
+};
+
+} // namespace qb
