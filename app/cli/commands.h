@@ -12,5 +12,6 @@ namespace qbcli {
 using CommandAction = std::function<int()>;
 
 void addInspectCommand(CLI::App &app, CommandAction &action);
+void addAnalyzeCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
 
     qbcli::CommandAction action;
     qbcli::addInspectCommand(app, action);
+    qbcli::addAnalyzeCommand(app, action);
 
     try {
         app.parse(argc, argv);

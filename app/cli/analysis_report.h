@@ -1,0 +1,55 @@
+// Collects analyze results and prints them as text, CSV or one JSON document.
+// JSON shape (documented in the README):
+// { "file", "mode": "preview"|"exact", "imatrix": path|null,
+//   "tensors": [ { "tensor", "type", "bytes", "bits_per_weight", "rows_analyzed", "rows",
+//                  "metrics": { "rmse", "max_abs_error", "relative_rmse", "snr_db", "cosine",
+//                               "weighted_rmse", "weighted_relative" },
+//                  "histograms": { "weights"|"error"|"relative_error":
+//                                  { "lo", "hi", "counts": [...], "underflow", "overflow", "nan" } },
+//                  "row_rmse": [...] } ],
+//   "skipped": [ { "tensor", "type", "reason" } ],
+//   "labels": [ { "label", "bytes", "bits_per_weight", "relative_rmse", "weighted_relative" } ] }
+#pragma once
+
+#include "analysis/model_analyzer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace qbcli {
+
+class AnalysisReport {
+public:
+    AnalysisReport(const qb::GgufModel &model, std::string file, std::string imatrix, qb::AnalysisMode mode);
+
+    void addTensor(const std::string &tensor, const qb::TensorAnalysis &analysis);
+    void addSkipped(const std::string &tensor, qb::GgmlType type, const std::string &reason);
+    void addLabel(const qb::MixSummary &summary);
+
+    void printText() const;
+    void printCsv() const;
+    void printJson() const;
+
+private:
+    struct TensorRow {
+        std::string tensor;
+        qb::TensorAnalysis analysis;
+    };
+    struct SkippedRow {
+        std::string tensor;
+        qb::GgmlType type;
+        std::string reason;
+    };
+
+    const qb::GgufModel &m_model;
+    std::string m_file;
+    std::string m_imatrix;
+    qb::AnalysisMode m_mode;
+    std::vector<TensorRow> m_tensors;
+    std::vector<SkippedRow> m_skipped;
+    std::vector<qb::MixSummary> m_labels;
+};
+
+} // namespace qbcli

@@ -1,0 +1,103 @@
+// quantbench-cli analyze IN [--types LIST | --labels LIST] [--tensor REGEX] [--imatrix FILE]
+//                           [--exact] [--bins N] [--threads N] [--json | --csv]
+// Per tensor x type error metrics (histograms in JSON), and per label the size-against-quality table.
+#include "analysis/model_analyzer.h"
+#include "commands.h"
+#include "analysis_report.h"
+#include "error.h"
+#include "kernels/kernels.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace qbcli {
+namespace {
+
+struct AnalyzeOptions {
+    std::string input;
+    std::vector<std::string> types;
+    std::string tensorPattern;
+    std::string imatrix;
+    bool exact = false;
+    int bins = 64;
+    int threads = 0;
+    bool json = false;
+    bool csv = false;
+};
+
+std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
+    std::vector<qb::GgmlType> types;
+    for (const std::string &n : names) {
+        const auto t = qb::typeFromName(n);
+        if (!t) throw qb::Error("--types: unknown type '" + n + "'");
+        types.push_back(*t);
+    }
+    return types;
+}
+
+int runAnalyze(const AnalyzeOptions &opts) {
+    const auto model = qb::GgufModel::open(opts.input);
+    std::shared_ptr<const qb::ImportanceMatrix> imatrix;
+    if (!opts.imatrix.empty())
+        imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(opts.imatrix));
+    qb::ModelAnalyzer analyzer(*model, imatrix);
+
+    std::regex pattern;
+    try {
+        pattern = std::regex(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern);
+    } catch (const std::regex_error &e) {
+        throw qb::Error("--tensor: invalid regular expression '" + opts.tensorPattern + "': " + e.what());
+    }
+    const std::vector<qb::GgmlType> types =
+        parseTypes(opts.types.empty()
+                       ? std::vector<std::string>{"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0"}
+                       : opts.types);
+    const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;
+    const int threads = opts.threads > 0 ? opts.threads : 0;
+
+    AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
+    for (size_t i = 0; i < model->tensors().size(); ++i) {
+        const qb::GgufTensorInfo &info = *model->tensors()[i].info;
+        if (info.nDims < 2 || !std::regex_search(info.name, pattern)) continue;
+        for (qb::GgmlType type : types) {
+            if (info.ne[0] % qb::typeTraits(type).blockSize != 0) {
+                report.addSkipped(info.name, type, "row length is not a whole number of blocks");
+                continue;
+            }
+            if (qb::needsImportance(type) && analyzer.importanceFor(i).empty()) {
+                report.addSkipped(info.name, type, "needs an importance matrix entry for this tensor");
+                continue;
+            }
+            report.addTensor(info.name, *analyzer.analyze(i, type, mode, opts.bins, threads));
+        }
+    }
+
+    if (opts.json) report.printJson();
+    else if (opts.csv) report.printCsv();
+    else report.printText();
+    return 0;
+}
+
+} // namespace
+
+void addAnalyzeCommand(CLI::App &app, CommandAction &action) {
+    auto opts = std::make_shared<AnalyzeOptions>();
+    CLI::App *cmd = app.add_subcommand("analyze", "Quantization error per tensor and type, and size against quality per label");
+    cmd->add_option("IN", opts->input, "GGUF model")->required();
+    cmd->add_option("--types", opts->types, "Types to try (comma-separated ggml names)")->delimiter(',');
+    cmd->add_option("--tensor", opts->tensorPattern, "Only tensors whose name matches this regular expression");
+    cmd->add_option("--imatrix", opts->imatrix, "Importance matrix (.dat or GGUF)");
+    cmd->add_flag("--exact", opts->exact, "Analyse every row instead of a preview sample");
+    cmd->add_option("--bins", opts->bins, "Histogram bins")->check(CLI::Range(1, 4096));
+    cmd->add_option("--threads", opts->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+    auto *json = cmd->add_flag("--json", opts->json, "One JSON document (with histograms)");
+    cmd->add_flag("--csv", opts->csv, "CSV, one row per tensor and type")->excludes(json);
+    cmd->callback([opts, &action] { action = [opts] { return runAnalyze(*opts); }; });
+}
+
+} // namespace qbcli
