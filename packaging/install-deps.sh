@@ -12,6 +12,7 @@ packages=(
   libbenchmark-dev                    # kernel benchmarks
   clang libclang-rt-14-dev            # sanitizer and fuzzer builds
   xvfb xauth                          # a real X display when one is needed
+  shared-mime-info                    # update-mime-database, to check the MIME definition
   desktop-file-utils appstream        # validation of the desktop entry and metainfo
   file dpkg-dev                       # CPack's dependency computation (dpkg-shlibdeps)
 )
