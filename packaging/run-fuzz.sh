@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (AddressSanitizer + UndefinedBehaviorSanitizer) and runs
+# each for a bounded time, seeded from ../shared/golden (read in place; seeds go to a temporary
+# folder). Exits non-zero on any finding; the crashing input is kept in $QB_FUZZ_ARTIFACTS.
+# Usage: run-fuzz.sh [SECONDS_PER_TARGET]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+build=${QB_FUZZ_BUILD_DIR:-build-fuzz}
+golden=${QB_GOLDEN_DIR:-$(pwd)/../shared/golden}
+artifacts=${QB_FUZZ_ARTIFACTS:-$build/findings}
+
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON \
+  -DQB_SANITIZE=address,undefined -DQB_BUILD_GUI=OFF -DQB_BUILD_TESTS=OFF -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_gguf_reader fuzz_imatrix
+
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+mkdir -p "$seeds/gguf" "$seeds/imatrix" "$artifacts"
+# GGUF seeds: the headers of the golden models and pure files (the first 64 KiB hold them).
+for f in "$golden"/models/*.gguf "$golden"/pure/*.gguf "$golden"/imatrix/*.gguf; do
+  head -c 65536 "$f" > "$seeds/gguf/$(basename "$f")"
+done
+cp "$golden"/imatrix/*.dat "$seeds/imatrix/"
+
+status=0
+run() {
+  local target=$1 corpus=$2; shift 2
+  echo "== $target for ${seconds}s"
+  if ! "$build/bin/$target" "$corpus" -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=2048 \
+        -timeout=10 -artifact_prefix="$artifacts/$target-" -print_final_stats=1 "$@" 2> "$build/$target.log"; then
+    tail -40 "$build/$target.log"; status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/$target.log" || true
+}
+run fuzz_gguf_reader "$seeds/gguf" -dict=tests/fuzz/gguf.dict
+run fuzz_imatrix "$seeds/imatrix"
+exit $status
