@@ -29,7 +29,8 @@ private:
     // Smallest encodings, used to bound counts before allocating for them.
     static constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;        // key length, 1-char key, type, u8 value
     static constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
-    static constexpr int kMaxArrayDepth = 8;  // arrays of arrays: deeper is hostile, not useful
+    static constexpr int kMaxArrayDepth = 8;
+    static constexpr uint64_t kMaxReserve = 1 << 16;  // arrays of arrays: deeper is hostile, not useful
 
     [[noreturn]] void fail(uint64_t at, const std::string &what) const {
         throw Error(m_file.m_sourceName + ": byte " + std::to_string(at) + ": " + what);
@@ -132,7 +133,9 @@ private:
             if (count > remaining() / minValueBytes(arr.elementType))
                 fail(at, "key '" + key + "': array of " + std::to_string(count) + " " +
                              ggufValueTypeName(arr.elementType) + " is larger than the file could hold");
-            arr.items.reserve(size_t(count));
+            // Reserve a bounded amount: an array of tiny items in a large file must not cost
+            // many times the file size before its items are actually read.
+            arr.items.reserve(size_t(std::min<uint64_t>(count, kMaxReserve)));
             for (uint64_t i = 0; i < count; ++i) arr.items.push_back(readValue(arr.elementType, key, depth + 1));
             return GgufValue(std::move(arr));
         }
@@ -142,7 +145,7 @@ private:
 
     void readMetadata(uint64_t count) {
         std::unordered_set<std::string> seen;
-        m_file.m_metadata.reserve(size_t(count));
+        m_file.m_metadata.reserve(size_t(std::min<uint64_t>(count, kMaxReserve)));
         for (uint64_t i = 0; i < count; ++i) {
             const uint64_t at = m_pos;
             std::string key = readString("a metadata key");
@@ -167,7 +170,7 @@ private:
 
     void readTensorInfos(uint64_t count) {
         std::unordered_set<std::string> seen;
-        m_file.m_tensors.reserve(size_t(count));
+        m_file.m_tensors.reserve(size_t(std::min<uint64_t>(count, kMaxReserve)));
         for (uint64_t i = 0; i < count; ++i) {
             const uint64_t at = m_pos;
             GgufTensorInfo info;
