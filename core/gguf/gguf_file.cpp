@@ -29,8 +29,8 @@ private:
     // Smallest encodings, used to bound counts before allocating for them.
     static constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;        // key length, 1-char key, type, u8 value
     static constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
-    static constexpr int kMaxArrayDepth = 8;
-    static constexpr uint64_t kMaxReserve = 1 << 16;  // arrays of arrays: deeper is hostile, not useful
+    static constexpr int kMaxArrayDepth = 8;           // arrays of arrays: deeper is hostile, not useful
+    static constexpr uint64_t kMaxReserve = 1 << 16;   // items reserved before they are read
 
     [[noreturn]] void fail(uint64_t at, const std::string &what) const {
         throw Error(m_file.m_sourceName + ": byte " + std::to_string(at) + ": " + what);
