@@ -1,0 +1,115 @@
+// The GUI's background quantization: progress arrives on the GUI thread, the event loop stays
+// responsive, the outcome is reported once, and cancellation leaves no file.
+#include "golden.h"
+
+#include "kernels/kernels.h"
+#include "quantize_job.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+namespace {
+
+// Every tensor of the model converted to `type` where it is 2-D, kept as it is otherwise.
+qb::ExecutionPlan planAll(const qb::GgufModel &model, qb::GgmlType type) {
+    qb::ExecutionPlan plan;
+    plan.metadata = model.metadata();
+    for (size_t i = 0; i < model.tensors().size(); ++i) {
+        const auto &info = *model.tensors()[i].info;
+        plan.tensors.push_back({i, info.nDims >= 2 ? type : info.type, {}});
+    }
+    return plan;
+}
+
+qb::GgmlType slowestAvailable() {
+    for (qb::GgmlType t : {qb::GgmlType::Q4_K, qb::GgmlType::Q8_0})
+        if (qb::canQuantize(t)) return t;
+    return qb::GgmlType::BF16;
+}
+
+} // namespace
+
+
+class TestQuantizeJob : public QObject {
+    Q_OBJECT
+private slots:
+    void quantizesInTheBackground();
+    void cancelLeavesNoFile();
+    void failureIsReported();
+};
+
+void TestQuantizeJob::quantizesInTheBackground() {
+    std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("out.gguf"));
+    qbui::QuantizeJob job;
+    QSignalSpy progress(&job, &qbui::QuantizeJob::progressChanged);
+    QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
+
+    // A timer on the GUI thread measures the largest gap between its ticks while the job runs.
+    QElapsedTimer clock;
+    qint64 last = 0, worstGap = 0;
+    QTimer ticker;
+    ticker.setInterval(5);
+    connect(&ticker, &QTimer::timeout, this, [&] {
+        const qint64 now = clock.elapsed();
+        worstGap = std::max(worstGap, now - last);
+        last = now;
+    });
+    clock.start();
+    ticker.start();
+
+    job.start(model, planAll(*model, slowestAvailable()), nullptr, out, 2);
+    QVERIFY(job.isRunning());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    ticker.stop();
+
+    const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();
+    QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Succeeded));
+    QVERIFY(!job.isRunning());
+    QVERIFY(progress.count() >= 1);
+    const auto lastProgress = progress.last().at(0).value<qbui::QuantizeProgress>();
+    QCOMPARE(lastProgress.tensorIndex, int(model->tensors().size()));
+    QCOMPARE(lastProgress.fraction, 1.0);
+    const auto written = qb::GgufFile::open(out.toStdString());
+    QCOMPARE(written->tensors().size(), model->tensors().size());
+    QCOMPARE(outcome.result.fileBytes, written->fileSize());
+    QVERIFY2(worstGap < 100, qPrintable(QStringLiteral("event loop blocked for %1 ms").arg(worstGap)));
+}
+
+void TestQuantizeJob::cancelLeavesNoFile() {
+    std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    QTemporaryDir dir;
+    qbui::QuantizeJob job;
+    QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
+    job.start(model, planAll(*model, slowestAvailable()), nullptr, dir.filePath(QStringLiteral("out.gguf")), 1);
+    job.cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();
+    QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Cancelled));
+    QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).isEmpty());
+    // The job is reusable after a cancellation.
+    job.start(model, planAll(*model, qb::GgmlType::BF16), nullptr, dir.filePath(QStringLiteral("again.gguf")), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    QCOMPARE(int(finished.at(1).at(0).value<qbui::QuantizeOutcome>().status),
+             int(qbui::QuantizeOutcome::Status::Succeeded));
+}
+
+void TestQuantizeJob::failureIsReported() {
+    std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qbui::QuantizeJob job;
+    QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
+    job.start(model, planAll(*model, qb::GgmlType::BF16), nullptr,
+              QStringLiteral("/nonexistent-folder-for-quantbench/out.gguf"), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();
+    QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Failed));
+    QVERIFY2(outcome.message.contains(QLatin1String("nonexistent-folder-for-quantbench")), qPrintable(outcome.message));
+}
+
+QTEST_MAIN(TestQuantizeJob)
+#include "tst_quantize_job.moc"

@@ -1,0 +1,72 @@
+// Runs a whole-model quantization in the background for the window.
+//
+// Contract: start() returns at once; the pipeline runs on its own thread. Progress arrives on the
+// GUI thread as plain values, at most every 100 ms, with the current tensor, overall fraction and
+// an estimate of the time left. cancel() is honoured at the next tensor boundary; finished() is
+// emitted exactly once per start(), with the outcome. On failure or cancellation no output file
+// remains (the pipeline's guarantee) and the job can be started again.
+#pragma once
+
+#include "gguf/gguf_model.h"
+#include "pipeline/quantize_pipeline.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+namespace qbui {
+
+struct QuantizeProgress {
+    int tensorIndex = 0;      // tensors written so far
+    int tensorCount = 0;
+    QString tensorName;       // the tensor just written
+    QString fromType;
+    QString toType;
+    double fraction = 0;      // of input bytes
+    double secondsElapsed = 0;
+    double secondsLeft = -1;  // -1 until an estimate is possible
+};
+
+struct QuantizeOutcome {
+    enum class Status { Succeeded, Cancelled, Failed };
+    Status status = Status::Failed;
+    QString outputPath;
+    QString message;          // the error for Failed
+    qb::PipelineResult result;
+};
+
+class QuantizeJob final : public QObject {
+    Q_OBJECT
+public:
+    explicit QuantizeJob(QObject *parent = nullptr);
+    ~QuantizeJob() override;
+
+    // keepAlive holds whatever the plan's importance spans point into (an importance matrix).
+    void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, std::shared_ptr<const void> keepAlive,
+               const QString &outputPath, int threads);
+    void cancel();
+    bool isRunning() const { return m_running; }
+
+signals:
+    void progressChanged(const qbui::QuantizeProgress &progress);
+    void finished(const qbui::QuantizeOutcome &outcome);
+
+private:
+    void deliverProgress(const qb::PipelineProgress &p);
+    void deliverOutcome(QuantizeOutcome outcome);
+
+    std::thread m_thread;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    QElapsedTimer m_clock;
+    qint64 m_lastProgressMs = -1;
+    bool m_running = false;
+};
+
+} // namespace qbui
+
+Q_DECLARE_METATYPE(qbui::QuantizeProgress)
+Q_DECLARE_METATYPE(qbui::QuantizeOutcome)
