@@ -212,7 +212,11 @@ struct GgufWriter::Impl {
 
     void createTemp() {
         const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-        std::string pattern = (folder / ("." + target.filename().string() + ".XXXXXX.partial")).string();
+        // Hidden, next to the target (so the rename stays on one file system), unique by mkstemp.
+        std::string name = target.filename().string();
+        name.insert(name.begin(), '.');
+        name.append(".XXXXXX.partial");
+        std::string pattern = (folder / name).string();
         fd = ::mkostemps(pattern.data(), int(kTempSuffixLength), O_CLOEXEC);
         if (fd < 0) {
             const int err = errno;
@@ -242,8 +246,10 @@ GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadat
 
     // Writing through a symbolic link keeps the link: the file it points to is replaced.
     std::error_code ec;
-    if (fs::is_symlink(target, ec)) w.target = fs::weakly_canonical(target, ec);
-    if (ec) throw Error("cannot resolve the output path '" + target.string() + "': " + ec.message());
+    if (fs::is_symlink(fs::symlink_status(target, ec))) {
+        w.target = fs::weakly_canonical(target, ec);
+        if (ec) throw Error("cannot resolve the output path '" + target.string() + "': " + ec.message());
+    }
     if (fs::exists(w.target, ec) && !fs::is_regular_file(w.target, ec))
         throw Error("refusing to write '" + target.string() + "': it exists and is not a regular file" +
                     (fs::is_directory(w.target, ec) ? " (it is a folder)" : ""));
