@@ -1,8 +1,9 @@
 // Kernels for MXFP4, NVFP4, Q1_0 and Q2_0: the small-block types ggml added after b4748.
 //
-// The golden data for these came from ggml d99724f2; see kernels_micro notes in each function for
-// where the exact rounding comes from. ggml's quantize_* for all four ignore the importance
-// matrix (each calls its row reference on the whole tensor), so these do too.
+// The golden data for these came from ggml d99724f2 (quantize_row_{mxfp4,nvfp4,q1_0,q2_0}_ref and
+// their dequantizers); comments below note the rounding details that byte equality depends on.
+// ggml's quantize_* for all four ignore the importance matrix (each runs its row reference over
+// the whole tensor), so these do too.
 #include "float_convert.h"
 #include "kernels/kernel_ops.h"
 #include "kernels/micro_fp4.h"
@@ -46,12 +47,13 @@ struct BlockQ2_0 {
 };
 static_assert(sizeof(BlockQ2_0) == 18, "Q2_0 block must be 18 bytes as in ggml");
 
-// C's (uint8_t) cast of a float as x86-64 performs it: truncate to int32 (out-of-range and NaN
-// give INT_MIN), keep the low byte. Matters only for absurd block maxima (inf, < 2^-125).
-uint8_t floatToByteLikeX86(float v) {
-    const int32_t i = (v >= -2147483648.0f && v < 2147483648.0f) ? int32_t(v) : INT_MIN;
-    return uint8_t(uint32_t(i) & 0xFF);
-}
+// C's float-to-int conversion as x86-64 performs it (cvttss2si): truncate, and out-of-range or
+// NaN give INT_MIN. ggml relies on it only for absurd inputs (inf, NaN, block maxima below
+// 2^-125); doing it explicitly gives the same bytes without undefined behaviour.
+int32_t truncLikeX86(float v) { return (v >= -2147483648.0f && v < 2147483648.0f) ? int32_t(v) : INT_MIN; }
+
+// (uint8_t) of a float: the int32 conversion above, then the low byte.
+uint8_t floatToByteLikeX86(float v) { return uint8_t(uint32_t(truncLikeX86(v)) & 0xFF); }
 
 // ---- MXFP4: 32 values, one power-of-two scale ------------------------------------------------
 
@@ -162,6 +164,8 @@ void dequantizeQ1_0(const void *src, float *dst, int64_t n) {
 
 // ---- Q2_0: 64 values in {-1, 0, +1, +2} times the block's absolute maximum -----------------
 
+// Rounds x * (1 / amax), not x / amax: the quotient form gives a different code for one value
+// of the golden tensor.
 void quantizeBlockQ2_0(const float *x, BlockQ2_0 &out) {
     float amax = 0.0f;
     for (int j = 0; j < kQk2_0; ++j)
@@ -170,7 +174,7 @@ void quantizeBlockQ2_0(const float *x, BlockQ2_0 &out) {
     out.d = fp32ToFp16(amax);
     std::memset(out.qs, 0, sizeof(out.qs));
     for (int j = 0; j < kQk2_0; ++j) {
-        int l = int(std::round(x[j] * id));
+        int l = truncLikeX86(std::round(x[j] * id));
         l = l < -1 ? -1 : (l > 2 ? 2 : l);
         out.qs[j / 4] |= uint8_t((l + 1) << (2 * (j % 4)));
     }
