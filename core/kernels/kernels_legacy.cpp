@@ -4,14 +4,14 @@
 // Without importance data every type is the per-block reference (legacy_reference.cpp),
 // or its vectorised twin (legacy_fast.cpp) on the fast path. With importance data Q4_0..Q5_1
 // search each block's scale against per-element weights; Q8_0 ignores the weights, as ggml does.
-#include "error.h"
 #include "float_convert.h"
 #include "kernels/kernel_ops.h"
 #include "kernels/legacy_blocks.h"
 #include "kernels/legacy_fast.h"
+#include "kernels/quant_search.h"
 
+#include <cmath>
 #include <cstring>
-#include <string>
 
 namespace qb {
 namespace {
@@ -97,15 +97,113 @@ void dequantizeQ8_0(const void *src, float *dst, int64_t n) {
     }
 }
 
-// ---- importance-weighted rows
+// ---- importance-weighted rows (quantize_row_q4_0_impl ... quantize_row_q5_1_impl)
 
-[[noreturn]] void weightedUnavailable(GgmlType type, const float *, void *, int64_t, const float *) {
-    throw Error(std::string("importance-weighted ") + typeName(type) + " quantization is not available yet");
+// ggml weighs each element by its importance times sqrt(sigma2 + x^2), sigma2 being the
+// row's mean square, so large weights in a quiet row still count.
+struct RowWeights {
+    float sigma2;
+    void forBlock(const float *xb, const float *qw, float *weight) const {
+        for (int j = 0; j < kBlock; ++j) weight[j] = qw[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    }
+};
+
+RowWeights rowWeights(const float *x, int64_t ncols) {
+    float sumSquares = 0.0f;
+    for (int64_t j = 0; j < ncols; ++j) sumSquares += x[j] * x[j];
+    return RowWeights{sumSquares / float(ncols)};
 }
-void weightedQ4_0(const float *x, void *y, int64_t n, const float *w) { weightedUnavailable(GgmlType::Q4_0, x, y, n, w); }
-void weightedQ4_1(const float *x, void *y, int64_t n, const float *w) { weightedUnavailable(GgmlType::Q4_1, x, y, n, w); }
-void weightedQ5_0(const float *x, void *y, int64_t n, const float *w) { weightedUnavailable(GgmlType::Q5_0, x, y, n, w); }
-void weightedQ5_1(const float *x, void *y, int64_t n, const float *w) { weightedUnavailable(GgmlType::Q5_1, x, y, n, w); }
+
+// Levels 0..31 (or 0..15) to the split low nibbles and, for five bits, the high-bit word.
+template <typename Level>
+void packLowNibbles(const Level *L, uint8_t *qs) {
+    for (int j = 0; j < kHalf; ++j) qs[j] = uint8_t((L[j] & 0x0f) | ((L[j + kHalf] & 0x0f) << 4));
+}
+
+template <typename Level>
+void packFifthBits(const Level *L, uint8_t *qh) {
+    uint32_t bits = 0;
+    for (int j = 0; j < kBlock; ++j) bits |= uint32_t((L[j] >> 4) & 1) << j;
+    for (int k = 0; k < 4; ++k) qh[k] = uint8_t(bits >> (8 * k));
+}
+
+template <typename Block>
+void storeBlock(void *dst, int64_t index, const Block &block) {
+    std::memcpy(static_cast<uint8_t *>(dst) + index * int64_t(sizeof(Block)), &block, sizeof(Block));
+}
+
+// Symmetric types: levels -nmax..nmax-1 around zero, one scale per block.
+void weightedQ4_0(const float *x, void *y, int64_t ncols, const float *importance) {
+    const RowWeights rw = rowWeights(x, ncols);
+    float weight[kBlock];
+    int8_t L[kBlock];
+    for (int64_t b = 0; b < ncols / kBlock; ++b) {
+        const float *xb = x + b * kBlock;
+        rw.forBlock(xb, importance + b * kBlock, weight);
+        BlockQ4_0 block;
+        block.d = fp32ToFp16(makeQxQuants(kBlock, 8, xb, L, 1, weight));
+        packLowNibbles(L, block.qs);
+        storeBlock(y, b, block);
+    }
+}
+
+void weightedQ5_0(const float *x, void *y, int64_t ncols, const float *importance) {
+    const RowWeights rw = rowWeights(x, ncols);
+    float weight[kBlock];
+    int8_t L[kBlock];
+    for (int64_t b = 0; b < ncols / kBlock; ++b) {
+        const float *xb = x + b * kBlock;
+        rw.forBlock(xb, importance + b * kBlock, weight);
+        BlockQ5_0 block;
+        block.d = fp32ToFp16(makeQxQuants(kBlock, 16, xb, L, 1, weight));
+        packLowNibbles(L, block.qs);
+        packFifthBits(L, block.qh);
+        storeBlock(y, b, block);
+    }
+}
+
+// Asymmetric types: levels 0..nmax above a per-block minimum, both searched together.
+// ggml's search parameters for these types: rmin -0.9, rdelta 0.05, 36 steps, no MAD.
+float searchWithMin(int nmax, const float *xb, const float *weight, uint8_t *L, float &minimum) {
+    uint8_t scratch[kBlock];
+    float negMin = 0.0f;
+    const float d = makeQkx3Quants(kBlock, nmax, xb, weight, L, &negMin, scratch, -0.9f, 0.05f, 36, false);
+    minimum = -negMin;
+    return d;
+}
+
+void weightedQ4_1(const float *x, void *y, int64_t ncols, const float *importance) {
+    const RowWeights rw = rowWeights(x, ncols);
+    float weight[kBlock];
+    uint8_t L[kBlock];
+    for (int64_t b = 0; b < ncols / kBlock; ++b) {
+        const float *xb = x + b * kBlock;
+        rw.forBlock(xb, importance + b * kBlock, weight);
+        float minimum;
+        BlockQ4_1 block;
+        block.d = fp32ToFp16(searchWithMin(15, xb, weight, L, minimum));
+        block.m = fp32ToFp16(minimum);
+        packLowNibbles(L, block.qs);
+        storeBlock(y, b, block);
+    }
+}
+
+void weightedQ5_1(const float *x, void *y, int64_t ncols, const float *importance) {
+    const RowWeights rw = rowWeights(x, ncols);
+    float weight[kBlock];
+    uint8_t L[kBlock];
+    for (int64_t b = 0; b < ncols / kBlock; ++b) {
+        const float *xb = x + b * kBlock;
+        rw.forBlock(xb, importance + b * kBlock, weight);
+        float minimum;
+        BlockQ5_1 block;
+        block.d = fp32ToFp16(searchWithMin(31, xb, weight, L, minimum));
+        block.m = fp32ToFp16(minimum);
+        packLowNibbles(L, block.qs);
+        packFifthBits(L, block.qh);
+        storeBlock(y, b, block);
+    }
+}
 
 // ---- row entry points
 

@@ -124,6 +124,7 @@ private slots:
     void q8_0RoundsHalfAwayFromZero();
     void q4_0ScaleSignFollowsFirstExtreme();
     void zeroBlocksKeepGgmlSignedZeroScale();
+    void importanceChangesOnlyTheSearchingTypes();
 };
 
 void TestKernelsLegacy::fastMatchesReferenceOnEdgeCases_data() {
@@ -177,6 +178,22 @@ void TestKernelsLegacy::zeroBlocksKeepGgmlSignedZeroScale() {
         QCOMPARE(scaleOf(quantize(qb::GgmlType::Q4_0, src, nullptr, reference), 18, 0), uint16_t(0x8000));
         QCOMPARE(scaleOf(quantize(qb::GgmlType::Q5_0, src, nullptr, reference), 22, 0), uint16_t(0x8000));
         QCOMPARE(scaleOf(quantize(qb::GgmlType::Q8_0, src, nullptr, reference), 34, 0), uint16_t(0x0000));
+    }
+}
+
+void TestKernelsLegacy::importanceChangesOnlyTheSearchingTypes() {
+    // ggml's quantize_q8_0 ignores importance; Q4_0..Q5_1 search their scales with it.
+    std::vector<float> src = flatten(edgeBlocks());
+    for (float &v : src)
+        if (!std::isfinite(v)) v = 0.5f;
+    std::vector<float> importance(static_cast<size_t>(kCols));
+    for (size_t j = 0; j < importance.size(); ++j) importance[j] = float(1 + (j * 7) % 13);
+    for (const char *name : {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"}) {
+        const qb::GgmlType type = *qb::typeFromName(name);
+        const auto weighted = quantize(type, src, importance.data(), false);
+        QVERIFY2(weighted == quantize(type, src, importance.data(), true), name);
+        const bool same = weighted == quantize(type, src, nullptr, false);
+        QVERIFY2(same == (type == qb::GgmlType::Q8_0), name);
     }
 }
 
