@@ -27,12 +27,12 @@ namespace qb::legacy {
 namespace {
 
 #if QB_LEGACY_X86
-#define QB_AVX2 __attribute__((target("avx2")))
+#define QB_AVX2 __attribute__((target("avx2,f16c")))
 
 bool haveAvx2() {
     static const bool yes = [] {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") != 0;
+        return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("f16c") != 0;
     }();
     return yes;
 }
@@ -149,8 +149,12 @@ QB_AVX2 inline void lowNibbles(__m256i q[4]) {
 
 inline uint8_t *blockAt(void *dst, int64_t index, size_t size) { return static_cast<uint8_t *>(dst) + index * int64_t(size); }
 
-inline void storeScale(uint8_t *out, float value) {
-    const uint16_t h = fp32ToFp16(value);
+// The hardware conversion (round to nearest even) equals fp32ToFp16 for every non-NaN float
+// (checked over all 2^32 bit patterns); for NaN it keeps the payload where ggml does not.
+QB_AVX2 inline void storeScale(uint8_t *out, float value) {
+    const uint16_t h = value != value
+                           ? fp32ToFp16(value)
+                           : uint16_t(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(value), _MM_FROUND_TO_NEAREST_INT), 0));
     std::memcpy(out, &h, sizeof h);
 }
 

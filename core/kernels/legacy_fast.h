@@ -2,7 +2,7 @@
 // legacy_blocks.h.
 //
 // Contract: same arguments and bytes as quantizeQ*_*Reference for every input, including
-// zeros, signed zeros, subnormals, infinities and NaN. On x86-64 CPUs with AVX2 (checked at
+// zeros, signed zeros, subnormals, infinities and NaN. On x86-64 CPUs with AVX2 and F16C (checked at
 // run time) the work is vectorised across the 32 elements of a block; each element still gets
 // exactly the reference's multiply, add and rounding, never fused or reordered. Elsewhere the
 // calls fall back to the reference code.
