@@ -29,7 +29,7 @@ namespace {
 constexpr int64_t kMaxRows = 4096;
 constexpr int64_t kCols = 4096;
 constexpr int64_t kMinRows = 64;
-constexpr double kTargetSeconds = 0.15;
+constexpr double kTargetSeconds = 0.1;
 
 // Student-t (4 degrees of freedom) weights: a Gaussian bulk with the heavy tails of real
 // LLM weight matrices, which is what stresses the scale searches. Built once, seeded.
@@ -114,7 +114,7 @@ void registerAll() {
         for (const auto &v : variants) {
             auto *b = benchmark::RegisterBenchmark((name + v.suffix).c_str(), quantizeBench, t->type, v.path, v.threads)
                           ->Unit(benchmark::kMillisecond)
-                          ->MinTime(0.3);
+                          ->MinTime(0.2);
             // One thread: the thread's CPU time, which other load on a shared machine does not
             // inflate. Several threads: wall time, the only honest measure of parallel work.
             if (v.threads > 1) b->UseRealTime();
