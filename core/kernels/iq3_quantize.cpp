@@ -1,0 +1,313 @@
+// IQ3_XXS and IQ3_S quantization, following ggml-quants.c (b4748) quantize_row_iq3_xxs_impl and
+// quantize_row_iq3_s_impl operation for operation: float arithmetic in the same order, the same
+// strict comparisons (first candidate wins ties), and ggml's quirks where they change bytes:
+//   - IQ3_XXS keeps the chosen levels and on-grid flags of the previous group of the row when no
+//     scale candidate is accepted (ggml never resets them within a row);
+//   - IQ3_S advances its qs/signs cursors only for groups that are not exactly zero.
+#include "kernels/iq3_blocks.h"
+
+#include "float_convert.h"
+#include "kernels/iq3_grid_index.h"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+namespace qb::iq3 {
+namespace {
+
+constexpr int kGroup = 32;      // weights sharing one scale
+constexpr int kQuads = kGroup / 4;
+constexpr int kMaxQ = 8;        // levels per coordinate
+constexpr float kXxsGroupEps = 1e-8f;  // GROUP_MAX_EPS_IQ3_XXS
+
+inline float maxOf(float a, float b) { return a > b ? a : b; }  // ggml's MAX macro, NaN behaviour included
+inline int clampLevel(int l) { return l < 0 ? 0 : (l > kMaxQ - 1 ? kMaxQ - 1 : l); }
+inline int coordinate(uint32_t point, int i) { return int(int8_t((point >> (8 * i)) & 0xff)); }
+
+// Levels and on-grid flags of the last accepted fit; they carry over between groups of a row.
+struct GroupFit {
+    int8_t L[kGroup] = {};
+    bool onGrid[kQuads] = {};
+};
+
+// Among the precomputed neighbours of an off-grid point, the grid point closest to xval at this
+// scale (weighted); writes its levels to L and returns its index.
+int bestNeighbour(const Iq3GridIndex &grid, const uint16_t *list, const float *xval, const float *weight, float scale,
+                  int8_t *L) {
+    const int count = list[0];
+    float bestD2 = FLT_MAX;
+    int best = -1;
+    for (int j = 1; j <= count; ++j) {
+        const uint32_t point = grid.points[list[j]];
+        float d2 = 0;
+        for (int i = 0; i < 4; ++i) {
+            const float q = float(coordinate(point, i));
+            const float diff = scale * q - xval[i];
+            d2 += weight[i] * diff * diff;
+        }
+        if (d2 < bestD2) {
+            bestD2 = d2;
+            best = list[j];
+        }
+    }
+    // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
+    if (best < 0) best = list[1];
+    const uint32_t point = grid.points[size_t(best)];
+    for (int i = 0; i < 4; ++i) L[i] = int8_t((coordinate(point, i) - 1) / 2);
+    return best;
+}
+
+int keyOf(const int8_t *levels) {
+    int key = 0;
+    for (int i = 0; i < 4; ++i) key |= levels[i] << (3 * i);
+    return key;
+}
+
+// Rounds one quad at inverse scale id to levels; snaps it to the grid if it falls off.
+// Returns whether the rounded point was on the grid.
+bool roundQuad(const Iq3GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
+    for (int i = 0; i < 4; ++i) L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
+    const int32_t entry = grid.map[size_t(keyOf(L))];
+    if (entry >= 0) return true;
+    bestNeighbour(grid, grid.neighboursOf(entry), xval, waux, scale, L);
+    return false;
+}
+
+void weightedSums(const int8_t *L, const float *xval, const float *weight, float &sumqx, float &sumq2) {
+    sumqx = 0;
+    sumq2 = 0;
+    for (int i = 0; i < kGroup; ++i) {
+        const float w = weight[i];
+        const float q = float(2 * L[i] + 1);
+        sumqx += w * xval[i] * q;
+        sumq2 += w * q * q;
+    }
+}
+
+// The scale search of both formats: try inverse scales around 15/max, keep the best weighted fit,
+// then refit the quads that were off the grid (IQ3_S refits all of them) at the chosen scale.
+float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+               int steps, bool refitAll, GroupFit &fit) {
+    float best = 0;
+    float scale = max / (2 * kMaxQ - 1);
+    int8_t Laux[kGroup];
+    bool onGridAux[kQuads];
+    for (int is = -steps; is <= steps; ++is) {
+        const float id = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
+        const float thisScale = 1 / id;
+        for (int k = 0; k < kQuads; ++k)
+            onGridAux[k] = roundQuad(grid, xval + 4 * k, waux + 4 * k, id, thisScale, Laux + 4 * k);
+        float sumqx, sumq2;
+        weightedSums(Laux, xval, weight, sumqx, sumq2);
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            scale = sumqx / sumq2;
+            best = scale * sumqx;
+            std::memcpy(fit.L, Laux, sizeof Laux);
+            std::memcpy(fit.onGrid, onGridAux, sizeof onGridAux);
+        }
+    }
+    int offGrid = 0;
+    for (bool on : fit.onGrid) offGrid += on ? 0 : 1;
+    if (offGrid > 0 && scale > 0) {
+        const float id = 1 / scale;
+        for (int k = 0; k < kQuads; ++k) {
+            if (!refitAll && fit.onGrid[k]) continue;
+            roundQuad(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+        }
+        float sumqx, sumq2;
+        weightedSums(fit.L, xval, weight, sumqx, sumq2);
+        if (sumq2 > 0) scale = sumqx / sumq2;
+    }
+    return scale;
+}
+
+// Per-weight importance: with an importance vector, qw * sqrt(sigma2 + x^2); without, x^2.
+void groupWeights(const float *xb, const float *qw, float sigma2, float *weight, float *waux) {
+    if (qw) {
+        for (int i = 0; i < kGroup; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+    } else {
+        for (int i = 0; i < kGroup; ++i) weight[i] = xb[i] * xb[i];
+    }
+    for (int i = 0; i < kGroup; ++i) waux[i] = std::sqrt(weight[i]);
+}
+
+float superBlockSigma2(const float *xbl) {
+    float sumx2 = 0;
+    for (int i = 0; i < kSuperBlock; ++i) sumx2 += xbl[i] * xbl[i];
+    return 2 * sumx2 / kSuperBlock;
+}
+
+int gridIndexOf(const Iq3GridIndex &grid, const int8_t *L) {
+    const int32_t entry = grid.map[size_t(keyOf(L))];
+    return entry >= 0 ? entry : 0;  // the fit only produces on-grid levels; ggml asserts this
+}
+
+void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, int64_t nblocks, const float *qwRow) {
+    GroupFit fit;  // carries over between groups, as ggml's function-scope arrays do
+    float scales[kSuperBlock / kGroup];
+    float weight[kGroup], waux[kGroup], xval[kGroup];
+    uint8_t blockSigns[4];
+    for (int64_t ibl = 0; ibl < nblocks; ++ibl) {
+        uint8_t q3[3 * kSuperBlock / 8] = {};
+        y[ibl].d = fp32ToFp16(0.f);
+        const float *xbl = x + kSuperBlock * ibl;
+        const float sigma2 = superBlockSigma2(xbl);
+        float maxScale = 0;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            const float *xb = xbl + kGroup * ib;
+            groupWeights(xb, qwRow ? qwRow + kSuperBlock * ibl + kGroup * ib : nullptr, sigma2, weight, waux);
+            // Magnitudes, and 7 stored signs per 8: an odd count of negatives flips the least important one.
+            for (int k = 0; k < 4; ++k) {
+                int nflip = 0;
+                uint8_t s = 0;
+                for (int i = 0; i < 8; ++i) {
+                    const float v = xb[8 * k + i];
+                    if (v >= 0) {
+                        xval[8 * k + i] = v;
+                    } else {
+                        xval[8 * k + i] = -v;
+                        ++nflip;
+                        s |= uint8_t(1 << i);
+                    }
+                }
+                if (nflip % 2) {
+                    int imin = 0;
+                    float min = weight[8 * k] * xb[8 * k] * xb[8 * k];
+                    for (int i = 1; i < 8; ++i) {
+                        const float ax = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i];
+                        if (ax < min) {
+                            min = ax;
+                            imin = i;
+                        }
+                    }
+                    xval[8 * k + imin] = -xval[8 * k + imin];
+                    s ^= uint8_t(1 << imin);
+                }
+                blockSigns[k] = s & 127;
+            }
+            float max = xval[0];
+            for (int i = 1; i < kGroup; ++i) max = maxOf(max, xval[i]);
+            if (max < kXxsGroupEps) {
+                scales[ib] = 0;
+                std::memset(fit.L, 0, sizeof fit.L);
+                continue;
+            }
+            float scale = fitGroup(grid, xval, weight, waux, max, 15, false, fit);
+            if (scale < 0) {
+                scale = -scale;
+                for (uint8_t &s : blockSigns) s = uint8_t(~s) & 127;
+            }
+            for (int k = 0; k < kQuads; ++k) q3[8 * ib + k] = uint8_t(gridIndexOf(grid, fit.L + 4 * k));
+            const uint32_t signsAndScale = uint32_t(blockSigns[0]) | uint32_t(blockSigns[1]) << 7 |
+                                           uint32_t(blockSigns[2]) << 14 | uint32_t(blockSigns[3]) << 21;
+            std::memcpy(q3 + kSuperBlock / 4 + 4 * ib, &signsAndScale, 4);
+            scales[ib] = scale;
+            maxScale = maxOf(maxScale, scale);
+        }
+        if (!maxScale) {
+            std::memset(y[ibl].qs, 0, sizeof y[ibl].qs);
+            continue;
+        }
+        const float d = maxScale / 31;
+        y[ibl].d = fp32ToFp16(d * 1.0125f);  // ggml's fudge factor
+        const float id = 1 / d;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            int l = nearestInt(0.5f * (id * scales[ib] - 1));
+            l = l < 0 ? 0 : (l > 15 ? 15 : l);
+            uint32_t word;
+            std::memcpy(&word, q3 + kSuperBlock / 4 + 4 * ib, 4);
+            word |= uint32_t(l) << 28;
+            std::memcpy(q3 + kSuperBlock / 4 + 4 * ib, &word, 4);
+        }
+        std::memcpy(y[ibl].qs, q3, sizeof q3);
+    }
+}
+
+void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_t nblocks, const float *qwRow) {
+    GroupFit fit;
+    float scales[kSuperBlock / kGroup];
+    float weight[kGroup], waux[kGroup], xval[kGroup];
+    uint8_t blockSigns[kGroup / 8];
+    for (int64_t ibl = 0; ibl < nblocks; ++ibl) {
+        BlockIq3S &out = y[ibl];
+        std::memset(&out, 0, sizeof out);
+        out.d = fp32ToFp16(0.f);
+        uint8_t *qs = out.qs;
+        uint8_t *signs = out.signs;
+        const float *xbl = x + kSuperBlock * ibl;
+        const float sigma2 = superBlockSigma2(xbl);
+        float maxScale = 0;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            const float *xb = xbl + kGroup * ib;
+            groupWeights(xb, qwRow ? qwRow + kSuperBlock * ibl + kGroup * ib : nullptr, sigma2, weight, waux);
+            for (int k = 0; k < kGroup / 8; ++k) {
+                uint8_t s = 0;
+                for (int i = 0; i < 8; ++i) {
+                    const float v = xb[8 * k + i];
+                    if (v >= 0) {
+                        xval[8 * k + i] = v;
+                    } else {
+                        xval[8 * k + i] = -v;
+                        s |= uint8_t(1 << i);
+                    }
+                }
+                blockSigns[k] = s;
+            }
+            float max = xval[0];
+            for (int i = 1; i < kGroup; ++i) max = maxOf(max, xval[i]);
+            if (!max) {
+                scales[ib] = 0;
+                continue;  // ggml skips the cursor advance below too
+            }
+            for (bool &on : fit.onGrid) on = false;
+            float scale = fitGroup(grid, xval, weight, waux, max, 9, true, fit);
+            if (scale < 0) {
+                scale = -scale;
+                for (uint8_t &s : blockSigns) s = uint8_t(~s);
+            }
+            for (int k = 0; k < kQuads; ++k) {
+                const int index = gridIndexOf(grid, fit.L + 4 * k);
+                const int slot = ib * kQuads + k;
+                qs[k] = uint8_t(index & 255);
+                out.qh[slot / 8] |= uint8_t((index >> 8) << (slot % 8));
+            }
+            qs += kQuads;
+            std::memcpy(signs, blockSigns, sizeof blockSigns);
+            signs += sizeof blockSigns;
+            scales[ib] = scale;
+            maxScale = maxOf(maxScale, scale);
+        }
+        if (!maxScale) continue;
+        const float d = maxScale / 31;
+        out.d = fp32ToFp16(d * 1.033f);  // ggml's fudge factor
+        const float id = 1 / d;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ib += 2) {
+            int l1 = nearestInt(0.5f * (id * scales[ib] - 1));
+            l1 = l1 < 0 ? 0 : (l1 > 15 ? 15 : l1);
+            int l2 = nearestInt(0.5f * (id * scales[ib + 1] - 1));
+            l2 = l2 < 0 ? 0 : (l2 > 15 ? 15 : l2);
+            out.scales[ib / 2] = uint8_t(l1 | (l2 << 4));
+        }
+    }
+}
+
+} // namespace
+
+size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::Xxs256);
+    const int64_t nblocks = ncols / kSuperBlock;
+    auto *out = static_cast<BlockIq3Xxs *>(dst);
+    for (int64_t r = 0; r < nrows; ++r) quantizeRowXxs(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    return size_t(nrows * nblocks) * sizeof(BlockIq3Xxs);
+}
+
+size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::S512);
+    const int64_t nblocks = ncols / kSuperBlock;
+    auto *out = static_cast<BlockIq3S *>(dst);
+    for (int64_t r = 0; r < nrows; ++r) quantizeRowS(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    return size_t(nrows * nblocks) * sizeof(BlockIq3S);
+}
+
+} // namespace qb::iq3

@@ -1,0 +1,173 @@
+// IQ4_NL and IQ4_XS quantization: ggml-quants.c (b4748) quantize_row_iq4_nl_impl, used with one
+// block of 32 (IQ4_NL) or a super-block of 8 x 32 with 6-bit sub-scales (IQ4_XS), both with 7
+// scale trials either side of the first guess. Float operations keep ggml's order and types.
+#include "kernels/iq3_blocks.h"
+
+#include "float_convert.h"
+#include "kernels/iq3_grids.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace qb::iq3 {
+namespace {
+
+constexpr int kBlock = 32;
+constexpr int kTrials = 7;          // ntry
+constexpr float kGroupMaxEps = 1e-15f;  // GROUP_MAX_EPS
+
+// ggml's best_index_int8 as of b4748: the level nearest to x, the upper one on an exact tie of
+// the float differences. (Later ggml versions changed the tie arithmetic; b4748's is kept.)
+inline int bestLevel(float x) {
+    const int8_t *val = kIq4nlValues;
+    if (x <= val[0]) return 0;
+    if (x >= val[15]) return 15;
+    int ml = 0, mu = 15;
+    while (mu - ml > 1) {
+        const int mav = (ml + mu) / 2;
+        if (x < val[mav]) mu = mav;
+        else ml = mav;
+    }
+    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
+// One super-block of superSize weights in groups of 32 (superSize == 32 for IQ4_NL). Writes the
+// fp16 scale, the packed nibbles and, for more than one group, the 6-bit group scales.
+void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4, uint16_t *scalesH,
+                        uint8_t *scalesL, const float *qw) {
+    float scales[kSuperBlock / kBlock];
+    float weight[kBlock];
+    uint8_t L[kSuperBlock];
+    const int ngroups = superSize / kBlock;
+    const int8_t *values = kIq4nlValues;
+
+    float sigma2 = 0;
+    for (int j = 0; j < superSize; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / float(superSize);
+
+    std::memset(q4, 0, size_t(superSize / 2));
+    *dh = fp32ToFp16(0.f);
+
+    float maxScale = 0, amaxScale = 0;
+    for (int ib = 0; ib < ngroups; ++ib) {
+        const float *xb = x + ib * kBlock;
+        uint8_t *Lb = L + ib * kBlock;
+        if (qw) {
+            const float *w = qw + ib * kBlock;
+            for (int j = 0; j < kBlock; ++j) weight[j] = w[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+        } else {
+            for (int j = 0; j < kBlock; ++j) weight[j] = xb[j] * xb[j];
+        }
+        float amax = 0, max = 0;
+        for (int j = 0; j < kBlock; ++j) {
+            const float ax = std::fabs(xb[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = xb[j];
+            }
+        }
+        if (amax < kGroupMaxEps) {
+            scales[ib] = 0;
+            // ggml leaves these levels unset; both callers overwrite them below before packing.
+            std::memset(Lb, 0, kBlock);
+            continue;
+        }
+        float d = -max / float(values[0]);  // ntry > 0 in both formats
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int j = 0; j < kBlock; ++j) {
+            const float al = id * xb[j];
+            const int l = bestLevel(al);
+            Lb[j] = uint8_t(l);
+            const float q = float(values[l]);
+            const float w = weight[j];
+            sumqx += w * q * xb[j];
+            sumq2 += w * q * q;
+        }
+        d = sumqx / sumq2;
+        float best = d * sumqx;
+        for (int itry = -kTrials; itry <= kTrials; ++itry) {
+            id = float(itry + values[0]) / max;
+            sumqx = sumq2 = 0;
+            for (int j = 0; j < kBlock; ++j) {
+                const float al = id * xb[j];
+                const float q = float(values[bestLevel(al)]);
+                const float w = weight[j];
+                sumqx += w * q * xb[j];
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        scales[ib] = d;
+        const float absD = std::fabs(d);
+        if (absD > amaxScale) {
+            amaxScale = absD;
+            maxScale = d;
+        }
+    }
+
+    if (ngroups > 1) {
+        *scalesH = 0;
+        const float d = -maxScale / 32;
+        *dh = fp32ToFp16(d);
+        const float id = d ? 1 / d : 0.f;
+        for (int ib = 0; ib < ngroups; ++ib) {
+            int l = nearestInt(id * scales[ib]);
+            l = l < -32 ? -32 : (l > 31 ? 31 : l);
+            const float dl = d * float(l);
+            const float idl = dl ? 1 / dl : 0.f;
+            uint8_t *Lb = L + ib * kBlock;
+            const float *xb = x + ib * kBlock;
+            for (int j = 0; j < kBlock; ++j) Lb[j] = uint8_t(bestLevel(idl * xb[j]));
+            l += 32;
+            const uint8_t low = uint8_t(l & 0xf);
+            const uint8_t high = uint8_t(l >> 4);
+            if (ib % 2 == 0) scalesL[ib / 2] = low;
+            else scalesL[ib / 2] |= uint8_t(low << 4);
+            *scalesH |= uint16_t(high << (2 * ib));
+        }
+    } else {
+        *dh = fp32ToFp16(scales[0]);
+        const float id = scales[0] ? 1 / scales[0] : 0;
+        for (int j = 0; j < superSize; ++j) L[j] = uint8_t(bestLevel(id * x[j]));
+    }
+
+    for (int i = 0; i < superSize / 32; ++i)
+        for (int j = 0; j < 16; ++j) q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+}
+
+} // namespace
+
+size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const int64_t nblocks = ncols / kIq4nlBlock;
+    auto *out = static_cast<BlockIq4Nl *>(dst);
+    for (int64_t r = 0; r < nrows; ++r) {
+        const float *x = src + r * ncols;
+        BlockIq4Nl *y = out + r * nblocks;
+        for (int64_t ib = 0; ib < nblocks; ++ib) {
+            const float *qw = importance ? importance + kIq4nlBlock * ib : nullptr;
+            quantizeSuperBlock(kIq4nlBlock, x + kIq4nlBlock * ib, &y[ib].d, y[ib].qs, nullptr, nullptr, qw);
+        }
+    }
+    return size_t(nrows * nblocks) * sizeof(BlockIq4Nl);
+}
+
+size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const int64_t nblocks = ncols / kSuperBlock;
+    auto *out = static_cast<BlockIq4Xs *>(dst);
+    for (int64_t r = 0; r < nrows; ++r) {
+        const float *x = src + r * ncols;
+        BlockIq4Xs *y = out + r * nblocks;
+        for (int64_t ib = 0; ib < nblocks; ++ib) {
+            const float *qw = importance ? importance + kSuperBlock * ib : nullptr;
+            quantizeSuperBlock(kSuperBlock, x + kSuperBlock * ib, &y[ib].d, y[ib].qs, &y[ib].scalesH, y[ib].scalesL,
+                               qw);
+        }
+    }
+    return size_t(nrows * nblocks) * sizeof(BlockIq4Xs);
+}
+
+} // namespace qb::iq3
