@@ -59,6 +59,9 @@ inline int nearestInt(float v) {
 
 size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+// The same algorithms with the neighbour search in plain scalar code (the fast ones use SIMD).
+size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 

@@ -12,7 +12,10 @@ namespace qb::iq3 {
 namespace {
 
 inline uint8_t magnitude(uint32_t packed, int j) { return uint8_t(packed >> (8 * j)); }
-inline float signOf(uint8_t signs, int j) { return (signs >> j) & 1 ? -1.f : 1.f; }
+// A multiply by exactly +-1 as ggml does (not a sign-bit flip, which would differ for NaN), looked up
+// rather than branched on: signs are random, so a branch would mispredict half the time.
+constexpr float kSignFactor[2] = {1.f, -1.f};
+inline float signOf(uint8_t signs, int j) { return kSignFactor[(signs >> j) & 1]; }
 
 } // namespace
 
@@ -27,7 +30,7 @@ void dequantizeIq3Xxs(const void *src, float *y, int64_t n) {
             std::memcpy(&aux, signsAndScales + 4 * ib, 4);
             const float db = d * (0.5f + float(aux >> 28)) * 0.5f;
             for (int l = 0; l < 4; ++l) {
-                const uint8_t signs = evenParitySigns(aux >> (7 * l));
+                const uint8_t signs = kEvenParitySigns[(aux >> (7 * l)) & 127];
                 const uint32_t grid1 = kIq3xxsGrid[qs[2 * l]];
                 const uint32_t grid2 = kIq3xxsGrid[qs[2 * l + 1]];
                 for (int j = 0; j < 4; ++j) {

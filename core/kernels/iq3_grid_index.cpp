@@ -46,10 +46,14 @@ Iq3GridIndex build(Iq3Codebook codebook) {
     Iq3GridIndex index;
     index.points = gridPoints(codebook);
     index.gridSize = int(index.points.size());
+    for (uint32_t p : index.points)
+        index.pointCoords.push_back({float(coordinate(p, 0)), float(coordinate(p, 1)), float(coordinate(p, 2)),
+                                     float(coordinate(p, 3))});
     // ggml keeps every point within the nwant smallest distinct distances.
     const int nwant = codebook == Iq3Codebook::Xxs256 ? 2 : 3;
 
     index.map.fill(-1);
+    index.coordOffset.fill(-1);
     for (int i = 0; i < index.gridSize; ++i) index.map[size_t(keyOf(index.points[size_t(i)]))] = i;
 
     std::vector<std::pair<int, int>> byDistance(size_t(index.gridSize));  // (squared distance, grid index)
@@ -82,6 +86,16 @@ Iq3GridIndex build(Iq3Codebook codebook) {
             ++count;
         }
         index.neighbours[countAt] = count;
+        index.maxNeighbours = std::max<int>(index.maxNeighbours, count);
+
+        index.coordOffset[size_t(key)] = int32_t(index.neighbourCoords.size());
+        const int chunks = (count + 3) / 4;
+        index.neighbourCoords.resize(index.neighbourCoords.size() + size_t(16 * chunks), 0.f);
+        float *soa = index.neighbourCoords.data() + index.coordOffset[size_t(key)];
+        for (int n = 0; n < count; ++n) {
+            const auto &coords = index.pointCoords[index.neighbours[countAt + 1 + size_t(n)]];
+            for (int k = 0; k < 4; ++k) soa[16 * (n / 4) + 4 * k + n % 4] = coords[size_t(k)];
+        }
     }
     return index;
 }

@@ -6,6 +6,7 @@
 // four odd magnitudes 2l+1 (l = 0..7). The data and its self-checks live in iq3_grids.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace qb::iq3 {
@@ -23,7 +24,16 @@ extern const int8_t kIq4nlValues[16];
 // the number of negative signs even (IQ3_XXS stores only 7 signs per group of 8).
 constexpr uint8_t evenParitySigns(uint32_t sevenBits) {
     const uint32_t s = sevenBits & 127;
-    return uint8_t(s | ((uint32_t(__builtin_popcount(s)) & 1) << 7));
+    uint32_t parity = 0;
+    for (uint32_t b = s; b; b >>= 1) parity ^= b & 1;
+    return uint8_t(s | (parity << 7));
 }
+
+// All 128 of them, for decoding.
+inline constexpr std::array<uint8_t, 128> kEvenParitySigns = [] {
+    std::array<uint8_t, 128> t{};
+    for (uint32_t i = 0; i < 128; ++i) t[i] = evenParitySigns(i);
+    return t;
+}();
 
 } // namespace qb::iq3

@@ -9,6 +9,10 @@
 #include "float_convert.h"
 #include "kernels/iq3_grid_index.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -20,6 +24,7 @@ constexpr int kGroup = 32;      // weights sharing one scale
 constexpr int kQuads = kGroup / 4;
 constexpr int kMaxQ = 8;        // levels per coordinate
 constexpr float kXxsGroupEps = 1e-8f;  // GROUP_MAX_EPS_IQ3_XXS
+constexpr int kMaxNeighbourSlots = 512 + 3;  // a whole grid, padded to a SIMD chunk
 
 inline float maxOf(float a, float b) { return a > b ? a : b; }  // ggml's MAX macro, NaN behaviour included
 inline int clampLevel(int l) { return l < 0 ? 0 : (l > kMaxQ - 1 ? kMaxQ - 1 : l); }
@@ -31,25 +36,57 @@ struct GroupFit {
     bool onGrid[kQuads] = {};
 };
 
-// Among the precomputed neighbours of an off-grid point, the grid point closest to xval at this
-// scale (weighted); writes its levels to L and returns its index.
-int bestNeighbour(const Iq3GridIndex &grid, const uint16_t *list, const float *xval, const float *weight, float scale,
-                  int8_t *L) {
+// Weighted squared distances from xval (at this scale) to every neighbour of an off-grid tuple,
+// each computed as ggml does: d2 = 0, then d2 += w[i] * diff * diff for i = 0..3, diff = scale*q - x.
+// The SIMD form runs four neighbours per instruction; every lane does exactly the scalar sequence.
+template <bool Simd>
+void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list, const float *xval,
+                        const float *weight, float scale, float *d2out) {
     const int count = list[0];
-    float bestD2 = FLT_MAX;
-    int best = -1;
-    for (int j = 1; j <= count; ++j) {
-        const uint32_t point = grid.points[list[j]];
+#if defined(__SSE2__)
+    if constexpr (Simd) {
+        const float *soa = grid.neighbourCoords.data() + grid.coordOffset[size_t(key)];
+        const __m128 vscale = _mm_set1_ps(scale);
+        for (int c = 0; c < (count + 3) / 4; ++c) {
+            __m128 d2 = _mm_setzero_ps();
+            for (int i = 0; i < 4; ++i) {
+                const __m128 q = _mm_loadu_ps(soa + 16 * c + 4 * i);
+                const __m128 diff = _mm_sub_ps(_mm_mul_ps(vscale, q), _mm_set1_ps(xval[i]));
+                d2 = _mm_add_ps(d2, _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(weight[i]), diff), diff));
+            }
+            _mm_storeu_ps(d2out + 4 * c, d2);
+        }
+        return;
+    }
+#endif
+    (void)key;
+    for (int j = 0; j < count; ++j) {
+        const std::array<float, 4> &q = grid.pointCoords[list[j + 1]];
         float d2 = 0;
         for (int i = 0; i < 4; ++i) {
-            const float q = float(coordinate(point, i));
-            const float diff = scale * q - xval[i];
+            const float diff = scale * q[size_t(i)] - xval[i];
             d2 += weight[i] * diff * diff;
         }
-        if (d2 < bestD2) {
-            bestD2 = d2;
-            best = list[j];
-        }
+        d2out[j] = d2;
+    }
+}
+
+// Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
+// scale (weighted); writes its levels to L and returns its index.
+template <bool Simd>
+int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
+    const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
+    const int count = list[0];
+    float d2[kMaxNeighbourSlots];
+    neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
+    float bestD2 = FLT_MAX;
+    int best = -1;
+    for (int j = 0; j < count; ++j) {
+        // Strict: the first of equally close neighbours wins, as in ggml. Written as selects,
+        // since which neighbour wins is data-dependent and a branch would mispredict.
+        const bool better = d2[j] < bestD2;
+        best = better ? list[j + 1] : best;
+        bestD2 = better ? d2[j] : bestD2;
     }
     // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
     if (best < 0) best = list[1];
@@ -66,11 +103,12 @@ int keyOf(const int8_t *levels) {
 
 // Rounds one quad at inverse scale id to levels; snaps it to the grid if it falls off.
 // Returns whether the rounded point was on the grid.
+template <bool Simd>
 bool roundQuad(const Iq3GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
     for (int i = 0; i < 4; ++i) L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
-    const int32_t entry = grid.map[size_t(keyOf(L))];
-    if (entry >= 0) return true;
-    bestNeighbour(grid, grid.neighboursOf(entry), xval, waux, scale, L);
+    const int key = keyOf(L);
+    if (grid.map[size_t(key)] >= 0) return true;
+    bestNeighbour<Simd>(grid, key, xval, waux, scale, L);
     return false;
 }
 
@@ -87,6 +125,7 @@ void weightedSums(const int8_t *L, const float *xval, const float *weight, float
 
 // The scale search of both formats: try inverse scales around 15/max, keep the best weighted fit,
 // then refit the quads that were off the grid (IQ3_S refits all of them) at the chosen scale.
+template <bool Simd>
 float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
                int steps, bool refitAll, GroupFit &fit) {
     float best = 0;
@@ -97,7 +136,7 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
         const float id = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
         const float thisScale = 1 / id;
         for (int k = 0; k < kQuads; ++k)
-            onGridAux[k] = roundQuad(grid, xval + 4 * k, waux + 4 * k, id, thisScale, Laux + 4 * k);
+            onGridAux[k] = roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, thisScale, Laux + 4 * k);
         float sumqx, sumq2;
         weightedSums(Laux, xval, weight, sumqx, sumq2);
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
@@ -113,7 +152,7 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
         const float id = 1 / scale;
         for (int k = 0; k < kQuads; ++k) {
             if (!refitAll && fit.onGrid[k]) continue;
-            roundQuad(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+            roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
         }
         float sumqx, sumq2;
         weightedSums(fit.L, xval, weight, sumqx, sumq2);
@@ -143,6 +182,7 @@ int gridIndexOf(const Iq3GridIndex &grid, const int8_t *L) {
     return entry >= 0 ? entry : 0;  // the fit only produces on-grid levels; ggml asserts this
 }
 
+template <bool Simd>
 void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, int64_t nblocks, const float *qwRow) {
     GroupFit fit;  // carries over between groups, as ggml's function-scope arrays do
     float scales[kSuperBlock / kGroup];
@@ -193,7 +233,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
                 std::memset(fit.L, 0, sizeof fit.L);
                 continue;
             }
-            float scale = fitGroup(grid, xval, weight, waux, max, 15, false, fit);
+            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 15, false, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns) s = uint8_t(~s) & 127;
@@ -224,6 +264,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
     }
 }
 
+template <bool Simd>
 void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_t nblocks, const float *qwRow) {
     GroupFit fit;
     float scales[kSuperBlock / kGroup];
@@ -261,7 +302,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
                 continue;  // ggml skips the cursor advance below too
             }
             for (bool &on : fit.onGrid) on = false;
-            float scale = fitGroup(grid, xval, weight, waux, max, 9, true, fit);
+            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 9, true, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns) s = uint8_t(~s);
@@ -292,22 +333,42 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
     }
 }
 
-} // namespace
-
-size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+template <bool Simd>
+size_t quantizeXxsRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::Xxs256);
     const int64_t nblocks = ncols / kSuperBlock;
     auto *out = static_cast<BlockIq3Xxs *>(dst);
-    for (int64_t r = 0; r < nrows; ++r) quantizeRowXxs(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    for (int64_t r = 0; r < nrows; ++r)
+        quantizeRowXxs<Simd>(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
     return size_t(nrows * nblocks) * sizeof(BlockIq3Xxs);
 }
 
-size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+template <bool Simd>
+size_t quantizeSRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::S512);
     const int64_t nblocks = ncols / kSuperBlock;
     auto *out = static_cast<BlockIq3S *>(dst);
-    for (int64_t r = 0; r < nrows; ++r) quantizeRowS(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    for (int64_t r = 0; r < nrows; ++r)
+        quantizeRowS<Simd>(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
     return size_t(nrows * nblocks) * sizeof(BlockIq3S);
+}
+
+} // namespace
+
+size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXxsRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXxsRows<false>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeSRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeSRows<false>(src, dst, nrows, ncols, importance);
 }
 
 } // namespace qb::iq3

@@ -18,16 +18,15 @@ constexpr float kGroupMaxEps = 1e-15f;  // GROUP_MAX_EPS
 
 // ggml's best_index_int8 as of b4748: the level nearest to x, the upper one on an exact tie of
 // the float differences. (Later ggml versions changed the tie arithmetic; b4748's is kept.)
+// ggml finds the bracketing pair by binary search; counting the inner levels not above x gives
+// the same upper index without unpredictable branches. !(x < v) rather than x >= v keeps ggml's
+// answer for NaN (the top pair).
 inline int bestLevel(float x) {
     const int8_t *val = kIq4nlValues;
     if (x <= val[0]) return 0;
     if (x >= val[15]) return 15;
-    int ml = 0, mu = 15;
-    while (mu - ml > 1) {
-        const int mav = (ml + mu) / 2;
-        if (x < val[mav]) mu = mav;
-        else ml = mav;
-    }
+    int mu = 1;
+    for (int i = 1; i < 15; ++i) mu += !(x < float(val[i]));
     return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 
