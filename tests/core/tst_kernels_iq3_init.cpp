@@ -1,7 +1,8 @@
 // The IQ3 family's lazily built grid search structures and its behaviour on degenerate input.
 // Its own executable so that the first test really is the first use of the IQ3 grids in the
 // process: many threads quantize IQ3_XXS and IQ3_S at the same instant and must all get
-// llama.cpp's exact bytes.
+// llama.cpp's exact bytes. Built with -DQB_SANITIZE=thread, ThreadSanitizer also reports any
+// unsynchronised initialisation (a hand-rolled "if (!ready) build()" fails that way).
 #include "golden.h"
 
 #include "kernels/iq3_grid_index.h"
@@ -140,6 +141,12 @@ void TestKernelsIq3Init::gridIndexIsConsistent() {
         const int cutoff = distinct[size_t(std::min<int>(nwant, int(distinct.size())) - 1)];
         const auto expected = int(std::count_if(distances.begin(), distances.end(), [&](int d) { return d <= cutoff; }));
         QCOMPARE(count, expected);
+        QVERIFY(count <= index.maxNeighbours);
+        // The SIMD copy of the coordinates: chunks of 4 neighbours, coordinate-major.
+        const float *soa = index.neighbourCoords.data() + index.coordOffset[size_t(key)];
+        for (int j = 0; j < count; ++j)
+            for (int k = 0; k < 4; ++k)
+                QCOMPARE(soa[16 * (j / 4) + 4 * k + j % 4], float(coordinate(index.points[list[j + 1]], k)));
         for (int j = 1; j <= count; ++j) {
             QVERIFY(list[j] < gridSize);
             if (j > 1) {
