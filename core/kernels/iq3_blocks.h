@@ -59,11 +59,18 @@ inline int nearestInt(float v) {
 
 size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-// The same algorithms with the neighbour search in plain scalar code (the fast ones use SIMD).
+// The same algorithms in plain scalar code (the fast ones run independent candidates or weights
+// four to a SIMD instruction); the tests check both give the same bytes.
 size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq4NlReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq4XsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+
+// L[j] = index of the IQ4 level nearest to scale * x[j] (ggml best_index_int8, b4748 tie rule) for
+// j < n, n a multiple of 4; simd picks the vectorised or the scalar form. Exposed for tests.
+void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd);
 
 void dequantizeIq3Xxs(const void *src, float *dst, int64_t n);
 void dequantizeIq3S(const void *src, float *dst, int64_t n);

@@ -6,6 +6,10 @@
 #include "float_convert.h"
 #include "kernels/iq3_grids.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <cmath>
 #include <cstring>
 
@@ -30,8 +34,52 @@ inline int bestLevel(float x) {
     return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 
+// L[j] = bestLevel(scale * x[j]) for j < n (a multiple of 4). The SIMD form evaluates four weights
+// per instruction with the same per-lane float operations: the product, the comparisons against
+// the levels, and the tie test (x - lower < upper - x) on the bracketing pair.
+template <bool Simd> void levelsOf(const float *x, float scale, int n, uint8_t *L) {
+#if defined(__SSE2__)
+    if constexpr (Simd) {
+        const __m128 vscale = _mm_set1_ps(scale);
+        const __m128 first = _mm_set1_ps(float(kIq4nlValues[0]));
+        const __m128 last = _mm_set1_ps(float(kIq4nlValues[15]));
+        const __m128 one = _mm_set1_ps(1.f);
+        const __m128 infinity = _mm_set1_ps(INFINITY);
+        for (int j = 0; j < n; j += 4) {
+            const __m128 v = _mm_mul_ps(vscale, _mm_loadu_ps(x + j));
+            // For v strictly between the end levels: mu = index of the first level above v (1 + the
+            // inner levels not above it), lower/upper = the levels at mu - 1 and mu. For NaN every
+            // "v < level" is false, giving mu = 15 as ggml's search does.
+            __m128 mu = one;
+            __m128 lower = first;
+            __m128 upper = infinity;
+            for (int i = 1; i < 16; ++i) {
+                const __m128 level = _mm_set1_ps(float(kIq4nlValues[i]));
+                const __m128 below = _mm_cmplt_ps(v, level);
+                if (i < 15) {
+                    mu = _mm_add_ps(mu, _mm_andnot_ps(below, one));
+                    lower = _mm_or_ps(_mm_and_ps(below, lower), _mm_andnot_ps(below, level));  // ascending levels
+                }
+                upper = _mm_min_ps(upper, _mm_or_ps(_mm_and_ps(below, level), _mm_andnot_ps(below, infinity)));
+            }
+            const __m128 takeLower = _mm_cmplt_ps(_mm_sub_ps(v, lower), _mm_sub_ps(upper, v));
+            __m128 level = _mm_sub_ps(mu, _mm_and_ps(takeLower, one));
+            level = _mm_andnot_ps(_mm_cmple_ps(v, first), level);                                   // v <= -127: 0
+            const __m128 top = _mm_cmpge_ps(v, last);
+            level = _mm_or_ps(_mm_and_ps(top, _mm_set1_ps(15.f)), _mm_andnot_ps(top, level));        // v >= 113: 15
+            alignas(16) int32_t out[4];
+            _mm_store_si128(reinterpret_cast<__m128i *>(out), _mm_cvttps_epi32(level));
+            for (int k = 0; k < 4; ++k) L[j + k] = uint8_t(out[k]);
+        }
+        return;
+    }
+#endif
+    for (int j = 0; j < n; ++j) L[j] = uint8_t(bestLevel(scale * x[j]));
+}
+
 // One super-block of superSize weights in groups of 32 (superSize == 32 for IQ4_NL). Writes the
 // fp16 scale, the packed nibbles and, for more than one group, the 6-bit group scales.
+template <bool Simd>
 void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4, uint16_t *scalesH,
                         uint8_t *scalesL, const float *qw) {
     float scales[kSuperBlock / kBlock];
@@ -74,11 +122,9 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         float d = -max / float(values[0]);  // ntry > 0 in both formats
         float id = 1 / d;
         float sumqx = 0, sumq2 = 0;
+        levelsOf<Simd>(xb, id, kBlock, Lb);
         for (int j = 0; j < kBlock; ++j) {
-            const float al = id * xb[j];
-            const int l = bestLevel(al);
-            Lb[j] = uint8_t(l);
-            const float q = float(values[l]);
+            const float q = float(values[Lb[j]]);
             const float w = weight[j];
             sumqx += w * q * xb[j];
             sumq2 += w * q * q;
@@ -88,9 +134,10 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         for (int itry = -kTrials; itry <= kTrials; ++itry) {
             id = float(itry + values[0]) / max;
             sumqx = sumq2 = 0;
+            uint8_t trial[kBlock];
+            levelsOf<Simd>(xb, id, kBlock, trial);
             for (int j = 0; j < kBlock; ++j) {
-                const float al = id * xb[j];
-                const float q = float(values[bestLevel(al)]);
+                const float q = float(values[trial[j]]);
                 const float w = weight[j];
                 sumqx += w * q * xb[j];
                 sumq2 += w * q * q;
@@ -120,7 +167,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             const float idl = dl ? 1 / dl : 0.f;
             uint8_t *Lb = L + ib * kBlock;
             const float *xb = x + ib * kBlock;
-            for (int j = 0; j < kBlock; ++j) Lb[j] = uint8_t(bestLevel(idl * xb[j]));
+            levelsOf<Simd>(xb, idl, kBlock, Lb);
             l += 32;
             const uint8_t low = uint8_t(l & 0xf);
             const uint8_t high = uint8_t(l >> 4);
@@ -131,16 +178,15 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
     } else {
         *dh = fp32ToFp16(scales[0]);
         const float id = scales[0] ? 1 / scales[0] : 0;
-        for (int j = 0; j < superSize; ++j) L[j] = uint8_t(bestLevel(id * x[j]));
+        levelsOf<Simd>(x, id, superSize, L);
     }
 
     for (int i = 0; i < superSize / 32; ++i)
         for (int j = 0; j < 16; ++j) q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
 }
 
-} // namespace
-
-size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+template <bool Simd>
+size_t quantizeNlRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t nblocks = ncols / kIq4nlBlock;
     auto *out = static_cast<BlockIq4Nl *>(dst);
     for (int64_t r = 0; r < nrows; ++r) {
@@ -148,13 +194,14 @@ size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, 
         BlockIq4Nl *y = out + r * nblocks;
         for (int64_t ib = 0; ib < nblocks; ++ib) {
             const float *qw = importance ? importance + kIq4nlBlock * ib : nullptr;
-            quantizeSuperBlock(kIq4nlBlock, x + kIq4nlBlock * ib, &y[ib].d, y[ib].qs, nullptr, nullptr, qw);
+            quantizeSuperBlock<Simd>(kIq4nlBlock, x + kIq4nlBlock * ib, &y[ib].d, y[ib].qs, nullptr, nullptr, qw);
         }
     }
     return size_t(nrows * nblocks) * sizeof(BlockIq4Nl);
 }
 
-size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+template <bool Simd>
+size_t quantizeXsRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t nblocks = ncols / kSuperBlock;
     auto *out = static_cast<BlockIq4Xs *>(dst);
     for (int64_t r = 0; r < nrows; ++r) {
@@ -162,11 +209,34 @@ size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, 
         BlockIq4Xs *y = out + r * nblocks;
         for (int64_t ib = 0; ib < nblocks; ++ib) {
             const float *qw = importance ? importance + kSuperBlock * ib : nullptr;
-            quantizeSuperBlock(kSuperBlock, x + kSuperBlock * ib, &y[ib].d, y[ib].qs, &y[ib].scalesH, y[ib].scalesL,
-                               qw);
+            quantizeSuperBlock<Simd>(kSuperBlock, x + kSuperBlock * ib, &y[ib].d, y[ib].qs, &y[ib].scalesH,
+                                     y[ib].scalesL, qw);
         }
     }
     return size_t(nrows * nblocks) * sizeof(BlockIq4Xs);
+}
+
+} // namespace
+
+void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd) {
+    if (simd) levelsOf<true>(x, scale, n, L);
+    else levelsOf<false>(x, scale, n, L);
+}
+
+size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeNlRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq4NlReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeNlRows<false>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXsRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq4XsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXsRows<false>(src, dst, nrows, ncols, importance);
 }
 
 } // namespace qb::iq3

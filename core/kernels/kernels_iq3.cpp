@@ -10,8 +10,8 @@ const KernelOps *iq3KernelOps(GgmlType type) {
     static constexpr KernelOps kOps[] = {
         {GgmlType::IQ3_XXS, iq3::quantizeIq3Xxs, iq3::quantizeIq3XxsReference, iq3::dequantizeIq3Xxs, false},
         {GgmlType::IQ3_S, iq3::quantizeIq3S, iq3::quantizeIq3SReference, iq3::dequantizeIq3S, false},
-        {GgmlType::IQ4_NL, iq3::quantizeIq4Nl, nullptr, iq3::dequantizeIq4Nl, false},
-        {GgmlType::IQ4_XS, iq3::quantizeIq4Xs, nullptr, iq3::dequantizeIq4Xs, false},
+        {GgmlType::IQ4_NL, iq3::quantizeIq4Nl, iq3::quantizeIq4NlReference, iq3::dequantizeIq4Nl, false},
+        {GgmlType::IQ4_XS, iq3::quantizeIq4Xs, iq3::quantizeIq4XsReference, iq3::dequantizeIq4Xs, false},
     };
     for (const KernelOps &ops : kOps)
         if (ops.type == type) return &ops;

@@ -5,6 +5,7 @@
 // unsynchronised initialisation (a hand-rolled "if (!ready) build()" fails that way).
 #include "golden.h"
 
+#include "kernels/iq3_blocks.h"
 #include "kernels/iq3_grid_index.h"
 #include "kernels/kernels.h"
 
@@ -49,6 +50,7 @@ private slots:
     void concurrentFirstUseGivesGoldenBytes();
     void gridIndexIsConsistent_data();
     void gridIndexIsConsistent();
+    void iq4LevelSearchMatchesGgmlRule();
     void degenerateInputDoesNotCrash_data();
     void degenerateInputDoesNotCrash();
     void zeroRowsDecodeToZero_data();
@@ -158,17 +160,44 @@ void TestKernelsIq3Init::gridIndexIsConsistent() {
     QCOMPARE(onGrid, gridSize);  // every grid point is a distinct tuple
 }
 
+// The IQ4 level search: ggml's b4748 answers at exact midpoints (the upper level), at the ends and
+// for NaN, and the SIMD form agreeing with the scalar one everywhere on a fine sweep.
+void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    const float fixed[] = {-115.5f, std::nextafter(-115.5f, -200.f), -127.f, -200.f, 113.f, 112.9f,
+                           -4.5f,   std::nextafter(-4.5f, -200.f),   nan,    -inf,   inf,   0.f};
+    const uint8_t expected[] = {1, 0, 0, 0, 15, 15, 8, 7, 15, 0, 15, 8};
+    uint8_t got[12];
+    for (bool simd : {false, true}) {
+        qb::iq3::iq4Levels(fixed, 1.f, 12, got, simd);
+        for (int i = 0; i < 12; ++i) QCOMPARE(int(got[i]), int(expected[i]));
+    }
+    std::vector<float> sweep;
+    for (float v = -140.f; v <= 140.f; v += 0.25f) {
+        sweep.push_back(v);
+        sweep.push_back(std::nextafter(v, -inf));
+        sweep.push_back(std::nextafter(v, inf));
+    }
+    while (sweep.size() % 4) sweep.push_back(0.f);
+    std::vector<uint8_t> scalar(sweep.size()), simd(sweep.size());
+    for (float scale : {1.f, -1.f, 0.37f, 1e-3f}) {
+        qb::iq3::iq4Levels(sweep.data(), scale, int(sweep.size()), scalar.data(), false);
+        qb::iq3::iq4Levels(sweep.data(), scale, int(sweep.size()), simd.data(), true);
+        QVERIFY(scalar == simd);
+    }
+}
+
 void TestKernelsIq3Init::degenerateInputDoesNotCrash_data() {
     QTest::addColumn<QString>("typeName");
     for (const char *t : {"IQ3_XXS", "IQ3_S", "IQ4_NL", "IQ4_XS"}) QTest::newRow(t) << QString::fromLatin1(t);
 }
 
-// Zero, NaN and infinite weights and all-zero importance: ggml asserts on some of these; we must
-// neither crash nor depend on the thread count.
+// Zero, NaN and infinite weights, exact ties, and all-zero importance: ggml asserts on some of
+// these; we must neither crash nor depend on the thread count or on the SIMD path.
 void TestKernelsIq3Init::degenerateInputDoesNotCrash() {
     QFETCH(QString, typeName);
     const qb::GgmlType type = *qb::typeFromName(typeName.toStdString());
-    constexpr int64_t rows = 6;
+    constexpr int64_t rows = 7;
     std::vector<float> x(size_t(rows * kCols));
     for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i) * 0.37)) * 0.02f;
     std::fill(x.begin(), x.begin() + kCols, 0.f);                         // row 0: zeros
@@ -176,6 +205,14 @@ void TestKernelsIq3Init::degenerateInputDoesNotCrash() {
     x[size_t(2 * kCols + 5)] = std::numeric_limits<float>::quiet_NaN();   // row 2: a NaN
     x[size_t(3 * kCols + 9)] = std::numeric_limits<float>::infinity();    // row 3: an infinity
     std::fill(x.begin() + 4 * kCols, x.begin() + 5 * kCols, 1e-30f);      // row 4: denormal-scale
+    // Row 5: +-127 and the exact midpoints between IQ4 levels (and their negatives), so the
+    // level search meets exact ties at the scales it tries.
+    const float levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    for (int j = 0; j < kCols; ++j) {
+        const int i = j % 15;
+        const float mid = (levels[i] + levels[i + 1]) / 2;
+        x[size_t(5 * kCols + j)] = j % 32 == 0 ? 127.f : ((j / 15) % 2 ? -mid : mid);
+    }
     const std::vector<float> zeroImportance(size_t(kCols), 0.f);
     const size_t bytes = size_t(rows * qb::rowSizeBytes(type, kCols));
     for (const float *importance : {static_cast<const float *>(nullptr), zeroImportance.data()}) {
@@ -183,6 +220,10 @@ void TestKernelsIq3Init::degenerateInputDoesNotCrash() {
         QCOMPARE(qb::quantizeRows(type, x.data(), one.data(), rows, kCols, importance, 1), bytes);
         QCOMPARE(qb::quantizeRows(type, x.data(), three.data(), rows, kCols, importance, 3), bytes);
         QVERIFY(one == three);
+        // The SIMD paths take the same decisions as the scalar reference, NaN and ties included.
+        std::vector<uint8_t> reference(bytes);
+        qb::quantizeRowsReference(type, x.data(), reference.data(), rows, kCols, importance);
+        QVERIFY(one == reference);
         std::vector<float> back(x.size());
         qb::dequantizeRows(type, one.data(), back.data(), rows, kCols, 2);
     }
