@@ -71,23 +71,50 @@ void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list,
     }
 }
 
+// Index of the first strict minimum of d2[0..count) below FLT_MAX, or -1: ggml's running
+// "if (d2 < best_d2)" scan. The SIMD form takes the minimum four lanes at a time (minps keeps the
+// running value when a lane is NaN, as the scan ignores NaN), then the first lane equal to it;
+// no data-dependent branches, which the scan mispredicts.
+template <bool Simd> int firstMinimum(float *d2, int count) {
+#if defined(__SSE2__)
+    if constexpr (Simd) {
+        const int chunks = (count + 3) / 4;
+        for (int j = count; j < 4 * chunks; ++j) d2[j] = FLT_MAX;  // padding lanes never win
+        __m128 m = _mm_set1_ps(FLT_MAX);
+        for (int c = 0; c < chunks; ++c) m = _mm_min_ps(_mm_load_ps(d2 + 4 * c), m);
+        m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+        m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+        if (!(_mm_cvtss_f32(m) < FLT_MAX)) return -1;
+        for (int c = 0; c < chunks; ++c) {
+            const int hits = _mm_movemask_ps(_mm_cmpeq_ps(_mm_load_ps(d2 + 4 * c), m));
+            if (hits) return 4 * c + __builtin_ctz(unsigned(hits));
+        }
+        return -1;
+    }
+#endif
+    float bestD2 = FLT_MAX;
+    int best = -1;
+    for (int j = 0; j < count; ++j) {
+        if (d2[j] < bestD2) {
+            bestD2 = d2[j];
+            best = j;
+        }
+    }
+    return best;
+}
+
 // Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
 // scale (weighted); writes its levels to L and returns its index.
 template <bool Simd>
 int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
     const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
     const int count = list[0];
-    float d2[kMaxNeighbourSlots];
+    alignas(16) float d2[kMaxNeighbourSlots];
     neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
-    float bestD2 = FLT_MAX;
-    int best = -1;
-    for (int j = 0; j < count; ++j) {
-        // Strict: the first of equally close neighbours wins, as in ggml. Written as selects,
-        // since which neighbour wins is data-dependent and a branch would mispredict.
-        const bool better = d2[j] < bestD2;
-        best = better ? list[j + 1] : best;
-        bestD2 = better ? d2[j] : bestD2;
-    }
+    // ggml keeps the first neighbour whose d2 is strictly below the best so far (starting from
+    // FLT_MAX; NaN never wins): the first occurrence of the minimum, if that is below FLT_MAX.
+    const int first = firstMinimum<Simd>(d2, count);
+    int best = first >= 0 ? list[first + 1] : -1;
     // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
     if (best < 0) best = list[1];
     const uint32_t point = grid.points[size_t(best)];
