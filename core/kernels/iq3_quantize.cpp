@@ -2,7 +2,10 @@
 // quantize_row_iq3_s_impl operation for operation: float arithmetic in the same order, the same
 // strict comparisons (first candidate wins ties), and ggml's quirks where they change bytes:
 //   - IQ3_XXS keeps the chosen levels and on-grid flags of the previous group of the row when no
-//     scale candidate is accepted (ggml never resets them within a row);
+//     scale candidate is accepted (ggml never resets them within a row). At the start of a row
+//     ggml's arrays are uninitialised stack memory; we start from zeros. Only a group whose
+//     importance weights are all zero (or non-finite input) can reach that state, and then
+//     ggml's own output depends on its stack contents and thread chunking.
 //   - IQ3_S advances its qs/signs cursors only for groups that are not exactly zero.
 #include "kernels/iq3_blocks.h"
 
