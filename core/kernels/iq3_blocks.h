@@ -12,8 +12,8 @@
 
 namespace qb::iq3 {
 
-inline constexpr int kSuperBlock = 256;  // QK_K
-inline constexpr int kIq4nlBlock = 32;   // QK4_NL
+inline constexpr int kSuperBlock = 256; // QK_K
+inline constexpr int kIq4nlBlock = 32;  // QK4_NL
 
 // 256 weights: per group of 32, eight 1-byte grid indices (4 magnitudes each), then per group a
 // uint32 of 4 x 7 sign bits and a 4-bit scale in the top bits.

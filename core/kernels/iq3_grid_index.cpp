@@ -27,7 +27,8 @@ std::vector<uint32_t> gridPoints(Iq3Codebook codebook) {
     points.reserve(kIq3xxsGridSize);
     for (uint32_t packed : kIq3xxsGrid) {
         uint32_t p = 0;
-        for (int k = 0; k < 4; ++k) p |= (2 * xxsLevel((packed >> (8 * k)) & 0xff) + 1) << (8 * k);
+        for (int k = 0; k < 4; ++k)
+            p |= (2 * xxsLevel((packed >> (8 * k)) & 0xff) + 1) << (8 * k);
         points.push_back(p);
     }
     return points;
@@ -38,7 +39,8 @@ int coordinate(uint32_t point, int k) { return int((point >> (8 * k)) & 0xff); }
 // The map key of a grid point: its four levels, 3 bits each.
 int keyOf(uint32_t point) {
     int key = 0;
-    for (int k = 0; k < 4; ++k) key |= ((coordinate(point, k) - 1) / 2) << (3 * k);
+    for (int k = 0; k < 4; ++k)
+        key |= ((coordinate(point, k) - 1) / 2) << (3 * k);
     return key;
 }
 
@@ -47,16 +49,17 @@ Iq3GridIndex build(Iq3Codebook codebook) {
     index.points = gridPoints(codebook);
     index.gridSize = int(index.points.size());
     for (uint32_t p : index.points)
-        index.pointCoords.push_back({float(coordinate(p, 0)), float(coordinate(p, 1)), float(coordinate(p, 2)),
-                                     float(coordinate(p, 3))});
+        index.pointCoords.push_back(
+            {float(coordinate(p, 0)), float(coordinate(p, 1)), float(coordinate(p, 2)), float(coordinate(p, 3))});
     // ggml keeps every point within the nwant smallest distinct distances.
     const int nwant = codebook == Iq3Codebook::Xxs256 ? 2 : 3;
 
     index.map.fill(-1);
     index.coordOffset.fill(-1);
-    for (int i = 0; i < index.gridSize; ++i) index.map[size_t(keyOf(index.points[size_t(i)]))] = i;
+    for (int i = 0; i < index.gridSize; ++i)
+        index.map[size_t(keyOf(index.points[size_t(i)]))] = i;
 
-    std::vector<std::pair<int, int>> byDistance(size_t(index.gridSize));  // (squared distance, grid index)
+    std::vector<std::pair<int, int>> byDistance(size_t(index.gridSize)); // (squared distance, grid index)
     for (int key = 0; key < kMapSize; ++key) {
         if (index.map[size_t(key)] >= 0) continue;
         for (int j = 0; j < index.gridSize; ++j) {
@@ -94,7 +97,8 @@ Iq3GridIndex build(Iq3Codebook codebook) {
         float *soa = index.neighbourCoords.data() + index.coordOffset[size_t(key)];
         for (int n = 0; n < count; ++n) {
             const auto &coords = index.pointCoords[index.neighbours[countAt + 1 + size_t(n)]];
-            for (int k = 0; k < 4; ++k) soa[16 * (n / 4) + 4 * k + n % 4] = coords[size_t(k)];
+            for (int k = 0; k < 4; ++k)
+                soa[16 * (n / 4) + 4 * k + n % 4] = coords[size_t(k)];
         }
     }
     return index;

@@ -25,14 +25,16 @@ extern const int8_t kIq4nlValues[16];
 constexpr uint8_t evenParitySigns(uint32_t sevenBits) {
     const uint32_t s = sevenBits & 127;
     uint32_t parity = 0;
-    for (uint32_t b = s; b; b >>= 1) parity ^= b & 1;
+    for (uint32_t b = s; b; b >>= 1)
+        parity ^= b & 1;
     return uint8_t(s | (parity << 7));
 }
 
 // All 128 of them, for decoding.
 inline constexpr std::array<uint8_t, 128> kEvenParitySigns = [] {
     std::array<uint8_t, 128> t{};
-    for (uint32_t i = 0; i < 128; ++i) t[i] = evenParitySigns(i);
+    for (uint32_t i = 0; i < 128; ++i)
+        t[i] = evenParitySigns(i);
     return t;
 }();
 

@@ -23,13 +23,13 @@
 namespace qb::iq3 {
 namespace {
 
-constexpr int kGroup = 32;      // weights sharing one scale
+constexpr int kGroup = 32; // weights sharing one scale
 constexpr int kQuads = kGroup / 4;
-constexpr int kMaxQ = 8;        // levels per coordinate
-constexpr float kXxsGroupEps = 1e-8f;  // GROUP_MAX_EPS_IQ3_XXS
-constexpr int kMaxNeighbourSlots = 512 + 3;  // a whole grid, padded to a SIMD chunk
+constexpr int kMaxQ = 8;                    // levels per coordinate
+constexpr float kXxsGroupEps = 1e-8f;       // GROUP_MAX_EPS_IQ3_XXS
+constexpr int kMaxNeighbourSlots = 512 + 3; // a whole grid, padded to a SIMD chunk
 
-inline float maxOf(float a, float b) { return a > b ? a : b; }  // ggml's MAX macro, NaN behaviour included
+inline float maxOf(float a, float b) { return a > b ? a : b; } // ggml's MAX macro, NaN behaviour included
 inline int clampLevel(int l) { return l < 0 ? 0 : (l > kMaxQ - 1 ? kMaxQ - 1 : l); }
 inline int coordinate(uint32_t point, int i) { return int(int8_t((point >> (8 * i)) & 0xff)); }
 
@@ -43,8 +43,8 @@ struct GroupFit {
 // each computed as ggml does: d2 = 0, then d2 += w[i] * diff * diff for i = 0..3, diff = scale*q - x.
 // The SIMD form runs four neighbours per instruction; every lane does exactly the scalar sequence.
 template <bool Simd>
-void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list, const float *xval,
-                        const float *weight, float scale, float *d2out) {
+void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list, const float *xval, const float *weight,
+                        float scale, float *d2out) {
     const int count = list[0];
 #if defined(__SSE2__)
     if constexpr (Simd) {
@@ -82,9 +82,11 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
 #if defined(__SSE2__)
     if constexpr (Simd) {
         const int chunks = (count + 3) / 4;
-        for (int j = count; j < 4 * chunks; ++j) d2[j] = FLT_MAX;  // padding lanes never win
+        for (int j = count; j < 4 * chunks; ++j)
+            d2[j] = FLT_MAX; // padding lanes never win
         __m128 m = _mm_set1_ps(FLT_MAX);
-        for (int c = 0; c < chunks; ++c) m = _mm_min_ps(_mm_load_ps(d2 + 4 * c), m);
+        for (int c = 0; c < chunks; ++c)
+            m = _mm_min_ps(_mm_load_ps(d2 + 4 * c), m);
         m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
         m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
         if (!(_mm_cvtss_f32(m) < FLT_MAX)) return -1;
@@ -121,13 +123,15 @@ int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const fl
     // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
     if (best < 0) best = list[1];
     const uint32_t point = grid.points[size_t(best)];
-    for (int i = 0; i < 4; ++i) L[i] = int8_t((coordinate(point, i) - 1) / 2);
+    for (int i = 0; i < 4; ++i)
+        L[i] = int8_t((coordinate(point, i) - 1) / 2);
     return best;
 }
 
 int keyOf(const int8_t *levels) {
     int key = 0;
-    for (int i = 0; i < 4; ++i) key |= levels[i] << (3 * i);
+    for (int i = 0; i < 4; ++i)
+        key |= levels[i] << (3 * i);
     return key;
 }
 
@@ -135,7 +139,8 @@ int keyOf(const int8_t *levels) {
 // Returns whether the rounded point was on the grid.
 template <bool Simd>
 bool roundQuad(const Iq3GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
-    for (int i = 0; i < 4; ++i) L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
+    for (int i = 0; i < 4; ++i)
+        L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
     const int key = keyOf(L);
     if (grid.map[size_t(key)] >= 0) return true;
     bestNeighbour<Simd>(grid, key, xval, waux, scale, L);
@@ -177,7 +182,8 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
         }
     }
     int offGrid = 0;
-    for (bool on : fit.onGrid) offGrid += on ? 0 : 1;
+    for (bool on : fit.onGrid)
+        offGrid += on ? 0 : 1;
     if (offGrid > 0 && scale > 0) {
         const float id = 1 / scale;
         for (int k = 0; k < kQuads; ++k) {
@@ -194,27 +200,31 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
 // Per-weight importance: with an importance vector, qw * sqrt(sigma2 + x^2); without, x^2.
 void groupWeights(const float *xb, const float *qw, float sigma2, float *weight, float *waux) {
     if (qw) {
-        for (int i = 0; i < kGroup; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+        for (int i = 0; i < kGroup; ++i)
+            weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
     } else {
-        for (int i = 0; i < kGroup; ++i) weight[i] = xb[i] * xb[i];
+        for (int i = 0; i < kGroup; ++i)
+            weight[i] = xb[i] * xb[i];
     }
-    for (int i = 0; i < kGroup; ++i) waux[i] = std::sqrt(weight[i]);
+    for (int i = 0; i < kGroup; ++i)
+        waux[i] = std::sqrt(weight[i]);
 }
 
 float superBlockSigma2(const float *xbl) {
     float sumx2 = 0;
-    for (int i = 0; i < kSuperBlock; ++i) sumx2 += xbl[i] * xbl[i];
+    for (int i = 0; i < kSuperBlock; ++i)
+        sumx2 += xbl[i] * xbl[i];
     return 2 * sumx2 / kSuperBlock;
 }
 
 int gridIndexOf(const Iq3GridIndex &grid, const int8_t *L) {
     const int32_t entry = grid.map[size_t(keyOf(L))];
-    return entry >= 0 ? entry : 0;  // the fit only produces on-grid levels; ggml asserts this
+    return entry >= 0 ? entry : 0; // the fit only produces on-grid levels; ggml asserts this
 }
 
 template <bool Simd>
 void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, int64_t nblocks, const float *qwRow) {
-    GroupFit fit;  // carries over between groups, as ggml's function-scope arrays do
+    GroupFit fit; // carries over between groups, as ggml's function-scope arrays do
     float scales[kSuperBlock / kGroup];
     float weight[kGroup], waux[kGroup], xval[kGroup];
     uint8_t blockSigns[4];
@@ -257,7 +267,8 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
                 blockSigns[k] = s & 127;
             }
             float max = xval[0];
-            for (int i = 1; i < kGroup; ++i) max = maxOf(max, xval[i]);
+            for (int i = 1; i < kGroup; ++i)
+                max = maxOf(max, xval[i]);
             if (max < kXxsGroupEps) {
                 scales[ib] = 0;
                 std::memset(fit.L, 0, sizeof fit.L);
@@ -266,9 +277,11 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
             float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 15, false, fit);
             if (scale < 0) {
                 scale = -scale;
-                for (uint8_t &s : blockSigns) s = uint8_t(~s) & 127;
+                for (uint8_t &s : blockSigns)
+                    s = uint8_t(~s) & 127;
             }
-            for (int k = 0; k < kQuads; ++k) q3[8 * ib + k] = uint8_t(gridIndexOf(grid, fit.L + 4 * k));
+            for (int k = 0; k < kQuads; ++k)
+                q3[8 * ib + k] = uint8_t(gridIndexOf(grid, fit.L + 4 * k));
             const uint32_t signsAndScale = uint32_t(blockSigns[0]) | uint32_t(blockSigns[1]) << 7 |
                                            uint32_t(blockSigns[2]) << 14 | uint32_t(blockSigns[3]) << 21;
             std::memcpy(q3 + kSuperBlock / 4 + 4 * ib, &signsAndScale, 4);
@@ -280,7 +293,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
             continue;
         }
         const float d = maxScale / 31;
-        y[ibl].d = fp32ToFp16(d * 1.0125f);  // ggml's fudge factor
+        y[ibl].d = fp32ToFp16(d * 1.0125f); // ggml's fudge factor
         const float id = 1 / d;
         for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
             int l = nearestInt(0.5f * (id * scales[ib] - 1));
@@ -326,16 +339,19 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
                 blockSigns[k] = s;
             }
             float max = xval[0];
-            for (int i = 1; i < kGroup; ++i) max = maxOf(max, xval[i]);
+            for (int i = 1; i < kGroup; ++i)
+                max = maxOf(max, xval[i]);
             if (!max) {
                 scales[ib] = 0;
-                continue;  // ggml skips the cursor advance below too
+                continue; // ggml skips the cursor advance below too
             }
-            for (bool &on : fit.onGrid) on = false;
+            for (bool &on : fit.onGrid)
+                on = false;
             float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 9, true, fit);
             if (scale < 0) {
                 scale = -scale;
-                for (uint8_t &s : blockSigns) s = uint8_t(~s);
+                for (uint8_t &s : blockSigns)
+                    s = uint8_t(~s);
             }
             for (int k = 0; k < kQuads; ++k) {
                 const int index = gridIndexOf(grid, fit.L + 4 * k);
@@ -351,7 +367,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
         }
         if (!maxScale) continue;
         const float d = maxScale / 31;
-        out.d = fp32ToFp16(d * 1.033f);  // ggml's fudge factor
+        out.d = fp32ToFp16(d * 1.033f); // ggml's fudge factor
         const float id = 1 / d;
         for (int ib = 0; ib < kSuperBlock / kGroup; ib += 2) {
             int l1 = nearestInt(0.5f * (id * scales[ib] - 1));

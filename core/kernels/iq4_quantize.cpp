@@ -17,8 +17,8 @@ namespace qb::iq3 {
 namespace {
 
 constexpr int kBlock = 32;
-constexpr int kTrials = 7;          // ntry
-constexpr float kGroupMaxEps = 1e-15f;  // GROUP_MAX_EPS
+constexpr int kTrials = 7;             // ntry
+constexpr float kGroupMaxEps = 1e-15f; // GROUP_MAX_EPS
 
 // ggml's best_index_int8 as of b4748: the level nearest to x, the upper one on an exact tie of
 // the float differences. (Later ggml versions changed the tie arithmetic; b4748's is kept.)
@@ -30,7 +30,8 @@ inline int bestLevel(float x) {
     if (x <= val[0]) return 0;
     if (x >= val[15]) return 15;
     int mu = 1;
-    for (int i = 1; i < 15; ++i) mu += !(x < float(val[i]));
+    for (int i = 1; i < 15; ++i)
+        mu += !(x < float(val[i]));
     return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 
@@ -58,30 +59,32 @@ template <bool Simd> void levelsOf(const float *x, float scale, int n, uint8_t *
                 const __m128 below = _mm_cmplt_ps(v, level);
                 if (i < 15) {
                     mu = _mm_add_ps(mu, _mm_andnot_ps(below, one));
-                    lower = _mm_or_ps(_mm_and_ps(below, lower), _mm_andnot_ps(below, level));  // ascending levels
+                    lower = _mm_or_ps(_mm_and_ps(below, lower), _mm_andnot_ps(below, level)); // ascending levels
                 }
                 upper = _mm_min_ps(upper, _mm_or_ps(_mm_and_ps(below, level), _mm_andnot_ps(below, infinity)));
             }
             const __m128 takeLower = _mm_cmplt_ps(_mm_sub_ps(v, lower), _mm_sub_ps(upper, v));
             __m128 level = _mm_sub_ps(mu, _mm_and_ps(takeLower, one));
-            level = _mm_andnot_ps(_mm_cmple_ps(v, first), level);                                   // v <= -127: 0
+            level = _mm_andnot_ps(_mm_cmple_ps(v, first), level); // v <= -127: 0
             const __m128 top = _mm_cmpge_ps(v, last);
-            level = _mm_or_ps(_mm_and_ps(top, _mm_set1_ps(15.f)), _mm_andnot_ps(top, level));        // v >= 113: 15
+            level = _mm_or_ps(_mm_and_ps(top, _mm_set1_ps(15.f)), _mm_andnot_ps(top, level)); // v >= 113: 15
             alignas(16) int32_t out[4];
             _mm_store_si128(reinterpret_cast<__m128i *>(out), _mm_cvttps_epi32(level));
-            for (int k = 0; k < 4; ++k) L[j + k] = uint8_t(out[k]);
+            for (int k = 0; k < 4; ++k)
+                L[j + k] = uint8_t(out[k]);
         }
         return;
     }
 #endif
-    for (int j = 0; j < n; ++j) L[j] = uint8_t(bestLevel(scale * x[j]));
+    for (int j = 0; j < n; ++j)
+        L[j] = uint8_t(bestLevel(scale * x[j]));
 }
 
 // One super-block of superSize weights in groups of 32 (superSize == 32 for IQ4_NL). Writes the
 // fp16 scale, the packed nibbles and, for more than one group, the 6-bit group scales.
 template <bool Simd>
-void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4, uint16_t *scalesH,
-                        uint8_t *scalesL, const float *qw) {
+void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4, uint16_t *scalesH, uint8_t *scalesL,
+                        const float *qw) {
     float scales[kSuperBlock / kBlock];
     float weight[kBlock];
     uint8_t L[kSuperBlock];
@@ -89,7 +92,8 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
     const int8_t *values = kIq4nlValues;
 
     float sigma2 = 0;
-    for (int j = 0; j < superSize; ++j) sigma2 += x[j] * x[j];
+    for (int j = 0; j < superSize; ++j)
+        sigma2 += x[j] * x[j];
     sigma2 *= 2.f / float(superSize);
 
     std::memset(q4, 0, size_t(superSize / 2));
@@ -101,9 +105,11 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         uint8_t *Lb = L + ib * kBlock;
         if (qw) {
             const float *w = qw + ib * kBlock;
-            for (int j = 0; j < kBlock; ++j) weight[j] = w[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+            for (int j = 0; j < kBlock; ++j)
+                weight[j] = w[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
         } else {
-            for (int j = 0; j < kBlock; ++j) weight[j] = xb[j] * xb[j];
+            for (int j = 0; j < kBlock; ++j)
+                weight[j] = xb[j] * xb[j];
         }
         float amax = 0, max = 0;
         for (int j = 0; j < kBlock; ++j) {
@@ -119,7 +125,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             std::memset(Lb, 0, kBlock);
             continue;
         }
-        float d = -max / float(values[0]);  // ntry > 0 in both formats
+        float d = -max / float(values[0]); // ntry > 0 in both formats
         float id = 1 / d;
         float sumqx = 0, sumq2 = 0;
         levelsOf<Simd>(xb, id, kBlock, Lb);
@@ -171,8 +177,10 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             l += 32;
             const uint8_t low = uint8_t(l & 0xf);
             const uint8_t high = uint8_t(l >> 4);
-            if (ib % 2 == 0) scalesL[ib / 2] = low;
-            else scalesL[ib / 2] |= uint8_t(low << 4);
+            if (ib % 2 == 0)
+                scalesL[ib / 2] = low;
+            else
+                scalesL[ib / 2] |= uint8_t(low << 4);
             *scalesH |= uint16_t(high << (2 * ib));
         }
     } else {
@@ -182,7 +190,8 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
     }
 
     for (int i = 0; i < superSize / 32; ++i)
-        for (int j = 0; j < 16; ++j) q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+        for (int j = 0; j < 16; ++j)
+            q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
 }
 
 template <bool Simd>
@@ -219,8 +228,10 @@ size_t quantizeXsRows(const float *src, void *dst, int64_t nrows, int64_t ncols,
 } // namespace
 
 void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd) {
-    if (simd) levelsOf<true>(x, scale, n, L);
-    else levelsOf<false>(x, scale, n, L);
+    if (simd)
+        levelsOf<true>(x, scale, n, L);
+    else
+        levelsOf<false>(x, scale, n, L);
 }
 
 size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {

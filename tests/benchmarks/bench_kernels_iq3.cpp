@@ -18,7 +18,8 @@ const std::vector<float> &weights() {
         std::mt19937_64 rng(42);
         std::normal_distribution<float> normal(0.0f, 0.02f);
         std::uniform_real_distribution<float> scale(0.5f, 1.5f);
-        for (float &x : v) x = normal(rng) / scale(rng);
+        for (float &x : v)
+            x = normal(rng) / scale(rng);
         return v;
     }();
     return w;
@@ -29,7 +30,8 @@ const std::vector<float> &importance() {
         std::vector<float> v(static_cast<size_t>(kCols));
         std::mt19937_64 rng(7);
         std::exponential_distribution<float> e(1.0f);
-        for (float &x : v) x = e(rng);
+        for (float &x : v)
+            x = e(rng);
         return v;
     }();
     return imp;
@@ -59,8 +61,8 @@ void dequantize(benchmark::State &state, qb::GgmlType type) {
 } // namespace
 
 #define QB_IQ3_BENCH(T)                                                                                                \
-    BENCHMARK_CAPTURE(quantize, T, qb::GgmlType::T, false)->Unit(benchmark::kMillisecond);                           \
-    BENCHMARK_CAPTURE(quantize, T##_imatrix, qb::GgmlType::T, true)->Unit(benchmark::kMillisecond);                  \
+    BENCHMARK_CAPTURE(quantize, T, qb::GgmlType::T, false)->Unit(benchmark::kMillisecond);                             \
+    BENCHMARK_CAPTURE(quantize, T##_imatrix, qb::GgmlType::T, true)->Unit(benchmark::kMillisecond);                    \
     BENCHMARK_CAPTURE(dequantize, T, qb::GgmlType::T)->Unit(benchmark::kMicrosecond);
 
 QB_IQ3_BENCH(IQ3_XXS)

@@ -46,7 +46,7 @@ int squaredDistance(uint32_t point, int key) {
 
 class TestKernelsIq3Init : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void concurrentFirstUseGivesGoldenBytes();
     void gridIndexIsConsistent_data();
     void gridIndexIsConsistent();
@@ -58,7 +58,7 @@ private slots:
 };
 
 void TestKernelsIq3Init::concurrentFirstUseGivesGoldenBytes() {
-    const std::vector<float> &weights = goldenWeights();  // loaded before the race: only the grids are contended
+    const std::vector<float> &weights = goldenWeights(); // loaded before the race: only the grids are contended
     const auto xxsGolden = qbtest::readAll(qbtest::golden("rows/IQ3_XXS.bin"));
     const auto sGolden = qbtest::readAll(qbtest::golden("rows/IQ3_S.bin"));
     const int64_t xxsRow = qb::rowSizeBytes(qb::GgmlType::IQ3_XXS, kCols);
@@ -90,7 +90,8 @@ void TestKernelsIq3Init::concurrentFirstUseGivesGoldenBytes() {
             indexSeen[size_t(2 * t + 1)] = &qb::iq3::iq3GridIndex(qb::iq3::Iq3Codebook::S512);
         });
     }
-    for (std::thread &th : pool) th.join();
+    for (std::thread &th : pool)
+        th.join();
 
     for (int t = 0; t < kThreads; ++t) {
         const int64_t row0 = (t * 31) % (kRows - kRowsEach);
@@ -136,12 +137,14 @@ void TestKernelsIq3Init::gridIndexIsConsistent() {
         QVERIFY(count >= 1);
         // Exactly the points at the nwant smallest distinct distances, ordered by (distance, index).
         std::vector<int> distances;
-        for (uint32_t p : index.points) distances.push_back(squaredDistance(p, key));
+        for (uint32_t p : index.points)
+            distances.push_back(squaredDistance(p, key));
         std::vector<int> distinct = distances;
         std::sort(distinct.begin(), distinct.end());
         distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
         const int cutoff = distinct[size_t(std::min<int>(nwant, int(distinct.size())) - 1)];
-        const auto expected = int(std::count_if(distances.begin(), distances.end(), [&](int d) { return d <= cutoff; }));
+        const auto expected =
+            int(std::count_if(distances.begin(), distances.end(), [&](int d) { return d <= cutoff; }));
         QCOMPARE(count, expected);
         QVERIFY(count <= index.maxNeighbours);
         // The SIMD copy of the coordinates: chunks of 4 neighbours, coordinate-major.
@@ -157,7 +160,7 @@ void TestKernelsIq3Init::gridIndexIsConsistent() {
             }
         }
     }
-    QCOMPARE(onGrid, gridSize);  // every grid point is a distinct tuple
+    QCOMPARE(onGrid, gridSize); // every grid point is a distinct tuple
 }
 
 // The IQ4 level search: ggml's b4748 answers at exact midpoints (the upper level), at the ends and
@@ -170,7 +173,8 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
     uint8_t got[12];
     for (bool simd : {false, true}) {
         qb::iq3::iq4Levels(fixed, 1.f, 12, got, simd);
-        for (int i = 0; i < 12; ++i) QCOMPARE(int(got[i]), int(expected[i]));
+        for (int i = 0; i < 12; ++i)
+            QCOMPARE(int(got[i]), int(expected[i]));
     }
     std::vector<float> sweep;
     for (float v = -140.f; v <= 140.f; v += 0.25f) {
@@ -178,7 +182,8 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
         sweep.push_back(std::nextafter(v, -inf));
         sweep.push_back(std::nextafter(v, inf));
     }
-    while (sweep.size() % 4) sweep.push_back(0.f);
+    while (sweep.size() % 4)
+        sweep.push_back(0.f);
     std::vector<uint8_t> scalar(sweep.size()), simd(sweep.size());
     for (float scale : {1.f, -1.f, 0.37f, 1e-3f}) {
         qb::iq3::iq4Levels(sweep.data(), scale, int(sweep.size()), scalar.data(), false);
@@ -189,7 +194,8 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
 
 void TestKernelsIq3Init::degenerateInputDoesNotCrash_data() {
     QTest::addColumn<QString>("typeName");
-    for (const char *t : {"IQ3_XXS", "IQ3_S", "IQ4_NL", "IQ4_XS"}) QTest::newRow(t) << QString::fromLatin1(t);
+    for (const char *t : {"IQ3_XXS", "IQ3_S", "IQ4_NL", "IQ4_XS"})
+        QTest::newRow(t) << QString::fromLatin1(t);
 }
 
 // Zero, NaN and infinite weights, exact ties, and all-zero importance: ggml asserts on some of
@@ -199,12 +205,13 @@ void TestKernelsIq3Init::degenerateInputDoesNotCrash() {
     const qb::GgmlType type = *qb::typeFromName(typeName.toStdString());
     constexpr int64_t rows = 7;
     std::vector<float> x(size_t(rows * kCols));
-    for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(double(i) * 0.37)) * 0.02f;
-    std::fill(x.begin(), x.begin() + kCols, 0.f);                         // row 0: zeros
-    std::fill(x.begin() + kCols + 32, x.begin() + kCols + 64, 0.f);       // row 1: one zero group
-    x[size_t(2 * kCols + 5)] = std::numeric_limits<float>::quiet_NaN();   // row 2: a NaN
-    x[size_t(3 * kCols + 9)] = std::numeric_limits<float>::infinity();    // row 3: an infinity
-    std::fill(x.begin() + 4 * kCols, x.begin() + 5 * kCols, 1e-30f);      // row 4: denormal-scale
+    for (size_t i = 0; i < x.size(); ++i)
+        x[i] = float(std::sin(double(i) * 0.37)) * 0.02f;
+    std::fill(x.begin(), x.begin() + kCols, 0.f);                       // row 0: zeros
+    std::fill(x.begin() + kCols + 32, x.begin() + kCols + 64, 0.f);     // row 1: one zero group
+    x[size_t(2 * kCols + 5)] = std::numeric_limits<float>::quiet_NaN(); // row 2: a NaN
+    x[size_t(3 * kCols + 9)] = std::numeric_limits<float>::infinity();  // row 3: an infinity
+    std::fill(x.begin() + 4 * kCols, x.begin() + 5 * kCols, 1e-30f);    // row 4: denormal-scale
     // Row 5: +-127 and the exact midpoints between IQ4 levels (and their negatives), so the
     // level search meets exact ties at the scales it tries.
     const float levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
@@ -239,7 +246,8 @@ void TestKernelsIq3Init::zeroRowsDecodeToZero() {
     qb::quantizeRows(type, zeros.data(), q.data(), 2, kCols, nullptr, 1);
     std::vector<float> back(zeros.size(), 1.f);
     qb::dequantizeRows(type, q.data(), back.data(), 2, kCols, 1);
-    for (float v : back) QVERIFY(v == 0.f);
+    for (float v : back)
+        QVERIFY(v == 0.f);
 }
 
 QTEST_GUILESS_MAIN(TestKernelsIq3Init)
