@@ -288,7 +288,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
             scales[ib] = scale;
             maxScale = maxOf(maxScale, scale);
         }
-        if (!maxScale) {
+        if (maxScale == 0) {
             std::memset(y[ibl].qs, 0, sizeof y[ibl].qs);
             continue;
         }
@@ -341,7 +341,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
             float max = xval[0];
             for (int i = 1; i < kGroup; ++i)
                 max = maxOf(max, xval[i]);
-            if (!max) {
+            if (max == 0) {
                 scales[ib] = 0;
                 continue; // ggml skips the cursor advance below too
             }
@@ -365,7 +365,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
             scales[ib] = scale;
             maxScale = maxOf(maxScale, scale);
         }
-        if (!maxScale) continue;
+        if (maxScale == 0) continue;
         const float d = maxScale / 31;
         out.d = fp32ToFp16(d * 1.033f); // ggml's fudge factor
         const float id = 1 / d;

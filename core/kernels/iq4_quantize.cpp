@@ -165,12 +165,12 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         *scalesH = 0;
         const float d = -maxScale / 32;
         *dh = fp32ToFp16(d);
-        const float id = d ? 1 / d : 0.f;
+        const float id = d != 0 ? 1 / d : 0.f;
         for (int ib = 0; ib < ngroups; ++ib) {
             int l = nearestInt(id * scales[ib]);
             l = l < -32 ? -32 : (l > 31 ? 31 : l);
             const float dl = d * float(l);
-            const float idl = dl ? 1 / dl : 0.f;
+            const float idl = dl != 0 ? 1 / dl : 0.f;
             uint8_t *Lb = L + ib * kBlock;
             const float *xb = x + ib * kBlock;
             levelsOf<Simd>(xb, idl, kBlock, Lb);
@@ -185,7 +185,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         }
     } else {
         *dh = fp32ToFp16(scales[0]);
-        const float id = scales[0] ? 1 / scales[0] : 0;
+        const float id = scales[0] != 0 ? 1 / scales[0] : 0;
         levelsOf<Simd>(x, id, superSize, L);
     }
 
