@@ -1,0 +1,387 @@
+// IQ1_S and IQ1_M quantizers: ggml's quantize_row_iq1_s_impl and quantize_row_iq1_m_impl as of
+// llama.cpp b4748, in the same float operation order.
+//
+// With three levels (-1, 0, +1, each shifted by +-delta) the best weighted split of a group is
+// found exhaustively: sort the values, try every pair of boundaries, keep the split with the
+// largest sumqx^2 / sumq2. The resulting level patterns are then snapped to the 2048-point grid.
+#include "error.h"
+#include "float_convert.h"
+#include "kernels/iq2_blocks.h"
+#include "kernels/iq2_grid_index.h"
+#include "kernels/iq2_grids.h"
+#include "kernels/quant_search.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+namespace qb::iq2 {
+namespace {
+
+constexpr float kGroupMaxEpsIq1s = 1e-12f;
+constexpr float kGroupMaxEpsIq1m = 1e-7f;
+
+inline float maxOf(float a, float b) { return a > b ? a : b; }
+
+// Positions of x[0..n) in ascending order of value. ggml sorts (value, position) pairs with
+// qsort and a value-only comparison; glibc's qsort is a stable merge sort for such small
+// arrays, so equal values keep their original order, as std::stable_sort does.
+template <int N>
+void sortedOrder(const float *x, int *order) {
+    for (int j = 0; j < N; ++j) order[j] = j;
+    std::stable_sort(order, order + N, [x](int a, int b) { return x[a] < x[b]; });
+}
+
+// ggml's iq1_find_best_neighbour2: the candidate with the smallest weighted squared error
+// when its levels are mapped through xg and scaled. Writes the levels to L.
+int bestNeighbourIq1(const GridIndex &grid, uint16_t key, const float *xval, const float *weight, float scale,
+                     const float *xg, int8_t *L) {
+    const uint16_t *list = grid.neighboursOf(key);
+    const int count = list[0];
+    if (count <= 0) throw Error("IQ1 quantizer: level pattern has no grid neighbours");
+    float bestScore = FLT_MAX;
+    int best = -1;
+    for (int j = 1; j <= count; ++j) {
+        const int8_t *pg = grid.point(list[j]);
+        float d2 = 0;
+        for (int i = 0; i < 8; ++i) {
+            const float q = xg[(pg[i] - 1) / 2];
+            const float w = weight[i];
+            const float diff = scale * q - xval[i];
+            d2 += w * diff * diff;
+        }
+        if (d2 < bestScore) {
+            bestScore = d2;
+            best = list[j];
+        }
+    }
+    // ggml falls back to a scan of the whole grid here (reading past its inputs); that only
+    // happens for non-finite data, which is refused instead.
+    if (best < 0) throw Error("IQ1 quantizer: no finite grid neighbour (non-finite input?)");
+    const int8_t *pg = grid.point(best);
+    for (int i = 0; i < 8; ++i) L[i] = int8_t((pg[i] - 1) / 2);
+    return best;
+}
+
+inline uint16_t packKey(const int8_t *L) {
+    uint16_t u = 0;
+    for (int j = 0; j < 8; ++j) u |= uint16_t(L[j] << (2 * j));
+    return u;
+}
+
+inline float sumSquares(const float *x) {
+    float sumx2 = 0;
+    for (int i = 0; i < QK_K; ++i) sumx2 += x[i] * x[i];
+    return sumx2;
+}
+
+void quantizeBlockIq1s(const GridIndex &grid, const float *xbl, const float *qwl, BlockIq1s &y) {
+    constexpr int kBlock = 32;
+    const float xp[3] = {-1 + kIq1sDelta, kIq1sDelta, 1 + kIq1sDelta};
+    const float xm[3] = {-1 - kIq1sDelta, -kIq1sDelta, 1 - kIq1sDelta};
+    float scales[QK_K / kBlock], weight[kBlock], sumx[kBlock + 1], sumw[kBlock + 1];
+    int order[kBlock];
+    int8_t L[kBlock];
+    uint16_t index[kBlock / 8];
+    int8_t shifts[QK_K / kBlock];
+
+    std::memset(&y, 0, sizeof(y));
+    float maxScale = 0;
+    const float sigma2 = 2 * sumSquares(xbl) / QK_K;
+
+    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
+        const float *xb = xbl + kBlock * ib;
+        const float *qw = qwl + kBlock * ib;
+        for (int i = 0; i < kBlock; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+        float max = std::fabs(xb[0]);
+        for (int i = 1; i < kBlock; ++i) max = maxOf(max, std::fabs(xb[i]));
+        if (max < kGroupMaxEpsIq1s) {
+            scales[ib] = 0;
+            shifts[ib] = 1;
+            continue;
+        }
+        sortedOrder<kBlock>(xb, order);
+        sumx[0] = sumw[0] = 0;
+        for (int j = 0; j < kBlock; ++j) {
+            const int i = order[j];
+            sumx[j + 1] = sumx[j] + weight[i] * xb[i];
+            sumw[j + 1] = sumw[j] + weight[i];
+        }
+        float bestScore = -FLT_MAX, scale = max;
+        int besti1 = -1, besti2 = -1, bestShift = 0;
+        for (int i1 = 0; i1 <= kBlock; ++i1) {
+            for (int i2 = i1; i2 <= kBlock; ++i2) {
+                float sumqx = (sumx[i1] - sumx[0]) * xp[0] + (sumx[i2] - sumx[i1]) * xp[1] + (sumx[kBlock] - sumx[i2]) * xp[2];
+                float sumq2 = (sumw[i1] - sumw[0]) * xp[0] * xp[0] + (sumw[i2] - sumw[i1]) * xp[1] * xp[1] +
+                              (sumw[kBlock] - sumw[i2]) * xp[2] * xp[2];
+                if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
+                    scale = sumqx / sumq2;
+                    bestScore = scale * sumqx;
+                    besti1 = i1;
+                    besti2 = i2;
+                    bestShift = 1;
+                }
+                sumqx = (sumx[i1] - sumx[0]) * xm[0] + (sumx[i2] - sumx[i1]) * xm[1] + (sumx[kBlock] - sumx[i2]) * xm[2];
+                sumq2 = (sumw[i1] - sumw[0]) * xm[0] * xm[0] + (sumw[i2] - sumw[i1]) * xm[1] * xm[1] +
+                        (sumw[kBlock] - sumw[i2]) * xm[2] * xm[2];
+                if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
+                    scale = sumqx / sumq2;
+                    bestScore = scale * sumqx;
+                    besti1 = i1;
+                    besti2 = i2;
+                    bestShift = -1;
+                }
+            }
+        }
+        if (besti1 < 0 || besti2 < 0 || bestShift == 0) {
+            scales[ib] = 0;
+            shifts[ib] = 1;
+            continue;
+        }
+        for (int j = 0; j < besti1; ++j) L[order[j]] = 0;
+        for (int j = besti1; j < besti2; ++j) L[order[j]] = 1;
+        for (int j = besti2; j < kBlock; ++j) L[order[j]] = 2;
+        if (scale < 0) {
+            for (int j = 0; j < kBlock; ++j) L[j] = int8_t(2 - L[j]);
+            scale = -scale;
+            bestShift = -bestShift;
+        }
+        bool allOnGrid = true;
+        const float *xx = bestShift == 1 ? xp : xm;
+        for (int k = 0; k < kBlock / 8; ++k) {
+            const uint16_t u = packKey(L + 8 * k);
+            int gridIndex = grid.pointIndex(u);
+            if (gridIndex < 0) {
+                allOnGrid = false;
+                gridIndex = bestNeighbourIq1(grid, u, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k);
+            }
+            index[k] = uint16_t(gridIndex);
+        }
+        if (!allOnGrid) {
+            float sumqx = 0, sumq2 = 0;
+            for (int k = 0; k < kBlock / 8; ++k) {
+                const int8_t *pg = grid.point(index[k]);
+                for (int j = 0; j < 8; ++j) {
+                    const float w = weight[8 * k + j];
+                    const float q = xx[(pg[j] - 1) / 2];
+                    sumqx += w * q * xb[8 * k + j];
+                    sumq2 += w * q * q;
+                }
+            }
+            if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
+        }
+        uint16_t h = 0;
+        for (int k = 0; k < kBlock / 8; ++k) {
+            y.qs[(kBlock / 8) * ib + k] = uint8_t(index[k] & 255);
+            h |= uint16_t((index[k] >> 8) << (3 * k));
+        }
+        y.qh[ib] = h;
+        scales[ib] = scale;
+        shifts[ib] = int8_t(bestShift);
+        maxScale = maxOf(maxScale, scale);
+    }
+
+    if (!maxScale) return;
+    const float d = maxScale / 15;
+    y.d = fp32ToFp16(d * 1.125f);
+    const float id = 1 / d;
+    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
+        int l = nearestInt(0.5f * (id * scales[ib] - 1));
+        l = l < 0 ? 0 : l > 7 ? 7 : l;
+        if (shifts[ib] == -1) l |= 8;
+        y.qh[ib] |= uint16_t(l << 12);
+    }
+}
+
+// Sums of the b4748 IQ1_M split search for boundaries (i1, i2), accumulated element by element
+// in sorted order as ggml does (its later prefix-sum rewrite rounds differently).
+// Combination k: bit 1 picks x_m for the first half of the group, bit 0 for the second.
+struct SplitSums {
+    float qx[4];
+    float q2[4];
+};
+
+inline void accumulateSplit(SplitSums &s, int i, const float *weight, const float *xb, float vp, float vm, int half) {
+    const float w = weight[i];
+    if (i < half) {
+        s.qx[0] += w * vp * xb[i];
+        s.qx[1] += w * vp * xb[i];
+        s.qx[2] += w * vm * xb[i];
+        s.qx[3] += w * vm * xb[i];
+        s.q2[0] += w * vp * vp;
+        s.q2[1] += w * vp * vp;
+        s.q2[2] += w * vm * vm;
+        s.q2[3] += w * vm * vm;
+    } else {
+        s.qx[0] += w * vp * xb[i];
+        s.qx[2] += w * vp * xb[i];
+        s.qx[1] += w * vm * xb[i];
+        s.qx[3] += w * vm * xb[i];
+        s.q2[0] += w * vp * vp;
+        s.q2[2] += w * vp * vp;
+        s.q2[1] += w * vm * vm;
+        s.q2[3] += w * vm * vm;
+    }
+}
+
+void quantizeBlockIq1m(const GridIndex &grid, const float *xbl, const float *qwl, BlockIq1m &y) {
+    constexpr int kBlock = 16;
+    const float xp[3] = {-1 + kIq1mDelta, kIq1mDelta, 1 + kIq1mDelta};
+    const float xm[3] = {-1 - kIq1mDelta, -kIq1mDelta, 1 - kIq1mDelta};
+    constexpr uint8_t kMasks[4] = {0x00, 0x80, 0x08, 0x88};
+    float scales[QK_K / kBlock], weight[kBlock];
+    int order[kBlock];
+    int8_t L[kBlock];
+    uint16_t index[kBlock / 8];
+    int8_t shifts[QK_K / kBlock];
+
+    std::memset(&y, 0, sizeof(y));
+    float maxScale = 0;
+    const float sigma2 = 2 * sumSquares(xbl) / QK_K;
+    // Which value table group k of a 16-element block uses for combination `shift`.
+    auto tableFor = [&](int shift, int k) -> const float * {
+        return k == 0 ? (shift < 2 ? xp : xm) : (shift % 2 == 0 ? xp : xm);
+    };
+
+    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
+        const float *xb = xbl + kBlock * ib;
+        const float *qw = qwl + kBlock * ib;
+        for (int i = 0; i < kBlock; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+        float max = std::fabs(xb[0]);
+        for (int i = 1; i < kBlock; ++i) max = maxOf(max, std::fabs(xb[i]));
+        if (max < kGroupMaxEpsIq1m) {
+            scales[ib] = 0;
+            shifts[ib] = 0;
+            continue;
+        }
+        sortedOrder<kBlock>(xb, order);
+        float bestScore = -FLT_MAX, scale = max;
+        int besti1 = -1, besti2 = -1, bestK = -1;
+        for (int i1 = 0; i1 <= kBlock; ++i1) {
+            for (int i2 = i1; i2 <= kBlock; ++i2) {
+                SplitSums s{};
+                for (int j = 0; j < i1; ++j) accumulateSplit(s, order[j], weight, xb, xp[0], xm[0], kBlock / 2);
+                for (int j = i1; j < i2; ++j) accumulateSplit(s, order[j], weight, xb, xp[1], xm[1], kBlock / 2);
+                for (int j = i2; j < kBlock; ++j) accumulateSplit(s, order[j], weight, xb, xp[2], xm[2], kBlock / 2);
+                for (int k = 0; k < 4; ++k) {
+                    if (s.q2[k] > 0 && s.qx[k] * s.qx[k] > bestScore * s.q2[k]) {
+                        scale = s.qx[k] / s.q2[k];
+                        bestScore = scale * s.qx[k];
+                        besti1 = i1;
+                        besti2 = i2;
+                        bestK = k;
+                    }
+                }
+            }
+        }
+        if (besti1 < 0 || besti2 < 0 || bestK < 0) {
+            scales[ib] = 0;
+            shifts[ib] = 0;
+            continue;
+        }
+        for (int j = 0; j < besti1; ++j) L[order[j]] = 0;
+        for (int j = besti1; j < besti2; ++j) L[order[j]] = 1;
+        for (int j = besti2; j < kBlock; ++j) L[order[j]] = 2;
+        if (scale < 0) {
+            for (int j = 0; j < kBlock; ++j) L[j] = int8_t(2 - L[j]);
+            scale = -scale;
+            bestK = 3 - bestK;  // swap both halves' tables: 0<->3, 1<->2
+        }
+        bool allOnGrid = true;
+        for (int k = 0; k < kBlock / 8; ++k) {
+            const uint16_t u = packKey(L + 8 * k);
+            int gridIndex = grid.pointIndex(u);
+            if (gridIndex < 0) {
+                allOnGrid = false;
+                gridIndex = bestNeighbourIq1(grid, u, xb + 8 * k, weight + 8 * k, scale, tableFor(bestK, k), L + 8 * k);
+            }
+            index[k] = uint16_t(gridIndex);
+        }
+        if (!allOnGrid) {
+            float sumqx = 0, sumq2 = 0;
+            for (int k = 0; k < kBlock / 8; ++k) {
+                const float *xx = tableFor(bestK, k);
+                const int8_t *pg = grid.point(index[k]);
+                for (int j = 0; j < 8; ++j) {
+                    const float w = weight[8 * k + j];
+                    const float q = xx[(pg[j] - 1) / 2];
+                    sumqx += w * q * xb[8 * k + j];
+                    sumq2 += w * q * q;
+                }
+            }
+            if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
+        }
+        y.qs[2 * ib + 0] = uint8_t(index[0] & 255);
+        y.qs[2 * ib + 1] = uint8_t(index[1] & 255);
+        y.qh[ib] = uint8_t((index[0] >> 8) | ((index[1] >> 8) << 4));
+        scales[ib] = scale;
+        shifts[ib] = int8_t(bestK);
+        maxScale = maxOf(maxScale, scale);
+    }
+
+    if (!maxScale) return;
+
+    uint16_t sc[4] = {};
+    float d = maxScale / 15;
+    const float id = 1 / d;
+    float sumqx = 0, sumq2 = 0;
+    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
+        int l = nearestInt(0.5f * (id * scales[ib] - 1));
+        l = l < 0 ? 0 : l > 7 ? 7 : l;
+        sc[ib / 4] |= uint16_t(l << (3 * (ib % 4)));
+        y.qh[ib] |= kMasks[shifts[ib]];
+        // The final scale is refit over the whole super-block with the stored levels and scales.
+        const float *xb = xbl + kBlock * ib;
+        const float *qw = qwl + kBlock * ib;
+        for (int i = 0; i < kBlock; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+        for (int k = 0; k < kBlock / 8; ++k) {
+            const float *xx = tableFor(shifts[ib], k);
+            const int gridIndex = y.qs[2 * ib + k] + ((y.qh[ib] << (8 - 4 * k)) & 0x700);
+            const int8_t *pg = grid.point(gridIndex);
+            for (int j = 0; j < 8; ++j) {
+                const float w = weight[8 * k + j];
+                const float q = xx[(pg[j] - 1) / 2] * float(2 * l + 1);
+                sumqx += w * q * xb[8 * k + j];
+                sumq2 += w * q * q;
+            }
+        }
+    }
+    if (sumq2 > 0) d = sumqx / sumq2;
+    const uint16_t s = fp32ToFp16(d * 1.1125f);
+    sc[0] |= uint16_t((s & 0x000f) << 12);
+    sc[1] |= uint16_t((s & 0x00f0) << 8);
+    sc[2] |= uint16_t((s & 0x0f00) << 4);
+    sc[3] |= uint16_t(s & 0xf000);
+    std::memcpy(y.scales, sc, sizeof(sc));
+}
+
+template <typename Block, typename QuantizeBlock>
+size_t quantizeRowsOf(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance,
+                      QuantizeBlock quantizeBlock) {
+    const GridIndex &grid = gridIndex(Codebook::Points2048);
+    const int64_t nblocks = ncols / QK_K;
+    auto *out = static_cast<uint8_t *>(dst);
+    for (int64_t r = 0; r < nrows; ++r) {
+        for (int64_t b = 0; b < nblocks; ++b) {
+            Block block;
+            quantizeBlock(grid, src + r * ncols + b * QK_K, importance + b * QK_K, block);
+            std::memcpy(out + (r * nblocks + b) * int64_t(sizeof(Block)), &block, sizeof(Block));
+        }
+    }
+    return size_t(nrows * nblocks * int64_t(sizeof(Block)));
+}
+
+} // namespace
+
+size_t quantizeIq1s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    requireImportance(importance, GgmlType::IQ1_S);
+    return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s);
+}
+
+size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    requireImportance(importance, GgmlType::IQ1_M);
+    return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m);
+}
+
+} // namespace qb::iq2
