@@ -34,7 +34,9 @@ void sortedOrder(const float *x, int *order) {
 }
 
 // ggml's iq1_find_best_neighbour2: the candidate with the smallest weighted squared error
-// when its levels are mapped through xg and scaled. Writes the levels to L.
+// when its levels are mapped through xg and scaled. Writes the levels to L. The Fast form
+// tabulates the per element and level terms ggml adds and sums them in the same order.
+template <bool Fast>
 int bestNeighbourIq1(const GridIndex &grid, uint16_t key, const float *xval, const float *weight, float scale,
                      const float *xg, int8_t *L) {
     const uint16_t *list = grid.neighboursOf(key);
@@ -42,18 +44,38 @@ int bestNeighbourIq1(const GridIndex &grid, uint16_t key, const float *xval, con
     if (count <= 0) throw Error("IQ1 quantizer: level pattern has no grid neighbours");
     float bestScore = FLT_MAX;
     int best = -1;
-    for (int j = 1; j <= count; ++j) {
-        const int8_t *pg = grid.point(list[j]);
-        float d2 = 0;
+    if constexpr (Fast) {
+        float term[8][4];
         for (int i = 0; i < 8; ++i) {
-            const float q = xg[(pg[i] - 1) / 2];
-            const float w = weight[i];
-            const float diff = scale * q - xval[i];
-            d2 += w * diff * diff;
+            for (int l = 0; l < 3; ++l) {
+                const float w = weight[i];
+                const float diff = scale * xg[l] - xval[i];
+                term[i][l] = w * diff * diff;
+            }
         }
-        if (d2 < bestScore) {
-            bestScore = d2;
-            best = list[j];
+        for (int j = 1; j <= count; ++j) {
+            const unsigned k = grid.key(list[j]);
+            float d2 = 0;
+            for (int i = 0; i < 8; ++i) d2 += term[i][(k >> (2 * i)) & 3];
+            if (d2 < bestScore) {
+                bestScore = d2;
+                best = list[j];
+            }
+        }
+    } else {
+        for (int j = 1; j <= count; ++j) {
+            const int8_t *pg = grid.point(list[j]);
+            float d2 = 0;
+            for (int i = 0; i < 8; ++i) {
+                const float q = xg[(pg[i] - 1) / 2];
+                const float w = weight[i];
+                const float diff = scale * q - xval[i];
+                d2 += w * diff * diff;
+            }
+            if (d2 < bestScore) {
+                bestScore = d2;
+                best = list[j];
+            }
         }
     }
     // ggml falls back to a scan of the whole grid here (reading past its inputs); that only
@@ -76,6 +98,7 @@ inline float sumSquares(const float *x) {
     return sumx2;
 }
 
+template <bool Fast>
 void quantizeBlockIq1s(const GridIndex &grid, const float *xbl, const float *qwl, BlockIq1s &y) {
     constexpr int kBlock = 32;
     const float xp[3] = {-1 + kIq1sDelta, kIq1sDelta, 1 + kIq1sDelta};
@@ -154,7 +177,7 @@ void quantizeBlockIq1s(const GridIndex &grid, const float *xbl, const float *qwl
             int gridIndex = grid.pointIndex(u);
             if (gridIndex < 0) {
                 allOnGrid = false;
-                gridIndex = bestNeighbourIq1(grid, u, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k);
+                gridIndex = bestNeighbourIq1<Fast>(grid, u, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k);
             }
             index[k] = uint16_t(gridIndex);
         }
@@ -225,6 +248,74 @@ inline void accumulateSplit(SplitSums &s, int i, const float *weight, const floa
     }
 }
 
+// ggml b4748's IQ1_M split search as written: for every boundary pair the four sums are
+// rebuilt element by element in sorted order.
+template <typename Consider>
+void searchSplits(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                  Consider &consider) {
+    constexpr int kBlock = 16;
+    for (int i1 = 0; i1 <= kBlock; ++i1) {
+        for (int i2 = i1; i2 <= kBlock; ++i2) {
+            SplitSums s{};
+            for (int j = 0; j < i1; ++j) accumulateSplit(s, order[j], weight, xb, xp[0], xm[0], kBlock / 2);
+            for (int j = i1; j < i2; ++j) accumulateSplit(s, order[j], weight, xb, xp[1], xm[1], kBlock / 2);
+            for (int j = i2; j < kBlock; ++j) accumulateSplit(s, order[j], weight, xb, xp[2], xm[2], kBlock / 2);
+            consider(i1, i2, s.qx, s.q2);
+        }
+    }
+}
+
+// The same sums, bit for bit. Each pair's sums are one left-to-right chain of additions
+// (segment 0 terms, then segment 1, then segment 2, from zero); chains that share a beginning
+// share its partial result, so only the segment-2 tail is re-added per pair. The four
+// combinations are the four lanes of a vector, each lane doing exactly its scalar operations.
+typedef float Lanes4 __attribute__((vector_size(16)));
+
+template <typename Consider>
+void searchSplitsFast(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                      Consider &consider) {
+    constexpr int kBlock = 16;
+    Lanes4 termQx[3][kBlock], termQ2[3][kBlock];
+    for (int j = 0; j < kBlock; ++j) {
+        const int i = order[j];
+        const float w = weight[i];
+        for (int seg = 0; seg < 3; ++seg) {
+            const float px = w * xp[seg] * xb[i], mx = w * xm[seg] * xb[i];
+            const float p2 = w * xp[seg] * xp[seg], m2 = w * xm[seg] * xm[seg];
+            if (i < kBlock / 2) {
+                termQx[seg][j] = Lanes4{px, px, mx, mx};
+                termQ2[seg][j] = Lanes4{p2, p2, m2, m2};
+            } else {
+                termQx[seg][j] = Lanes4{px, mx, px, mx};
+                termQ2[seg][j] = Lanes4{p2, m2, p2, m2};
+            }
+        }
+    }
+    Lanes4 headQx = {0, 0, 0, 0}, headQ2 = {0, 0, 0, 0};  // segment 0 over [0, i1)
+    for (int i1 = 0; i1 <= kBlock; ++i1) {
+        Lanes4 midQx = headQx, midQ2 = headQ2;              // then segment 1 over [i1, i2)
+        for (int i2 = i1; i2 <= kBlock; ++i2) {
+            Lanes4 qx = midQx, q2 = midQ2;
+            for (int j = i2; j < kBlock; ++j) {
+                qx += termQx[2][j];
+                q2 += termQ2[2][j];
+            }
+            const float sx[4] = {qx[0], qx[1], qx[2], qx[3]};
+            const float s2[4] = {q2[0], q2[1], q2[2], q2[3]};
+            consider(i1, i2, sx, s2);
+            if (i2 < kBlock) {
+                midQx += termQx[1][i2];
+                midQ2 += termQ2[1][i2];
+            }
+        }
+        if (i1 < kBlock) {
+            headQx += termQx[0][i1];
+            headQ2 += termQ2[0][i1];
+        }
+    }
+}
+
+template <bool Fast>
 void quantizeBlockIq1m(const GridIndex &grid, const float *xbl, const float *qwl, BlockIq1m &y) {
     constexpr int kBlock = 16;
     const float xp[3] = {-1 + kIq1mDelta, kIq1mDelta, 1 + kIq1mDelta};
@@ -258,23 +349,21 @@ void quantizeBlockIq1m(const GridIndex &grid, const float *xbl, const float *qwl
         sortedOrder<kBlock>(xb, order);
         float bestScore = -FLT_MAX, scale = max;
         int besti1 = -1, besti2 = -1, bestK = -1;
-        for (int i1 = 0; i1 <= kBlock; ++i1) {
-            for (int i2 = i1; i2 <= kBlock; ++i2) {
-                SplitSums s{};
-                for (int j = 0; j < i1; ++j) accumulateSplit(s, order[j], weight, xb, xp[0], xm[0], kBlock / 2);
-                for (int j = i1; j < i2; ++j) accumulateSplit(s, order[j], weight, xb, xp[1], xm[1], kBlock / 2);
-                for (int j = i2; j < kBlock; ++j) accumulateSplit(s, order[j], weight, xb, xp[2], xm[2], kBlock / 2);
-                for (int k = 0; k < 4; ++k) {
-                    if (s.q2[k] > 0 && s.qx[k] * s.qx[k] > bestScore * s.q2[k]) {
-                        scale = s.qx[k] / s.q2[k];
-                        bestScore = scale * s.qx[k];
-                        besti1 = i1;
-                        besti2 = i2;
-                        bestK = k;
-                    }
+        auto consider = [&](int i1, int i2, const float *qx, const float *q2) {
+            for (int k = 0; k < 4; ++k) {
+                if (q2[k] > 0 && qx[k] * qx[k] > bestScore * q2[k]) {
+                    scale = qx[k] / q2[k];
+                    bestScore = scale * qx[k];
+                    besti1 = i1;
+                    besti2 = i2;
+                    bestK = k;
                 }
             }
-        }
+        };
+        if constexpr (Fast)
+            searchSplitsFast(xb, weight, order, xp, xm, consider);
+        else
+            searchSplits(xb, weight, order, xp, xm, consider);
         if (besti1 < 0 || besti2 < 0 || bestK < 0) {
             scales[ib] = 0;
             shifts[ib] = 0;
@@ -294,7 +383,7 @@ void quantizeBlockIq1m(const GridIndex &grid, const float *xbl, const float *qwl
             int gridIndex = grid.pointIndex(u);
             if (gridIndex < 0) {
                 allOnGrid = false;
-                gridIndex = bestNeighbourIq1(grid, u, xb + 8 * k, weight + 8 * k, scale, tableFor(bestK, k), L + 8 * k);
+                gridIndex = bestNeighbourIq1<Fast>(grid, u, xb + 8 * k, weight + 8 * k, scale, tableFor(bestK, k), L + 8 * k);
             }
             index[k] = uint16_t(gridIndex);
         }
@@ -376,12 +465,22 @@ size_t quantizeRowsOf(const float *src, void *dst, int64_t nrows, int64_t ncols,
 
 size_t quantizeIq1s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     requireImportance(importance, GgmlType::IQ1_S);
-    return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s);
+    return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s<true>);
+}
+
+size_t quantizeIq1sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    requireImportance(importance, GgmlType::IQ1_S);
+    return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s<false>);
 }
 
 size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     requireImportance(importance, GgmlType::IQ1_M);
-    return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m);
+    return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m<true>);
+}
+
+size_t quantizeIq1mReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    requireImportance(importance, GgmlType::IQ1_M);
+    return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m<false>);
 }
 
 } // namespace qb::iq2

@@ -52,6 +52,13 @@ size_t quantizeIq2s(const float *src, void *dst, int64_t nrows, int64_t ncols, c
 size_t quantizeIq1s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 
+// The plain scalar forms of the same algorithms (ggml's loops as written), for the reference path.
+size_t quantizeIq2xxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq2xsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq2sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq1sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+size_t quantizeIq1mReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+
 void dequantizeIq2xxs(const void *src, float *dst, int64_t n);
 void dequantizeIq2xs(const void *src, float *dst, int64_t n);
 void dequantizeIq2s(const void *src, float *dst, int64_t n);

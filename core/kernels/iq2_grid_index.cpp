@@ -16,7 +16,7 @@ bool hasLevelThree(int key) {
 
 } // namespace
 
-GridIndex::GridIndex(Codebook book, int nearest) {
+GridIndex::GridIndex(Codebook book, int nearest) : m_keys(codebookPoints(book).points) {
     const CodebookPoints list = codebookPoints(book);
     m_points.resize(size_t(list.size));
     m_map.assign(kKeyCount, -1);

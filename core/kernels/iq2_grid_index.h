@@ -28,12 +28,15 @@ public:
     int size() const { return int(m_points.size()); }
     // Element values 2l + 1 (1, 3 or 5) of a grid point, as ggml's kgrid_q2xs bytes.
     const int8_t *point(int index) const { return m_points[size_t(index)].data(); }
+    // The packed levels (key) of a grid point.
+    uint16_t key(int index) const { return m_keys[index]; }
     // Grid position of the key, or -1 when the key is not a grid point.
     int pointIndex(uint16_t key) const { return m_map[key] >= 0 ? m_map[key] : -1; }
     // For an off-grid key: element 0 is the count n, elements 1..n the candidate positions.
     const uint16_t *neighboursOf(uint16_t key) const { return m_neighbours.data() + (-m_map[key] - 1); }
 
 private:
+    const uint16_t *m_keys;
     std::vector<std::array<int8_t, 8>> m_points;
     std::vector<int32_t> m_map;          // >= 0: position; < 0: -(offset + 1) into m_neighbours
     std::vector<uint16_t> m_neighbours;  // per off-grid key: count, then positions
