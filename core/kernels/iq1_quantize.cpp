@@ -464,22 +464,22 @@ size_t quantizeRowsOf(const float *src, void *dst, int64_t nrows, int64_t ncols,
 } // namespace
 
 size_t quantizeIq1s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ1_S);
+    checkQuantizeInputs(GgmlType::IQ1_S, src, nrows, ncols, importance);
     return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s<true>);
 }
 
 size_t quantizeIq1sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ1_S);
+    checkQuantizeInputs(GgmlType::IQ1_S, src, nrows, ncols, importance);
     return quantizeRowsOf<BlockIq1s>(src, dst, nrows, ncols, importance, quantizeBlockIq1s<false>);
 }
 
 size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ1_M);
+    checkQuantizeInputs(GgmlType::IQ1_M, src, nrows, ncols, importance);
     return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m<true>);
 }
 
 size_t quantizeIq1mReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ1_M);
+    checkQuantizeInputs(GgmlType::IQ1_M, src, nrows, ncols, importance);
     return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, importance, quantizeBlockIq1m<false>);
 }
 

@@ -3,8 +3,9 @@
 //
 // Contract: the structs are byte-for-byte ggml's blocks (little-endian, no padding); kernels
 // copy them in and out with memcpy, so callers' buffers need no alignment. Every quantizer
-// requires importance weights (ncols of them) and throws qb::Error without; they reproduce
-// llama.cpp b4748's quantize_iq2_xxs / _iq2_xs / _iq2_s / _iq1_s / _iq1_m bit for bit.
+// requires importance weights (ncols of them) and finite data, and throws qb::Error otherwise;
+// they reproduce llama.cpp b4748's quantize_iq2_xxs / _iq2_xs / _iq2_s / _iq1_s / _iq1_m bit
+// for bit.
 #pragma once
 
 #include "ggml_types.h"
@@ -65,7 +66,8 @@ void dequantizeIq2s(const void *src, float *dst, int64_t n);
 void dequantizeIq1s(const void *src, float *dst, int64_t n);
 void dequantizeIq1m(const void *src, float *dst, int64_t n);
 
-// Shared by the quantizer files: throws qb::Error when importance data is missing.
-void requireImportance(const float *importance, GgmlType type);
+// Shared by the quantizer files: throws qb::Error when importance data is missing or when a
+// weight or importance value is not finite.
+void checkQuantizeInputs(GgmlType type, const float *src, int64_t nrows, int64_t ncols, const float *importance);
 
 } // namespace qb::iq2

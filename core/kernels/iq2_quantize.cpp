@@ -404,17 +404,28 @@ size_t quantizeRowsOf(const float *src, void *dst, int64_t nrows, int64_t ncols,
 
 } // namespace
 
-void requireImportance(const float *importance, GgmlType type) {
+void checkQuantizeInputs(GgmlType type, const float *src, int64_t nrows, int64_t ncols, const float *importance) {
     if (!importance)
         throw Error(std::string("type ") + typeName(type) +
                     " needs an importance matrix (llama.cpp refuses to produce it without one)");
+    // ggml aborts or writes garbage on non-finite data (its searches find no candidate, its
+    // sorts get no order); refuse it up front with the place named.
+    for (int64_t c = 0; c < ncols; ++c)
+        if (!std::isfinite(importance[c]))
+            throw Error(std::string("importance weight of column ") + std::to_string(c) + " is not finite (" +
+                        typeName(type) + " quantization)");
+    // Rows arrive in chunks, so only the column is known here; callers name the tensor.
+    for (int64_t i = 0; i < nrows * ncols; ++i)
+        if (!std::isfinite(src[i]))
+            throw Error("a weight in column " + std::to_string(i % ncols) + " is not finite; " + typeName(type) +
+                        " cannot quantize it");
 }
 
 namespace {
 
 template <bool Fast>
 size_t quantizeRowsIq2xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ2_XXS);
+    checkQuantizeInputs(GgmlType::IQ2_XXS, src, nrows, ncols, importance);
     const GridIndex &grid = gridIndex(Codebook::Points256);
     return quantizeRowsOf<BlockIq2xxs>(src, dst, nrows, ncols, [&](const float *x, int64_t b, int64_t, BlockIq2xxs &y) {
         quantizeBlockIq2xxs<Fast>(grid, x, importance + b * QK_K, y);
@@ -423,7 +434,7 @@ size_t quantizeRowsIq2xxs(const float *src, void *dst, int64_t nrows, int64_t nc
 
 template <bool Fast>
 size_t quantizeRowsIq2xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ2_XS);
+    checkQuantizeInputs(GgmlType::IQ2_XS, src, nrows, ncols, importance);
     const GridIndex &grid = gridIndex(Codebook::Points512);
     return quantizeRowsOf<BlockIq2xs>(src, dst, nrows, ncols, [&](const float *x, int64_t b, int64_t, BlockIq2xs &y) {
         quantizeBlockIq2xs<Fast>(grid, x, importance + b * QK_K, y);
@@ -432,7 +443,7 @@ size_t quantizeRowsIq2xs(const float *src, void *dst, int64_t nrows, int64_t nco
 
 template <bool Fast>
 size_t quantizeRowsIq2s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    requireImportance(importance, GgmlType::IQ2_S);
+    checkQuantizeInputs(GgmlType::IQ2_S, src, nrows, ncols, importance);
     const GridIndex &grid = gridIndex(Codebook::Points1024);
     int8_t L[16] = {};
     int64_t row = -1;

@@ -13,7 +13,10 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <latch>
+#include <limits>
+#include <random>
 #include <thread>
 
 namespace {
@@ -74,6 +77,43 @@ std::vector<uint16_t> sortedNeighbours(const qb::iq2::GridIndex &grid, int key, 
     return out;
 }
 
+// Rows that reach the rare branches: heavy tails, all-zero and constant groups, repeated
+// values (sort ties), tiny magnitudes around the zero-group thresholds, large magnitudes,
+// and importance that is zero over whole groups (no trial scale ever improves).
+struct EdgeCaseInput {
+    int64_t rows = 48;
+    int64_t cols = 768;
+    std::vector<float> weights;
+    std::vector<float> importance;
+};
+
+EdgeCaseInput edgeCaseInput() {
+    EdgeCaseInput in;
+    std::mt19937 rng(20250221);
+    std::student_t_distribution<float> heavy(3.f);
+    std::uniform_real_distribution<float> uniform(0.f, 1.f);
+    in.weights.resize(size_t(in.rows * in.cols));
+    for (int64_t r = 0; r < in.rows; ++r) {
+        float *x = in.weights.data() + r * in.cols;
+        for (int64_t c = 0; c < in.cols; ++c) x[c] = 0.02f * heavy(rng);
+        switch (r % 8) {
+        case 1: std::fill(x, x + 32, 0.f); break;                                   // zero groups
+        case 2: std::fill(x + 16, x + 48, 0.0123f); break;                           // constant groups
+        case 3: for (int64_t c = 0; c < in.cols; ++c) x[c] = std::round(x[c] * 200.f) / 200.f; break;  // ties
+        case 4: for (int64_t c = 0; c < 64; ++c) x[c] *= 1e-9f; break;               // near the thresholds
+        case 5: for (int64_t c = 0; c < 64; ++c) x[c] *= 1e-12f; break;
+        case 6: for (int64_t c = 0; c < in.cols; ++c) x[c] *= 1e4f; break;           // large values
+        case 7: for (int64_t c = 0; c < in.cols; c += 2) x[c] = -std::fabs(x[c]); break;  // sign-heavy
+        default: break;
+        }
+    }
+    in.importance.resize(size_t(in.cols));
+    for (int64_t c = 0; c < in.cols; ++c) in.importance[size_t(c)] = uniform(rng) * uniform(rng) * 4.f;
+    std::fill(in.importance.begin() + 256, in.importance.begin() + 320, 0.f);  // zero importance groups
+    for (int64_t c = 600; c < 640; ++c) in.importance[size_t(c)] = 1e-30f;
+    return in;
+}
+
 } // namespace
 
 class TestKernelsIq2 : public QObject {
@@ -83,6 +123,10 @@ private slots:
     void firstUseFromManyThreadsIsSafe();
     void refusesWithoutImportance_data() { addTypeRows(); }
     void refusesWithoutImportance();
+    void fastPathEqualsReferenceOnEdgeCases_data() { addTypeRows(); }
+    void fastPathEqualsReferenceOnEdgeCases();
+    void refusesNonFiniteData_data() { addTypeRows(); }
+    void refusesNonFiniteData();
     void neighbourListsMatchSortedSearch_data();
     void neighbourListsMatchSortedSearch();
     void indexIsBuiltOnce();
@@ -137,6 +181,46 @@ void TestKernelsIq2::refusesWithoutImportance() {
         }
     }
     QVERIFY(std::all_of(out.begin(), out.end(), [](uint8_t b) { return b == 0xAA; }));
+}
+
+void TestKernelsIq2::fastPathEqualsReferenceOnEdgeCases() {
+    QFETCH(QString, typeName);
+    const qb::GgmlType type = typeOf(typeName);
+    static const EdgeCaseInput in = edgeCaseInput();
+    const size_t bytes = size_t(in.rows * qb::rowSizeBytes(type, in.cols));
+    std::vector<uint8_t> reference(bytes, 0x55);
+    qb::quantizeRowsReference(type, in.weights.data(), reference.data(), in.rows, in.cols, in.importance.data());
+    for (int threads : {1, 3}) {
+        std::vector<uint8_t> fast(bytes, 0xAA);
+        qb::quantizeRows(type, in.weights.data(), fast.data(), in.rows, in.cols, in.importance.data(), threads);
+        QVERIFY2(fast == reference, qPrintable(QStringLiteral("%1 threads").arg(threads)));
+    }
+    std::vector<float> decoded(size_t(in.rows * in.cols));
+    qb::dequantizeRows(type, reference.data(), decoded.data(), in.rows, in.cols, 2);
+    QVERIFY(std::all_of(decoded.begin(), decoded.end(), [](float v) { return std::isfinite(v); }));
+}
+
+void TestKernelsIq2::refusesNonFiniteData() {
+    QFETCH(QString, typeName);
+    const qb::GgmlType type = typeOf(typeName);
+    std::vector<float> weights(size_t(2 * kCols), 0.25f);
+    std::vector<float> importance(size_t(kCols), 1.f);
+    std::vector<uint8_t> out(size_t(2 * qb::rowSizeBytes(type, kCols)));
+    weights[size_t(kCols + 7)] = std::numeric_limits<float>::quiet_NaN();
+    try {
+        qb::quantizeRows(type, weights.data(), out.data(), 2, kCols, importance.data(), 1);
+        QFAIL("a NaN weight was accepted");
+    } catch (const qb::Error &e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("column 7 ")), e.what());
+    }
+    weights[size_t(kCols + 7)] = 0.25f;
+    importance[3] = std::numeric_limits<float>::infinity();
+    try {
+        qb::quantizeRows(type, weights.data(), out.data(), 2, kCols, importance.data(), 1);
+        QFAIL("an infinite importance weight was accepted");
+    } catch (const qb::Error &e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("column 3 ")), e.what());
+    }
 }
 
 void TestKernelsIq2::neighbourListsMatchSortedSearch_data() {
