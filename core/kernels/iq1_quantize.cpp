@@ -26,12 +26,24 @@ inline float maxOf(float a, float b) { return a > b ? a : b; }
 
 // Positions of x[0..n) in ascending order of value. ggml sorts (value, position) pairs with
 // qsort and a value-only comparison; glibc's qsort is a stable merge sort for such small
-// arrays, so equal values keep their original order, as std::stable_sort does.
+// arrays, so equal values keep their original order. Any stable sort gives that same order;
+// insertion sort is the fastest for 16 or 32 elements.
 template <int N>
 void sortedOrder(const float *x, int *order) {
-    for (int j = 0; j < N; ++j) order[j] = j;
-    std::stable_sort(order, order + N, [x](int a, int b) { return x[a] < x[b]; });
+    float value[N];
+    for (int j = 0; j < N; ++j) {
+        const float v = x[j];
+        int k = j;
+        for (; k > 0 && v < value[k - 1]; --k) {
+            value[k] = value[k - 1];
+            order[k] = order[k - 1];
+        }
+        value[k] = v;
+        order[k] = j;
+    }
 }
+
+typedef float Lanes4 __attribute__((vector_size(16)));
 
 // ggml's iq1_find_best_neighbour2: the candidate with the smallest weighted squared error
 // when its levels are mapped through xg and scaled. Writes the levels to L. The Fast form
@@ -103,7 +115,7 @@ void quantizeBlockIq1s(const GridIndex &grid, const float *xbl, const float *qwl
     constexpr int kBlock = 32;
     const float xp[3] = {-1 + kIq1sDelta, kIq1sDelta, 1 + kIq1sDelta};
     const float xm[3] = {-1 - kIq1sDelta, -kIq1sDelta, 1 - kIq1sDelta};
-    float scales[QK_K / kBlock], weight[kBlock], sumx[kBlock + 1], sumw[kBlock + 1];
+    float scales[QK_K / kBlock], weight[kBlock], sumx[kBlock + 4], sumw[kBlock + 4];  // +3: vector padding
     int order[kBlock];
     int8_t L[kBlock];
     uint16_t index[kBlock / 8];
@@ -133,27 +145,51 @@ void quantizeBlockIq1s(const GridIndex &grid, const float *xbl, const float *qwl
         }
         float bestScore = -FLT_MAX, scale = max;
         int besti1 = -1, besti2 = -1, bestShift = 0;
-        for (int i1 = 0; i1 <= kBlock; ++i1) {
-            for (int i2 = i1; i2 <= kBlock; ++i2) {
-                float sumqx = (sumx[i1] - sumx[0]) * xp[0] + (sumx[i2] - sumx[i1]) * xp[1] + (sumx[kBlock] - sumx[i2]) * xp[2];
-                float sumq2 = (sumw[i1] - sumw[0]) * xp[0] * xp[0] + (sumw[i2] - sumw[i1]) * xp[1] * xp[1] +
-                              (sumw[kBlock] - sumw[i2]) * xp[2] * xp[2];
-                if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
-                    scale = sumqx / sumq2;
-                    bestScore = scale * sumqx;
-                    besti1 = i1;
-                    besti2 = i2;
-                    bestShift = 1;
+        auto consider = [&](int i1, int i2, float sumqx, float sumq2, int shift) {
+            if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
+                scale = sumqx / sumq2;
+                bestScore = scale * sumqx;
+                besti1 = i1;
+                besti2 = i2;
+                bestShift = shift;
+            }
+        };
+        if constexpr (Fast) {
+            // Four upper boundaries at a time, one per vector lane; each lane performs the
+            // scalar expression's operations in its order, the choices stay sequential.
+            for (int j = kBlock + 1; j < kBlock + 4; ++j) sumx[j] = sumw[j] = 0;
+            for (int i1 = 0; i1 <= kBlock; ++i1) {
+                const float headP = (sumx[i1] - sumx[0]) * xp[0], headM = (sumx[i1] - sumx[0]) * xm[0];
+                const float headP2 = (sumw[i1] - sumw[0]) * xp[0] * xp[0];
+                const float headM2 = (sumw[i1] - sumw[0]) * xm[0] * xm[0];
+                for (int i2 = i1; i2 <= kBlock; i2 += 4) {
+                    Lanes4 sx, sw;
+                    std::memcpy(&sx, sumx + i2, sizeof(sx));
+                    std::memcpy(&sw, sumw + i2, sizeof(sw));
+                    const Lanes4 midX = sx - sumx[i1], tailX = sumx[kBlock] - sx;
+                    const Lanes4 midW = sw - sumw[i1], tailW = sumw[kBlock] - sw;
+                    const Lanes4 qxP = headP + midX * xp[1] + tailX * xp[2];
+                    const Lanes4 q2P = headP2 + midW * xp[1] * xp[1] + tailW * xp[2] * xp[2];
+                    const Lanes4 qxM = headM + midX * xm[1] + tailX * xm[2];
+                    const Lanes4 q2M = headM2 + midW * xm[1] * xm[1] + tailW * xm[2] * xm[2];
+                    for (int t = 0; t < 4 && i2 + t <= kBlock; ++t) {
+                        consider(i1, i2 + t, qxP[t], q2P[t], 1);
+                        consider(i1, i2 + t, qxM[t], q2M[t], -1);
+                    }
                 }
-                sumqx = (sumx[i1] - sumx[0]) * xm[0] + (sumx[i2] - sumx[i1]) * xm[1] + (sumx[kBlock] - sumx[i2]) * xm[2];
-                sumq2 = (sumw[i1] - sumw[0]) * xm[0] * xm[0] + (sumw[i2] - sumw[i1]) * xm[1] * xm[1] +
-                        (sumw[kBlock] - sumw[i2]) * xm[2] * xm[2];
-                if (sumq2 > 0 && sumqx * sumqx > bestScore * sumq2) {
-                    scale = sumqx / sumq2;
-                    bestScore = scale * sumqx;
-                    besti1 = i1;
-                    besti2 = i2;
-                    bestShift = -1;
+            }
+        } else {
+            for (int i1 = 0; i1 <= kBlock; ++i1) {
+                for (int i2 = i1; i2 <= kBlock; ++i2) {
+                    float sumqx = (sumx[i1] - sumx[0]) * xp[0] + (sumx[i2] - sumx[i1]) * xp[1] +
+                                  (sumx[kBlock] - sumx[i2]) * xp[2];
+                    float sumq2 = (sumw[i1] - sumw[0]) * xp[0] * xp[0] + (sumw[i2] - sumw[i1]) * xp[1] * xp[1] +
+                                  (sumw[kBlock] - sumw[i2]) * xp[2] * xp[2];
+                    consider(i1, i2, sumqx, sumq2, 1);
+                    sumqx = (sumx[i1] - sumx[0]) * xm[0] + (sumx[i2] - sumx[i1]) * xm[1] + (sumx[kBlock] - sumx[i2]) * xm[2];
+                    sumq2 = (sumw[i1] - sumw[0]) * xm[0] * xm[0] + (sumw[i2] - sumw[i1]) * xm[1] * xm[1] +
+                            (sumw[kBlock] - sumw[i2]) * xm[2] * xm[2];
+                    consider(i1, i2, sumqx, sumq2, -1);
                 }
             }
         }
@@ -269,8 +305,6 @@ void searchSplits(const float *xb, const float *weight, const int *order, const 
 // (segment 0 terms, then segment 1, then segment 2, from zero); chains that share a beginning
 // share its partial result, so only the segment-2 tail is re-added per pair. The four
 // combinations are the four lanes of a vector, each lane doing exactly its scalar operations.
-typedef float Lanes4 __attribute__((vector_size(16)));
-
 template <typename Consider>
 void searchSplitsFast(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
                       Consider &consider) {
