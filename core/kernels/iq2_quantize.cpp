@@ -106,12 +106,35 @@ int bestNeighbour(const GridIndex &grid, uint16_t key, const float *xval, const 
     return best;
 }
 
-// Levels of eight magnitudes at inverse scale id, packed as a grid key.
+typedef float Lanes4 __attribute__((vector_size(16)));
+typedef int32_t Ints4 __attribute__((vector_size(16)));
+
+// Levels of eight magnitudes at inverse scale id, packed as a grid key. The Fast form runs
+// four elements per vector, each lane doing nearest_int's float add and bit arithmetic.
+template <bool Fast>
 inline uint16_t levelKey(const float *xval, float id, int8_t *L) {
     uint16_t u = 0;
-    for (int i = 0; i < 8; ++i) {
-        L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
-        u |= uint16_t(L[i] << (2 * i));
+    if constexpr (Fast) {
+        for (int h = 0; h < 8; h += 4) {
+            Lanes4 x;
+            std::memcpy(&x, xval + h, sizeof(x));
+            const Lanes4 shifted = 0.5f * (id * x - 1.0f) + 12582912.f;
+            Ints4 l;
+            std::memcpy(&l, &shifted, sizeof(l));
+            l = (l & 0x007fffff) - 0x00400000;
+            l &= ~(l < 0);
+            const Ints4 over = l > kMaxQ - 1;
+            l = (l & ~over) | (over & (kMaxQ - 1));
+            for (int t = 0; t < 4; ++t) {
+                L[h + t] = int8_t(l[t]);
+                u |= uint16_t(l[t] << (2 * (h + t)));
+            }
+        }
+    } else {
+        for (int i = 0; i < 8; ++i) {
+            L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
+            u |= uint16_t(L[i] << (2 * i));
+        }
     }
     return u;
 }
@@ -126,23 +149,53 @@ inline uint16_t packKey(const int8_t *L) {
 // returns whether the rounded pattern was on the grid.
 template <bool Fast>
 inline bool snapGroup(const GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
-    const uint16_t u = levelKey(xval, id, L);
+    const uint16_t u = levelKey<Fast>(xval, id, L);
     if (grid.pointIndex(u) >= 0) return true;
     bestNeighbour<Fast>(grid, u, xval, waux, scale, L);
     return false;
 }
 
-template <int N>
-inline void fitScale(const float *weight, const float *xval, const int8_t *L, float &sumqx, float &sumq2) {
-    sumqx = 0;
-    sumq2 = 0;
-    for (int i = 0; i < N; ++i) {
-        const float w = weight[i];
-        const float q = float(2 * L[i] + 1);
-        sumqx += w * xval[i] * q;
-        sumq2 += w * q * q;
+// sumqx = sum w*x*q and sumq2 = sum w*q*q over a group with q = 2L+1, in element order. The
+// Fast form tabulates each element's two products for the three levels once per group (they
+// do not change between trial scales), leaving only the ordered additions per trial.
+template <int N, bool Fast>
+class GroupFit {
+public:
+    GroupFit(const float *weight, const float *xval) : m_weight(weight), m_xval(xval) {
+        if constexpr (Fast) {
+            for (int i = 0; i < N; ++i) {
+                for (int l = 0; l < 4; ++l) {
+                    const float w = weight[i];
+                    const float q = float(2 * l + 1);
+                    m_qx[i][l] = w * xval[i] * q;
+                    m_q2[i][l] = w * q * q;
+                }
+            }
+        }
     }
-}
+
+    void fit(const int8_t *L, float &sumqx, float &sumq2) const {
+        sumqx = 0;
+        sumq2 = 0;
+        for (int i = 0; i < N; ++i) {
+            if constexpr (Fast) {
+                sumqx += m_qx[i][L[i] & 3];
+                sumq2 += m_q2[i][L[i] & 3];
+            } else {
+                const float w = m_weight[i];
+                const float q = float(2 * L[i] + 1);
+                sumqx += w * m_xval[i] * q;
+                sumq2 += w * q * q;
+            }
+        }
+    }
+
+private:
+    const float *m_weight;
+    const float *m_xval;
+    float m_qx[Fast ? N : 1][4];
+    float m_q2[Fast ? N : 1][4];
+};
 
 inline int gridPositionOrThrow(const GridIndex &grid, const int8_t *L) {
     const int index = grid.pointIndex(packKey(L));
@@ -193,13 +246,14 @@ void quantizeBlockIq2xxs(const GridIndex &grid, const float *xbl, const float *q
             std::memset(L, 0, 32);
             continue;
         }
+        const GroupFit<32, Fast> fit(weight, xval);
         float best = 0;
         for (int is = -6; is <= 6; ++is) {
             const float id = (2 * kMaxQ - 1 + float(is) * 0.1f) / effMax;
             const float thisScale = 1 / id;
             for (int k = 0; k < 4; ++k) snapGroup<Fast>(grid, xval + 8 * k, waux + 8 * k, id, thisScale, Laux + 8 * k);
             float sumqx, sumq2;
-            fitScale<32>(weight, xval, Laux, sumqx, sumq2);
+            fit.fit(Laux, sumqx, sumq2);
             if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                 scale = sumqx / sumq2;
                 best = scale * sumqx;
@@ -210,14 +264,14 @@ void quantizeBlockIq2xxs(const GridIndex &grid, const float *xbl, const float *q
             const float id = 1 / scale;
             for (int k = 0; k < 4; ++k) {
                 int8_t *Lk = L + 8 * k;
-                const uint16_t u = levelKey(xval + 8 * k, id, Lk);
+                const uint16_t u = levelKey<Fast>(xval + 8 * k, id, Lk);
                 int index = grid.pointIndex(u);
                 if (index < 0) index = bestNeighbour<Fast>(grid, u, xval + 8 * k, waux + 8 * k, scale, Lk);
                 const int8_t *pg = grid.point(index);
                 for (int i = 0; i < 8; ++i) Lk[i] = int8_t((pg[i] - 1) / 2);
             }
             float sumqx, sumq2;
-            fitScale<32>(weight, xval, L, sumqx, sumq2);
+            fit.fit(L, sumqx, sumq2);
             if (sumq2 > 0) scale = sumqx / sumq2;
         }
         if (scale < 0) {
@@ -256,6 +310,7 @@ float searchGroup16(const GridIndex &grid, const float *xval, const float *weigh
                     int8_t *L) {
     int8_t Laux[16];
     bool onGrid[2] = {true, true}, onGridAux[2];
+    const GroupFit<16, Fast> fit(weight, xval);
     float best = 0;
     float scale = max / (2 * kMaxQ - 1);
     for (int is = -9; is <= 9; ++is) {
@@ -264,7 +319,7 @@ float searchGroup16(const GridIndex &grid, const float *xval, const float *weigh
         for (int k = 0; k < 2; ++k)
             onGridAux[k] = snapGroup<Fast>(grid, xval + 8 * k, waux + 8 * k, id, thisScale, Laux + 8 * k);
         float sumqx, sumq2;
-        fitScale<16>(weight, xval, Laux, sumqx, sumq2);
+        fit.fit(Laux, sumqx, sumq2);
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             scale = sumqx / sumq2;
             best = scale * sumqx;
@@ -280,7 +335,7 @@ float searchGroup16(const GridIndex &grid, const float *xval, const float *weigh
             snapGroup<Fast>(grid, xval + 8 * k, waux + 8 * k, id, scale, L + 8 * k);
         }
         float sumqx, sumq2;
-        fitScale<16>(weight, xval, L, sumqx, sumq2);
+        fit.fit(L, sumqx, sumq2);
         if (sumq2 > 0) scale = sumqx / sumq2;
     }
     return scale;
