@@ -3,6 +3,7 @@
 #include "kernels/iq2_blocks.h"
 #include "kernels/iq2_grids.h"
 
+#include <array>
 #include <cstring>
 
 namespace qb::iq2 {
@@ -15,22 +16,48 @@ Block loadBlock(const void *src, int64_t i) {
     return b;
 }
 
-// Eight elements of a 2-bit grid point times a scale, with signs from an 8-bit pattern.
-inline void decodeSigned(float *y, float scale, uint64_t gridWord, uint8_t signs) {
-    for (int j = 0; j < 8; ++j) {
-        const float g = float(uint8_t(gridWord >> (8 * j)));
-        y[j] = scale * g * ((signs >> j) & 1 ? -1.f : 1.f);
+// Grid points and sign patterns as floats, built once on first use: decoding then is plain
+// vectorisable multiplications, the same ones ggml performs (scale * level, then * +-1).
+template <size_t N>
+struct FloatGrid {
+    explicit FloatGrid(const std::array<uint64_t, N> &words, bool isSigned) {
+        for (size_t k = 0; k < N; ++k)
+            for (int j = 0; j < 8; ++j) {
+                const uint8_t byte = uint8_t(words[k] >> (8 * j));
+                values[k][size_t(j)] = isSigned ? float(int8_t(byte)) : float(byte);
+            }
     }
+    std::array<std::array<float, 8>, N> values;
+};
+
+struct SignTable {
+    SignTable() {
+        for (int s = 0; s < 256; ++s)
+            for (int j = 0; j < 8; ++j) values[size_t(s)][size_t(j)] = (s >> j) & 1 ? -1.f : 1.f;
+    }
+    std::array<std::array<float, 8>, 256> values;
+};
+
+const SignTable &signTable() {
+    static const SignTable table;
+    return table;
+}
+
+// Eight elements of a 2-bit grid point times a scale, with signs from an 8-bit pattern.
+inline void decodeSigned(float *y, float scale, const std::array<float, 8> &grid, const std::array<float, 8> &sign) {
+    for (int j = 0; j < 8; ++j) y[j] = scale * grid[size_t(j)] * sign[size_t(j)];
 }
 
 // Eight elements of a 1-bit grid point: scale * (level + delta).
-inline void decodeShifted(float *y, float scale, uint64_t gridWord, float delta) {
-    for (int j = 0; j < 8; ++j) y[j] = scale * (float(int8_t(uint8_t(gridWord >> (8 * j)))) + delta);
+inline void decodeShifted(float *y, float scale, const std::array<float, 8> &grid, float delta) {
+    for (int j = 0; j < 8; ++j) y[j] = scale * (grid[size_t(j)] + delta);
 }
 
 } // namespace
 
 void dequantizeIq2xxs(const void *src, float *y, int64_t n) {
+    static const FloatGrid<256> grid(kIq2xxsGrid, false);
+    const SignTable &signs = signTable();
     for (int64_t i = 0; i < n / QK_K; ++i) {
         const auto b = loadBlock<BlockIq2xxs>(src, i);
         const float d = fp16ToFp32(b.d);
@@ -40,7 +67,7 @@ void dequantizeIq2xxs(const void *src, float *y, int64_t n) {
             const float db = d * (0.5f + float(aux[1] >> 28)) * 0.25f;
             for (int l = 0; l < 4; ++l) {
                 const uint8_t gridByte = uint8_t(aux[0] >> (8 * l));
-                decodeSigned(y, db, kIq2xxsGrid[gridByte], kSignsIq2xs[(aux[1] >> (7 * l)) & 127]);
+                decodeSigned(y, db, grid.values[gridByte], signs.values[kSignsIq2xs[(aux[1] >> (7 * l)) & 127]]);
                 y += 8;
             }
         }
@@ -48,6 +75,8 @@ void dequantizeIq2xxs(const void *src, float *y, int64_t n) {
 }
 
 void dequantizeIq2xs(const void *src, float *y, int64_t n) {
+    static const FloatGrid<512> grid(kIq2xsGrid, false);
+    const SignTable &signs = signTable();
     for (int64_t i = 0; i < n / QK_K; ++i) {
         const auto b = loadBlock<BlockIq2xs>(src, i);
         const float d = fp16ToFp32(b.d);
@@ -56,7 +85,7 @@ void dequantizeIq2xs(const void *src, float *y, int64_t n) {
                                  d * (0.5f + float(b.scales[ib] >> 4)) * 0.25f};
             for (int l = 0; l < 4; ++l) {
                 const uint16_t q = b.qs[4 * ib + l];
-                decodeSigned(y, db[l / 2], kIq2xsGrid[q & 511], kSignsIq2xs[q >> 9]);
+                decodeSigned(y, db[l / 2], grid.values[q & 511], signs.values[kSignsIq2xs[q >> 9]]);
                 y += 8;
             }
         }
@@ -64,6 +93,8 @@ void dequantizeIq2xs(const void *src, float *y, int64_t n) {
 }
 
 void dequantizeIq2s(const void *src, float *y, int64_t n) {
+    static const FloatGrid<1024> grid(kIq2sGrid, false);
+    const SignTable &signTab = signTable();
     for (int64_t i = 0; i < n / QK_K; ++i) {
         const auto b = loadBlock<BlockIq2s>(src, i);
         const float d = fp16ToFp32(b.d);
@@ -74,7 +105,7 @@ void dequantizeIq2s(const void *src, float *y, int64_t n) {
                                  d * (0.5f + float(b.scales[ib] >> 4)) * 0.25f};
             for (int l = 0; l < 4; ++l) {
                 const int index = qs[l] | ((b.qh[ib] << (8 - 2 * l)) & 0x300);
-                decodeSigned(y, db[l / 2], kIq2sGrid[size_t(index)], signs[l]);
+                decodeSigned(y, db[l / 2], grid.values[size_t(index)], signTab.values[signs[l]]);
                 y += 8;
             }
             qs += 4;
@@ -84,6 +115,7 @@ void dequantizeIq2s(const void *src, float *y, int64_t n) {
 }
 
 void dequantizeIq1s(const void *src, float *y, int64_t n) {
+    static const FloatGrid<2048> grid(kIq1sGrid, true);
     for (int64_t i = 0; i < n / QK_K; ++i) {
         const auto b = loadBlock<BlockIq1s>(src, i);
         const float d = fp16ToFp32(b.d);
@@ -93,7 +125,7 @@ void dequantizeIq1s(const void *src, float *y, int64_t n) {
             const float delta = qh & 0x8000 ? -kIq1sDelta : kIq1sDelta;
             for (int l = 0; l < 4; ++l) {
                 const int index = b.qs[4 * ib + l] | (((qh >> (3 * l)) & 7) << 8);
-                decodeShifted(y, dl, kIq1sGrid[size_t(index)], delta);
+                decodeShifted(y, dl, grid.values[size_t(index)], delta);
                 y += 8;
             }
         }
@@ -101,6 +133,7 @@ void dequantizeIq1s(const void *src, float *y, int64_t n) {
 }
 
 void dequantizeIq1m(const void *src, float *y, int64_t n) {
+    static const FloatGrid<2048> grid(kIq1sGrid, true);
     for (int64_t i = 0; i < n / QK_K; ++i) {
         const auto b = loadBlock<BlockIq1m>(src, i);
         uint16_t sc[4];
@@ -117,7 +150,7 @@ void dequantizeIq1m(const void *src, float *y, int64_t n) {
             const float delta[4] = {qh[0] & 0x08 ? -kIq1sDelta : kIq1sDelta, qh[0] & 0x80 ? -kIq1sDelta : kIq1sDelta,
                                     qh[1] & 0x08 ? -kIq1sDelta : kIq1sDelta, qh[1] & 0x80 ? -kIq1sDelta : kIq1sDelta};
             for (int l = 0; l < 4; ++l) {
-                decodeShifted(y, l < 2 ? dl1 : dl2, kIq1sGrid[size_t(index[l])], delta[l]);
+                decodeShifted(y, l < 2 ? dl1 : dl2, grid.values[size_t(index[l])], delta[l]);
                 y += 8;
             }
         }
