@@ -293,7 +293,9 @@ size_t quantizeRowsIq2s(const float *src, void *dst, int64_t nrows, int64_t ncol
     int8_t L[16] = {};
     int64_t row = -1;
     return quantizeRowsOf<BlockIq2s>(src, dst, nrows, ncols, [&](const float *x, int64_t b, int64_t r, BlockIq2s &y) {
-        if (r != row) {  // ggml's L starts each row fresh (uninitialised there; zero here)
+        // ggml's L is uninitialised at the start of a row (in practice the previous row's
+        // levels within one call); zero here, so results never depend on how rows are split.
+        if (r != row) {
             std::memset(L, 0, sizeof(L));
             row = r;
         }
