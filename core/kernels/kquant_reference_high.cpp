@@ -1,7 +1,7 @@
 // Q4_K, Q5_K, Q6_K and Q8_K quantizers in llama.cpp b4748's exact operation order (the plain
 // scalar reference; kquant_fast.cpp computes the same bytes faster).
 #include "float_convert.h"
-#include "kernels/kquant_blocks.h"
+#include "kernels/kquant_stages.h"
 #include "kernels/quant_search.h"
 
 #include <cmath>
@@ -11,9 +11,9 @@ namespace qb::kquant {
 
 namespace {
 
-// Q4_K / Q5_K share everything but the level count (15 or 31) and the bit packing.
-template <int Nmax>
-void requantizeScaleMin(const float *x, uint16_t dHalf, uint16_t dminHalf, const uint8_t *scales, uint8_t *L) {
+// Final levels from the stored fp16 d / dmin; zero-scale sub-blocks keep their search levels.
+void requantizeScaleMin(int nmax, const float *x, uint16_t dHalf, uint16_t dminHalf, const uint8_t *scales,
+                        uint8_t *L) {
     for (int j = 0; j < QK_K / 32; ++j) {
         uint8_t sc, m;
         unpackScaleMinK4(j, scales, sc, m);
@@ -22,30 +22,52 @@ void requantizeScaleMin(const float *x, uint16_t dHalf, uint16_t dminHalf, const
         const float dm = fp16ToFp32(dminHalf) * float(m);
         for (int ii = 0; ii < 32; ++ii) {
             int l = nearestInt((x[32 * j + ii] + dm) / d);
-            l = l < 0 ? 0 : (l > Nmax ? Nmax : l);
+            l = l < 0 ? 0 : (l > nmax ? nmax : l);
             L[32 * j + ii] = uint8_t(l);
         }
     }
 }
 
-// quantize_row_q4_K_ref / q5_K_ref without the final packing: fills d, dmin, scales and L.
-template <int Nmax>
-void searchScaleMinRef(const float *x, uint16_t &dHalf, uint16_t &dminHalf, uint8_t *packedScales, uint8_t *L) {
-    constexpr float kRmin = Nmax == 15 ? -1.f : -0.5f;
-    constexpr int kSteps = Nmax == 15 ? 20 : 15;
+// The make_qkx2_quants search of quantize_row_q4_K_ref / q5_K_ref for one super-block.
+void searchScaleMinRef(int nmax, const float *x, float *scales, float *mins, uint8_t *L) {
+    const float rmin = nmax == 15 ? -1.f : -0.5f;
+    const int steps = nmax == 15 ? 20 : 15;
     uint8_t Laux[32];
     float weights[32];
-    float mins[QK_K / 32];
-    float scales[QK_K / 32];
-    float maxScale = 0;
-    float maxMin = 0;
     for (int j = 0; j < QK_K / 32; ++j) {
         float sumX2 = 0;
         for (int l = 0; l < 32; ++l) sumX2 += x[32 * j + l] * x[32 * j + l];
         const float avX = std::sqrt(sumX2 / 32);
         for (int l = 0; l < 32; ++l) weights[l] = avX + std::fabs(x[32 * j + l]);
-        scales[j] = makeQkx2Quants(32, Nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, kRmin, 0.1f, kSteps,
-                                   false);
+        scales[j] = makeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin, 0.1f, steps, false);
+    }
+}
+
+// The make_qkx3_quants search of quantize_row_q4_K_impl / q5_K_impl for one super-block.
+void searchScaleMinImportance(int nmax, const float *x, const float *qw, float *scales, float *mins, float *sw,
+                              uint8_t *L) {
+    uint8_t Laux[32];
+    float weights[32];
+    float sumX2 = 0;
+    for (int l = 0; l < QK_K; ++l) sumX2 += x[l] * x[l];
+    const float sigma2 = 2 * sumX2 / QK_K;
+    for (int j = 0; j < QK_K / 32; ++j) {
+        const float *w = qw + 32 * j;
+        for (int l = 0; l < 32; ++l) weights[l] = w[l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += weights[l];
+        sw[j] = sumw;
+        scales[j] = makeQkx3Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
+    }
+}
+
+} // namespace
+
+void finishScaleMinRef(int nmax, const float *x, const float *scales, const float *mins, uint8_t *L, uint16_t &d,
+                       uint16_t &dmin, uint8_t *packedScales) {
+    float maxScale = 0;
+    float maxMin = 0;
+    for (int j = 0; j < QK_K / 32; ++j) {
         if (scales[j] > maxScale) maxScale = scales[j];
         if (mins[j] > maxMin) maxMin = mins[j];
     }
@@ -60,32 +82,14 @@ void searchScaleMinRef(const float *x, uint16_t &dHalf, uint16_t &dminHalf, uint
         lm[j] = m < 63 ? m : 63;
     }
     packScaleMinK4(ls, lm, packedScales);
-    dHalf = fp32ToFp16(maxScale / 63.f);
-    dminHalf = fp32ToFp16(maxMin / 63.f);
-    requantizeScaleMin<Nmax>(x, dHalf, dminHalf, packedScales, L);
+    d = fp32ToFp16(maxScale / 63.f);
+    dmin = fp32ToFp16(maxMin / 63.f);
+    requantizeScaleMin(nmax, x, d, dmin, packedScales, L);
 }
 
-// quantize_row_q4_K_impl / q5_K_impl for one super-block (importance given).
-template <int Nmax>
-void searchScaleMinImportance(const float *x, const float *qw, uint16_t &dHalf, uint16_t &dminHalf,
-                              uint8_t *packedScales, uint8_t *L) {
-    uint8_t Laux[32];
+void finishScaleMinImportance(int nmax, const float *x, const float *scales, const float *mins, const float *sw,
+                              uint8_t *L, uint16_t &d, uint16_t &dmin, uint8_t *packedScales) {
     uint8_t ls[QK_K / 32], lm[QK_K / 32];
-    float weights[32];
-    float sw[QK_K / 32];
-    float mins[QK_K / 32];
-    float scales[QK_K / 32];
-    float sumX2 = 0;
-    for (int l = 0; l < QK_K; ++l) sumX2 += x[l] * x[l];
-    const float sigma2 = 2 * sumX2 / QK_K;
-    for (int j = 0; j < QK_K / 32; ++j) {
-        const float *w = qw + 32 * j;
-        for (int l = 0; l < 32; ++l) weights[l] = w[l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 32; ++l) sumw += weights[l];
-        sw[j] = sumw;
-        scales[j] = makeQkx3Quants(32, Nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
-    }
     const float dBlock = makeQpQuants(QK_K / 32, 63, scales, ls, sw);
     const float mBlock = makeQpQuants(QK_K / 32, 63, mins, lm, sw);
     for (int j = 0; j < QK_K / 32; ++j) {
@@ -93,12 +97,11 @@ void searchScaleMinImportance(const float *x, const float *qw, uint16_t &dHalf, 
         lm[j] = lm[j] < 63 ? lm[j] : 63;
     }
     packScaleMinK4(ls, lm, packedScales);
-    dHalf = fp32ToFp16(dBlock);
-    dminHalf = fp32ToFp16(mBlock);
-    requantizeScaleMin<Nmax>(x, dHalf, dminHalf, packedScales, L);
+    d = fp32ToFp16(dBlock);
+    dmin = fp32ToFp16(mBlock);
+    requantizeScaleMin(nmax, x, d, dmin, packedScales, L);
 }
 
-// Q6_K after the per-sub-block search: scale codes, requantization and packing.
 void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
     float maxScale = 0;
     float maxAbsScale = 0;
@@ -133,36 +136,42 @@ void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
     packQ6K(L, b);
 }
 
-} // namespace
-
 void quantizeQ4KRef(const float *x, BlockQ4K *y, int64_t n) {
     uint8_t L[QK_K];
+    float scales[QK_K / 32], mins[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-        searchScaleMinRef<15>(x, y[i].d, y[i].dmin, y[i].scales, L);
+        searchScaleMinRef(15, x, scales, mins, L);
+        finishScaleMinRef(15, x, scales, mins, L, y[i].d, y[i].dmin, y[i].scales);
         packQ4K(L, y[i].qs);
     }
 }
 
 void quantizeQ4KImportance(const float *x, BlockQ4K *y, int64_t n, const float *qw) {
     uint8_t L[QK_K];
+    float scales[QK_K / 32], mins[QK_K / 32], sw[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-        searchScaleMinImportance<15>(x, qw + QK_K * i, y[i].d, y[i].dmin, y[i].scales, L);
+        searchScaleMinImportance(15, x, qw + QK_K * i, scales, mins, sw, L);
+        finishScaleMinImportance(15, x, scales, mins, sw, L, y[i].d, y[i].dmin, y[i].scales);
         packQ4K(L, y[i].qs);
     }
 }
 
 void quantizeQ5KRef(const float *x, BlockQ5K *y, int64_t n) {
     uint8_t L[QK_K];
+    float scales[QK_K / 32], mins[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-        searchScaleMinRef<31>(x, y[i].d, y[i].dmin, y[i].scales, L);
+        searchScaleMinRef(31, x, scales, mins, L);
+        finishScaleMinRef(31, x, scales, mins, L, y[i].d, y[i].dmin, y[i].scales);
         packQ5K(L, y[i]);
     }
 }
 
 void quantizeQ5KImportance(const float *x, BlockQ5K *y, int64_t n, const float *qw) {
     uint8_t L[QK_K];
+    float scales[QK_K / 32], mins[QK_K / 32], sw[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
-        searchScaleMinImportance<31>(x, qw + QK_K * i, y[i].d, y[i].dmin, y[i].scales, L);
+        searchScaleMinImportance(31, x, qw + QK_K * i, scales, mins, sw, L);
+        finishScaleMinImportance(31, x, scales, mins, sw, L, y[i].d, y[i].dmin, y[i].scales);
         packQ5K(L, y[i]);
     }
 }

@@ -2,7 +2,7 @@
 // reference; kquant_fast.cpp computes the same bytes faster). The fp16 round trips of the
 // super-block scales are deliberate: ggml re-reads d from the block before requantizing.
 #include "float_convert.h"
-#include "kernels/kquant_blocks.h"
+#include "kernels/kquant_stages.h"
 #include "kernels/quant_search.h"
 
 #include <cmath>
@@ -33,57 +33,68 @@ void requantizeQ2K(const float *x, const BlockQ2K &b, uint8_t *L) {
 
 } // namespace
 
+void finishQ2KRef(const float *x, const float *scales, const float *mins, uint8_t *L, BlockQ2K &b) {
+    const float q4scale = 15.f;
+    float maxScale = 0;
+    float maxMin = 0;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        if (scales[j] > maxScale) maxScale = scales[j];
+        if (mins[j] > maxMin) maxMin = mins[j];
+    }
+    if (maxScale > 0) {
+        const float iscale = q4scale / maxScale;
+        for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = uint8_t(nearestInt(iscale * scales[j]));
+        b.d = fp32ToFp16(maxScale / q4scale);
+    } else {
+        for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = 0;
+        b.d = fp32ToFp16(0.f);
+    }
+    if (maxMin > 0) {
+        const float iscale = q4scale / maxMin;
+        for (int j = 0; j < QK_K / 16; ++j) b.scales[j] |= uint8_t(nearestInt(iscale * mins[j]) << 4);
+        b.dmin = fp32ToFp16(maxMin / q4scale);
+    } else {
+        b.dmin = fp32ToFp16(0.f);
+    }
+    requantizeQ2K(x, b, L);
+    pack2Bit(L, b.qs);
+}
+
+void finishQ2KImportance(const float *x, const float *scales, const float *mins, const float *sw, uint8_t *L,
+                         BlockQ2K &b) {
+    uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
+    const float dm = makeQpQuants(QK_K / 16, 15, scales, Ls, sw);
+    const float mm = makeQpQuants(QK_K / 16, 15, mins, Lm, sw);
+    b.d = fp32ToFp16(dm);
+    b.dmin = fp32ToFp16(mm);
+    for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = uint8_t(Ls[j] | (Lm[j] << 4));
+    requantizeQ2K(x, b, L);
+    pack2Bit(L, b.qs);
+}
+
 void quantizeQ2KRef(const float *x, BlockQ2K *y, int64_t n) {
-    const int64_t nb = n / QK_K;
     uint8_t L[QK_K];
     uint8_t Laux[16];
     float weights[16];
     float mins[QK_K / 16];
     float scales[QK_K / 16];
-    const float q4scale = 15.f;
-
-    for (int64_t i = 0; i < nb; i++) {
-        float maxScale = 0;
-        float maxMin = 0;
+    for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         for (int j = 0; j < QK_K / 16; ++j) {
             for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
             scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
-            if (scales[j] > maxScale) maxScale = scales[j];
-            if (mins[j] > maxMin) maxMin = mins[j];
         }
-        BlockQ2K &b = y[i];
-        if (maxScale > 0) {
-            const float iscale = q4scale / maxScale;
-            for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = uint8_t(nearestInt(iscale * scales[j]));
-            b.d = fp32ToFp16(maxScale / q4scale);
-        } else {
-            for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = 0;
-            b.d = fp32ToFp16(0.f);
-        }
-        if (maxMin > 0) {
-            const float iscale = q4scale / maxMin;
-            for (int j = 0; j < QK_K / 16; ++j) b.scales[j] |= uint8_t(nearestInt(iscale * mins[j]) << 4);
-            b.dmin = fp32ToFp16(maxMin / q4scale);
-        } else {
-            b.dmin = fp32ToFp16(0.f);
-        }
-        requantizeQ2K(x, b, L);
-        pack2Bit(L, b.qs);
-        x += QK_K;
+        finishQ2KRef(x, scales, mins, L, y[i]);
     }
 }
 
 void quantizeQ2KImportance(const float *x, BlockQ2K *y, int64_t n, const float *qw) {
-    const int64_t nb = n / QK_K;
     uint8_t L[QK_K];
     uint8_t Laux[16];
     float mins[QK_K / 16];
     float scales[QK_K / 16];
     float sw[QK_K / 16];
     float weight[16];
-    uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
-
-    for (int64_t i = 0; i < nb; i++) {
+    for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         float sumx2 = 0;
         for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
         const float sigma2 = sumx2 / QK_K;
@@ -94,15 +105,7 @@ void quantizeQ2KImportance(const float *x, BlockQ2K *y, int64_t n, const float *
             for (int l = 0; l < 16; ++l) sw[j] += weight[l];
             scales[j] = makeQkx3Quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
         }
-        const float dm = makeQpQuants(QK_K / 16, 15, scales, Ls, sw);
-        const float mm = makeQpQuants(QK_K / 16, 15, mins, Lm, sw);
-        BlockQ2K &b = y[i];
-        b.d = fp32ToFp16(dm);
-        b.dmin = fp32ToFp16(mm);
-        for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = uint8_t(Ls[j] | (Lm[j] << 4));
-        requantizeQ2K(x, b, L);
-        pack2Bit(L, b.qs);
-        x += QK_K;
+        finishQ2KImportance(x, scales, mins, sw, L, y[i]);
     }
 }
 
@@ -126,53 +129,60 @@ void requantizeQ3K(const float *x, const BlockQ3K &b, int8_t *L) {
 
 } // namespace
 
+void finishQ3KRef(const float *x, const float *scales, int8_t *L, BlockQ3K &b) {
+    float maxScale = 0;
+    float amax = 0;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        const float scale = std::fabs(scales[j]);
+        if (scale > amax) {
+            amax = scale;
+            maxScale = scales[j];
+        }
+    }
+    if (maxScale != 0) {
+        const float iscale = -32.f / maxScale;
+        int codes[QK_K / 16];
+        for (int j = 0; j < QK_K / 16; ++j) {
+            // ggml narrows to int8 before clamping.
+            const int l = int8_t(nearestInt(iscale * scales[j]));
+            codes[j] = (l < -32 ? -32 : (l > 31 ? 31 : l)) + 32;
+        }
+        packScalesQ3K(codes, b.scales);
+        b.d = fp32ToFp16(1 / iscale);
+    } else {
+        std::memset(b.scales, 0, kScaleBytes);
+        b.d = fp32ToFp16(0.f);
+    }
+    requantizeQ3K(x, b, L);
+    packQ3K(reinterpret_cast<uint8_t *>(L), b);
+}
+
+void finishQ3KImportance(const float *x, const float *scales, const float *sw, int8_t *L, BlockQ3K &b) {
+    int8_t Ls[QK_K / 16];
+    int codes[QK_K / 16];
+    const float dBlock = makeQxQuants(QK_K / 16, 32, scales, Ls, 1, sw);
+    for (int j = 0; j < QK_K / 16; ++j) codes[j] = Ls[j];
+    packScalesQ3K(codes, b.scales);
+    b.d = fp32ToFp16(dBlock);
+    requantizeQ3K(x, b, L);
+    packQ3K(reinterpret_cast<uint8_t *>(L), b);
+}
+
 void quantizeQ3KRef(const float *x, BlockQ3K *y, int64_t n) {
-    const int64_t nb = n / QK_K;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    int codes[QK_K / 16];
-
-    for (int64_t i = 0; i < nb; i++) {
-        float maxScale = 0;
-        float amax = 0;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            scales[j] = makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, true);
-            const float scale = std::fabs(scales[j]);
-            if (scale > amax) {
-                amax = scale;
-                maxScale = scales[j];
-            }
-        }
-        BlockQ3K &b = y[i];
-        if (maxScale != 0) {
-            const float iscale = -32.f / maxScale;
-            for (int j = 0; j < QK_K / 16; ++j) {
-                // ggml narrows to int8 before clamping.
-                const int l = int8_t(nearestInt(iscale * scales[j]));
-                codes[j] = (l < -32 ? -32 : (l > 31 ? 31 : l)) + 32;
-            }
-            packScalesQ3K(codes, b.scales);
-            b.d = fp32ToFp16(1 / iscale);
-        } else {
-            std::memset(b.scales, 0, kScaleBytes);
-            b.d = fp32ToFp16(0.f);
-        }
-        requantizeQ3K(x, b, L);
-        packQ3K(reinterpret_cast<uint8_t *>(L), b);
-        x += QK_K;
+    for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
+        for (int j = 0; j < QK_K / 16; ++j) scales[j] = makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, true);
+        finishQ3KRef(x, scales, L, y[i]);
     }
 }
 
 void quantizeQ3KImportance(const float *x, BlockQ3K *y, int64_t n, const float *qw) {
-    const int64_t nb = n / QK_K;
     int8_t L[QK_K];
     float scales[QK_K / 16];
     float weight[16];
     float sw[QK_K / 16];
-    int8_t Ls[QK_K / 16];
-    int codes[QK_K / 16];
-
-    for (int64_t i = 0; i < nb; i++) {
+    for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         float sumx2 = 0;
         for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
         const float sigma2 = 2 * sumx2 / QK_K;
@@ -184,14 +194,7 @@ void quantizeQ3KImportance(const float *x, BlockQ3K *y, int64_t n, const float *
             sw[j] = sumw;
             scales[j] = makeQxQuants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
         }
-        const float dBlock = makeQxQuants(QK_K / 16, 32, scales, Ls, 1, sw);
-        BlockQ3K &b = y[i];
-        for (int j = 0; j < QK_K / 16; ++j) codes[j] = Ls[j];
-        packScalesQ3K(codes, b.scales);
-        b.d = fp32ToFp16(dBlock);
-        requantizeQ3K(x, b, L);
-        packQ3K(reinterpret_cast<uint8_t *>(L), b);
-        x += QK_K;
+        finishQ3KImportance(x, scales, sw, L, y[i]);
     }
 }
 
