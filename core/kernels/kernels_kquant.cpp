@@ -5,6 +5,7 @@
 // quantize_row_qX_K_impl with the same n_per_row weights.
 #include "kernels/kernel_ops.h"
 #include "kernels/kquant_blocks.h"
+#include "kernels/kquant_fast.h"
 
 namespace qb {
 namespace {
@@ -27,11 +28,16 @@ size_t quantizeRowsWith(const float *src, void *dst, int64_t nrows, int64_t ncol
 }
 
 constexpr KernelOps kOps[] = {
-    {GgmlType::Q2_K, quantizeRowsWith<BlockQ2K, quantizeQ2KRef, quantizeQ2KImportance>, nullptr, dequantizeQ2K, false},
-    {GgmlType::Q3_K, quantizeRowsWith<BlockQ3K, quantizeQ3KRef, quantizeQ3KImportance>, nullptr, dequantizeQ3K, false},
-    {GgmlType::Q4_K, quantizeRowsWith<BlockQ4K, quantizeQ4KRef, quantizeQ4KImportance>, nullptr, dequantizeQ4K, false},
-    {GgmlType::Q5_K, quantizeRowsWith<BlockQ5K, quantizeQ5KRef, quantizeQ5KImportance>, nullptr, dequantizeQ5K, false},
-    {GgmlType::Q6_K, quantizeRowsWith<BlockQ6K, quantizeQ6KRef, quantizeQ6KImportance>, nullptr, dequantizeQ6K, false},
+    {GgmlType::Q2_K, quantizeRowsWith<BlockQ2K, quantizeQ2KFast, quantizeQ2KImportanceFast>,
+     quantizeRowsWith<BlockQ2K, quantizeQ2KRef, quantizeQ2KImportance>, dequantizeQ2K, false},
+    {GgmlType::Q3_K, quantizeRowsWith<BlockQ3K, quantizeQ3KFast, quantizeQ3KImportanceFast>,
+     quantizeRowsWith<BlockQ3K, quantizeQ3KRef, quantizeQ3KImportance>, dequantizeQ3K, false},
+    {GgmlType::Q4_K, quantizeRowsWith<BlockQ4K, quantizeQ4KFast, quantizeQ4KImportanceFast>,
+     quantizeRowsWith<BlockQ4K, quantizeQ4KRef, quantizeQ4KImportance>, dequantizeQ4K, false},
+    {GgmlType::Q5_K, quantizeRowsWith<BlockQ5K, quantizeQ5KFast, quantizeQ5KImportanceFast>,
+     quantizeRowsWith<BlockQ5K, quantizeQ5KRef, quantizeQ5KImportance>, dequantizeQ5K, false},
+    {GgmlType::Q6_K, quantizeRowsWith<BlockQ6K, quantizeQ6KFast, quantizeQ6KImportanceFast>,
+     quantizeRowsWith<BlockQ6K, quantizeQ6KRef, quantizeQ6KImportance>, dequantizeQ6K, false},
     // Q8_K has no importance variant in ggml: quantize_q8_K does not exist, the row form is all there is.
     {GgmlType::Q8_K, quantizeRowsWith<BlockQ8K, quantizeQ8KRef, nullptr>, nullptr, dequantizeQ8K, false},
 };
