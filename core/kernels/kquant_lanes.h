@@ -1,256 +1,309 @@
 // Lane-parallel forms of ggml's scale searches for the K-quant fast path (internal).
 //
-// Contract: lane k of every vector runs exactly the scalar sequence of quant_search.cpp for
-// sub-block k: the same float operations in the same order, with branches turned into per-lane
-// selects. Nothing is reassociated across elements, so each lane's result is bit-identical to
-// the scalar routine's (tests/core/tst_kernels_rows referencePathMatches checks it). Inputs are
-// transposed: xt[i] holds element i of every sub-block. Everything is always_inline so that the
-// caller's target (AVX2 or baseline SSE2) decides the instructions.
+// Contract: lane k of group g runs exactly the scalar sequence of quant_search.cpp for
+// sub-block 8g + k: the same float operations in the same order, with branches turned into
+// per-lane selects. Nothing is reassociated across elements, so each lane's result is
+// bit-identical to the scalar routine's (tst_kernels_rows referencePathMatches checks it).
+// G groups of 8 lanes run interleaved so that their dependency chains overlap. Inputs are
+// transposed: xt[i * G + g] holds element i of the sub-blocks of group g. Levels are not kept
+// per step: the winning step's parameters are kept and its levels recomputed once at the end
+// (the same operations on the same values give the same integers). Everything is
+// always_inline so that the caller's target (AVX2 or baseline SSE2) decides the instructions.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 
-// Vectors wider than the baseline ABI only ever live inside inlined code here.
+// 32-byte vectors only ever live inside inlined code here; their by-value ABI is irrelevant.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace qb::kquant::lanes {
 
 #define QB_LANES_INLINE [[gnu::always_inline]] inline
 
-template <int N>
-struct Vec {
-    typedef float F __attribute__((vector_size(4 * N)));
-    typedef int32_t I __attribute__((vector_size(4 * N)));
-};
+typedef float F8 __attribute__((vector_size(32)));
+typedef int32_t I8 __attribute__((vector_size(32)));
 
-template <int N>
-QB_LANES_INLINE typename Vec<N>::F splat(float v) {
-    return typename Vec<N>::F{} + v;
-}
-
-template <int N>
-QB_LANES_INLINE typename Vec<N>::F toFloat(typename Vec<N>::I v) {
-    return __builtin_convertvector(v, typename Vec<N>::F);
-}
+QB_LANES_INLINE F8 splat(float v) { return F8{} + v; }
+QB_LANES_INLINE I8 splatI(int v) { return I8{} + v; }
+QB_LANES_INLINE F8 toFloat(I8 v) { return __builtin_convertvector(v, F8); }
 
 // nearestInt on every lane (same magic-constant trick, same bits).
-template <int N>
-QB_LANES_INLINE typename Vec<N>::I nearest(typename Vec<N>::F v) {
-    using I = typename Vec<N>::I;
-    const I bits = (I)(v + 12582912.f);
+QB_LANES_INLINE I8 nearest(F8 v) {
+    const I8 bits = (I8)(v + 12582912.f);
     return (bits & 0x007fffff) - 0x00400000;
 }
 
-template <int N>
-QB_LANES_INLINE typename Vec<N>::F absf(typename Vec<N>::F v) {
-    using F = typename Vec<N>::F;
-    using I = typename Vec<N>::I;
-    return (F)((I)v & 0x7fffffff);
+QB_LANES_INLINE F8 absf(F8 v) { return (F8)((I8)v & 0x7fffffff); }
+
+// Written with vector bounds so that GCC emits pminsd / pmaxsd.
+QB_LANES_INLINE I8 clampI(I8 v, I8 lo, I8 hi) {
+    v = v < hi ? v : hi;
+    return v > lo ? v : lo;
 }
 
-template <int N>
-QB_LANES_INLINE typename Vec<N>::I clampI(typename Vec<N>::I v, int lo, int hi) {
-    v = v > hi ? hi : v;
-    return v < lo ? lo : v;
-}
-
-template <int N>
-QB_LANES_INLINE bool anyLane(typename Vec<N>::I m) {
-    int32_t a[N];
-    std::memcpy(a, &m, sizeof a);
+QB_LANES_INLINE bool anyLane(I8 m) {
     int32_t r = 0;
-    for (int k = 0; k < N; ++k) r |= a[k];
+    for (int k = 0; k < 8; ++k) r |= m[k];
     return r != 0;
 }
 
-// xt[i] lane k = x[k * n + i].
-template <int N, int n>
-QB_LANES_INLINE void transpose(const float *x, typename Vec<N>::F *xt) {
-    alignas(64) float buf[n * N];
-    for (int k = 0; k < N; ++k)
-        for (int i = 0; i < n; ++i) buf[i * N + k] = x[k * n + i];
+// xt[i * G + g] lane k = x[(8g + k) * n + i].
+template <int G, int n>
+QB_LANES_INLINE void transpose(const float *x, F8 *xt) {
+    alignas(32) float buf[n * G * 8];
+    for (int g = 0; g < G; ++g)
+        for (int k = 0; k < 8; ++k)
+            for (int i = 0; i < n; ++i) buf[(i * G + g) * 8 + k] = x[(8 * g + k) * n + i];
     std::memcpy(xt, buf, sizeof buf);
 }
 
-// L[k * n + i] = Lt[i] lane k.
-template <int N, int n, typename Out>
-QB_LANES_INLINE void untranspose(const typename Vec<N>::I *Lt, Out *L) {
-    alignas(64) int32_t buf[n * N];
+// L[(8g + k) * n + i] = Lt[i * G + g] lane k.
+template <int G, int n, typename Out>
+QB_LANES_INLINE void untranspose(const I8 *Lt, Out *L) {
+    alignas(32) int32_t buf[n * G * 8];
     std::memcpy(buf, Lt, sizeof buf);
-    for (int k = 0; k < N; ++k)
-        for (int i = 0; i < n; ++i) L[k * n + i] = Out(buf[i * N + k]);
+    for (int g = 0; g < G; ++g)
+        for (int k = 0; k < 8; ++k)
+            for (int i = 0; i < n; ++i) L[(8 * g + k) * n + i] = Out(buf[(i * G + g) * 8 + k]);
 }
 
 // make_qkx2_quants (qkx3 = false) / make_qkx3_quants (qkx3 = true) with explicit weights and
-// nstep >= 1. Returns per-lane scale; theMin gets minus the offset, L the levels 0..nmax.
-template <int N, int n>
-QB_LANES_INLINE typename Vec<N>::F searchMinScale(const typename Vec<N>::F *xt, const typename Vec<N>::F *wt, int nmax,
-                                                  float rmin, float rdelta, int nstep, bool useMad, bool qkx3,
-                                                  typename Vec<N>::I *L, typename Vec<N>::F &theMin) {
-    using F = typename Vec<N>::F;
-    using I = typename Vec<N>::I;
-    F min = xt[0];
-    F max = xt[0];
-    F sumW = wt[0];
-    F sumX = sumW * xt[0];
+// nstep >= 1. scaleOut[g] gets the scales, theMinOut[g] minus the offsets, L the levels 0..nmax.
+template <int G, int n>
+QB_LANES_INLINE void searchMinScale(const F8 *xt, const F8 *wt, int nmax, float rmin, float rdelta, int nstep,
+                                    bool useMad, bool qkx3, I8 *L, F8 *scaleOut, F8 *theMinOut) {
+    const I8 zeroI = splatI(0), nmaxI = splatI(nmax);
+    F8 min[G], max[G], sumW[G], sumX[G], scale[G], best[G], levelIscale[G], levelMin[G], minStart[G];
+    I8 degenerate[G];
+    for (int g = 0; g < G; ++g) {
+        min[g] = max[g] = xt[g];
+        sumW[g] = wt[g];
+        sumX[g] = sumW[g] * xt[g];
+    }
     for (int i = 1; i < n; ++i) {
-        min = xt[i] < min ? xt[i] : min;
-        max = xt[i] > max ? xt[i] : max;
-        sumW += wt[i];
-        sumX += wt[i] * xt[i];
+        for (int g = 0; g < G; ++g) {
+            const F8 x = xt[i * G + g];
+            min[g] = x < min[g] ? x : min[g];
+            max[g] = x > max[g] ? x : max[g];
+            sumW[g] += wt[i * G + g];
+            sumX[g] += wt[i * G + g] * x;
+        }
     }
-    min = min > 0.f ? splat<N>(0.f) : min;
-    const F minStart = min;
-    const I degenerate = qkx3 ? (max <= min) : (max == min);
-    F iscale = float(nmax) / (max - min);
-    F scale = 1.f / iscale;
-    F best = splat<N>(0.f);
+    for (int g = 0; g < G; ++g) {
+        min[g] = min[g] > 0.f ? splat(0.f) : min[g];
+        minStart[g] = min[g];
+        degenerate[g] = qkx3 ? (max[g] <= min[g]) : (max[g] == min[g]);
+        const F8 iscale = float(nmax) / (max[g] - min[g]);
+        scale[g] = 1.f / iscale;
+        levelIscale[g] = iscale;
+        levelMin[g] = min[g];
+        best[g] = splat(0.f);
+    }
     for (int i = 0; i < n; ++i) {
-        L[i] = clampI<N>(nearest<N>(iscale * (xt[i] - min)), 0, nmax);
-        F diff = scale * toFloat<N>(L[i]) + min - xt[i];
-        diff = useMad ? absf<N>(diff) : diff * diff;
-        best += wt[i] * diff;
+        for (int g = 0; g < G; ++g) {
+            const F8 x = xt[i * G + g];
+            const I8 l = clampI(nearest(levelIscale[g] * (x - min[g])), zeroI, nmaxI);
+            F8 diff = scale[g] * toFloat(l) + min[g] - x;
+            diff = useMad ? absf(diff) : diff * diff;
+            best[g] += wt[i * G + g] * diff;
+        }
     }
-    I Laux[n];
+    F8 levels[n * G];
     for (int is = 0; is <= nstep; ++is) {
         const float numerator = rmin + rdelta * float(is) + float(nmax);
-        iscale = numerator / (max - min);
-        F sumL = splat<N>(0.f), sumL2 = splat<N>(0.f), sumXL = splat<N>(0.f);
-        for (int i = 0; i < n; ++i) {
-            Laux[i] = clampI<N>(nearest<N>(iscale * (xt[i] - min)), 0, nmax);
-            const F fl = toFloat<N>(Laux[i]);
-            sumL += wt[i] * fl;
-            sumL2 += wt[i] * fl * fl;
-            sumXL += wt[i] * fl * xt[i];
+        F8 iscale[G], sumL[G], sumL2[G], sumXL[G];
+        for (int g = 0; g < G; ++g) {
+            iscale[g] = numerator / (max[g] - min[g]);
+            sumL[g] = sumL2[g] = sumXL[g] = splat(0.f);
         }
-        const F D = sumW * sumL2 - sumL * sumL;
-        const I solvable = D > 0.f;
-        if (!anyLane<N>(solvable)) continue;
-        F thisScale = (sumW * sumXL - sumX * sumL) / D;
-        F thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-        const I positiveMin = thisMin > 0.f;
-        thisMin = positiveMin ? splat<N>(0.f) : thisMin;
-        thisScale = positiveMin ? sumXL / sumL2 : thisScale;
-        F err = splat<N>(0.f);
         for (int i = 0; i < n; ++i) {
-            F diff = thisScale * toFloat<N>(Laux[i]) + thisMin - xt[i];
-            diff = useMad ? absf<N>(diff) : diff * diff;
-            err += wt[i] * diff;
+            for (int g = 0; g < G; ++g) {
+                const F8 x = xt[i * G + g];
+                const F8 fl = toFloat(clampI(nearest(iscale[g] * (x - min[g])), zeroI, nmaxI));
+                levels[i * G + g] = fl;
+                const F8 wl = wt[i * G + g] * fl;
+                sumL[g] += wl;
+                sumL2[g] += wl * fl;
+                sumXL[g] += wl * x;
+            }
         }
-        const I take = solvable & (err < best);
-        if (!anyLane<N>(take)) continue;
-        for (int i = 0; i < n; ++i) L[i] = take ? Laux[i] : L[i];
-        best = take ? err : best;
-        scale = take ? thisScale : scale;
-        min = take ? thisMin : min;
+        F8 D[G];
+        I8 solvable[G];
+        I8 anySolvable = zeroI;
+        for (int g = 0; g < G; ++g) {
+            D[g] = sumW[g] * sumL2[g] - sumL[g] * sumL[g];
+            solvable[g] = D[g] > 0.f;
+            anySolvable |= solvable[g];
+        }
+        if (!anyLane(anySolvable)) continue;
+        F8 thisScale[G], thisMin[G], err[G];
+        for (int g = 0; g < G; ++g) {
+            thisScale[g] = (sumW[g] * sumXL[g] - sumX[g] * sumL[g]) / D[g];
+            thisMin[g] = (sumL2[g] * sumX[g] - sumL[g] * sumXL[g]) / D[g];
+            const I8 positiveMin = thisMin[g] > 0.f;
+            thisMin[g] = positiveMin ? splat(0.f) : thisMin[g];
+            thisScale[g] = positiveMin ? sumXL[g] / sumL2[g] : thisScale[g];
+            err[g] = splat(0.f);
+        }
+        for (int i = 0; i < n; ++i) {
+            for (int g = 0; g < G; ++g) {
+                F8 diff = thisScale[g] * levels[i * G + g] + thisMin[g] - xt[i * G + g];
+                diff = useMad ? absf(diff) : diff * diff;
+                err[g] += wt[i * G + g] * diff;
+            }
+        }
+        for (int g = 0; g < G; ++g) {
+            const I8 take = solvable[g] & (err[g] < best[g]);
+            levelIscale[g] = take ? iscale[g] : levelIscale[g];
+            levelMin[g] = take ? min[g] : levelMin[g];
+            best[g] = take ? err[g] : best[g];
+            scale[g] = take ? thisScale[g] : scale[g];
+            min[g] = take ? thisMin[g] : min[g];
+        }
     }
-    for (int i = 0; i < n; ++i) L[i] = degenerate ? 0 : L[i];
-    theMin = -(degenerate ? minStart : min);
-    return degenerate ? splat<N>(0.f) : scale;
+    for (int i = 0; i < n; ++i) {
+        for (int g = 0; g < G; ++g) {
+            const I8 l = clampI(nearest(levelIscale[g] * (xt[i * G + g] - levelMin[g])), zeroI, nmaxI);
+            L[i * G + g] = degenerate[g] ? zeroI : l;
+        }
+    }
+    for (int g = 0; g < G; ++g) {
+        theMinOut[g] = -(degenerate[g] ? minStart[g] : min[g]);
+        scaleOut[g] = degenerate[g] ? splat(0.f) : scale[g];
+    }
 }
 
-// make_qx_quants with rmse_type 1 and explicit weights wt (x*x when ggml's qw is null).
-// L gets the levels l + nmax.
-template <int N, int n>
-QB_LANES_INLINE typename Vec<N>::F searchSymmetric(const typename Vec<N>::F *xt, const typename Vec<N>::F *wt, int nmax,
-                                                   typename Vec<N>::I *L) {
-    using F = typename Vec<N>::F;
-    using I = typename Vec<N>::I;
-    F max = splat<N>(0.f);
-    F amax = splat<N>(0.f);
+// Per lane: max = the element of largest magnitude (first one on ties), amax = its magnitude.
+template <int G, int n>
+QB_LANES_INLINE void signedMax(const F8 *xt, F8 *max, F8 *amax) {
+    for (int g = 0; g < G; ++g) max[g] = amax[g] = splat(0.f);
     for (int i = 0; i < n; ++i) {
-        const F ax = absf<N>(xt[i]);
-        const I bigger = ax > amax;
-        amax = bigger ? ax : amax;
-        max = bigger ? xt[i] : max;
+        for (int g = 0; g < G; ++g) {
+            const F8 ax = absf(xt[i * G + g]);
+            const I8 bigger = ax > amax[g];
+            amax[g] = bigger ? ax : amax[g];
+            max[g] = bigger ? xt[i * G + g] : max[g];
+        }
     }
-    const I zero = amax < 1e-15f;  // kGroupMaxEps
-    F iscale = float(-nmax) / max;
-    F sumlx = splat<N>(0.f);
-    F suml2 = splat<N>(0.f);
+}
+
+// make_qx_quants with rmse_type 1 and explicit weights wt (x*x where ggml's qw is null).
+// scaleOut[g] gets the scales, L the levels l + nmax.
+template <int G, int n>
+QB_LANES_INLINE void searchSymmetric(const F8 *xt, const F8 *wt, int nmax, I8 *L, F8 *scaleOut) {
+    const I8 loI = splatI(-nmax), hiI = splatI(nmax - 1);
+    F8 max[G], amax[G], scale[G], best[G], levelIscale[G];
+    I8 zero[G];
+    signedMax<G, n>(xt, max, amax);
+    F8 wx[n * G];  // w * x is the first product of ggml's w*x*l; the same value every step
+    for (int i = 0; i < n * G; ++i) wx[i] = wt[i] * xt[i];
+    // First fit at iscale = -nmax / max.
+    F8 iscale0[G], sumlx[G], suml2[G];
+    for (int g = 0; g < G; ++g) {
+        zero[g] = amax[g] < 1e-15f;  // kGroupMaxEps
+        iscale0[g] = float(-nmax) / max[g];
+        sumlx[g] = suml2[g] = splat(0.f);
+    }
     for (int i = 0; i < n; ++i) {
-        const I l = clampI<N>(nearest<N>(iscale * xt[i]), -nmax, nmax - 1);
-        L[i] = l + nmax;
-        const F fl = toFloat<N>(l);
-        sumlx += wt[i] * xt[i] * fl;
-        suml2 += wt[i] * fl * fl;
+        for (int g = 0; g < G; ++g) {
+            const F8 fl = toFloat(clampI(nearest(iscale0[g] * xt[i * G + g]), loI, hiI));
+            sumlx[g] += wx[i * G + g] * fl;
+            suml2[g] += wt[i * G + g] * fl * fl;
+        }
     }
-    F scale = suml2 != 0.f ? sumlx / suml2 : splat<N>(0.f);
-    F best = scale * sumlx;
-    I cand[n];
+    for (int g = 0; g < G; ++g) {
+        scale[g] = suml2[g] != 0.f ? sumlx[g] / suml2[g] : splat(0.f);
+        best[g] = scale[g] * sumlx[g];
+        levelIscale[g] = iscale0[g];
+    }
     for (int is = -9; is <= 9; ++is) {
         if (is == 0) continue;
         const float numerator = -(float(nmax) + 0.1f * float(is));
-        iscale = numerator / max;
-        sumlx = splat<N>(0.f);
-        suml2 = splat<N>(0.f);
-        for (int i = 0; i < n; ++i) {
-            const I l = clampI<N>(nearest<N>(iscale * xt[i]), -nmax, nmax - 1);
-            cand[i] = l + nmax;
-            const F fl = toFloat<N>(l);
-            sumlx += wt[i] * xt[i] * fl;
-            suml2 += wt[i] * fl * fl;
+        F8 iscale[G];
+        for (int g = 0; g < G; ++g) {
+            iscale[g] = numerator / max[g];
+            sumlx[g] = suml2[g] = splat(0.f);
         }
-        const I take = (suml2 > 0.f) & (sumlx * sumlx > best * suml2);
-        if (!anyLane<N>(take)) continue;
-        for (int i = 0; i < n; ++i) L[i] = take ? cand[i] : L[i];
-        const F newScale = sumlx / suml2;
-        scale = take ? newScale : scale;
-        best = take ? newScale * sumlx : best;
+        for (int i = 0; i < n; ++i) {
+            for (int g = 0; g < G; ++g) {
+                const F8 fl = toFloat(clampI(nearest(iscale[g] * xt[i * G + g]), loI, hiI));
+                sumlx[g] += wx[i * G + g] * fl;
+                suml2[g] += wt[i * G + g] * fl * fl;
+            }
+        }
+        for (int g = 0; g < G; ++g) {
+            const I8 take = (suml2[g] > 0.f) & (sumlx[g] * sumlx[g] > best[g] * suml2[g]);
+            const F8 newScale = sumlx[g] / suml2[g];
+            levelIscale[g] = take ? iscale[g] : levelIscale[g];
+            scale[g] = take ? newScale : scale[g];
+            best[g] = take ? newScale * sumlx[g] : best[g];
+        }
     }
-    for (int i = 0; i < n; ++i) L[i] = zero ? 0 : L[i];
-    return zero ? splat<N>(0.f) : scale;
+    for (int i = 0; i < n; ++i) {
+        for (int g = 0; g < G; ++g) {
+            const I8 l = clampI(nearest(levelIscale[g] * xt[i * G + g]), loI, hiI) + nmax;
+            L[i * G + g] = zero[g] ? splatI(0) : l;
+        }
+    }
+    for (int g = 0; g < G; ++g) scaleOut[g] = zero[g] ? splat(0.f) : scale[g];
 }
 
-// make_q3_quants with do_rmse = true. L gets the levels l + nmax.
-template <int N, int n>
-QB_LANES_INLINE typename Vec<N>::F searchQ3(const typename Vec<N>::F *xt, int nmax, typename Vec<N>::I *L) {
-    using F = typename Vec<N>::F;
-    using I = typename Vec<N>::I;
-    F max = splat<N>(0.f);
-    F amax = splat<N>(0.f);
-    for (int i = 0; i < n; ++i) {
-        const F ax = absf<N>(xt[i]);
-        const I bigger = ax > amax;
-        amax = bigger ? ax : amax;
-        max = bigger ? xt[i] : max;
+// make_q3_quants with do_rmse = true. scaleOut[g] gets the scales, L the levels l + nmax.
+template <int G, int n>
+QB_LANES_INLINE void searchQ3(const F8 *xt, int nmax, I8 *L, F8 *scaleOut) {
+    const I8 loI = splatI(-nmax), hiI = splatI(nmax - 1);
+    F8 max[G], amax[G], sumlx[G], suml2[G];
+    I8 zero[G], active[G];
+    signedMax<G, n>(xt, max, amax);
+    F8 w[n * G], wx[n * G];
+    for (int g = 0; g < G; ++g) {
+        zero[g] = amax[g] < 1e-15f;  // kGroupMaxEps
+        active[g] = ~zero[g];
+        sumlx[g] = suml2[g] = splat(0.f);
     }
-    const I zero = amax < 1e-15f;  // kGroupMaxEps
-    const F iscale = float(-nmax) / max;
-    F sumlx = splat<N>(0.f);
-    F suml2 = splat<N>(0.f);
-    F w[n];
     for (int i = 0; i < n; ++i) {
-        L[i] = clampI<N>(nearest<N>(iscale * xt[i]), -nmax, nmax - 1);
-        w[i] = xt[i] * xt[i];
-        const F fl = toFloat<N>(L[i]);
-        sumlx += w[i] * xt[i] * fl;
-        suml2 += w[i] * fl * fl;
+        for (int g = 0; g < G; ++g) {
+            const F8 x = xt[i * G + g];
+            L[i * G + g] = clampI(nearest((float(-nmax) / max[g]) * x), loI, hiI);
+            w[i * G + g] = x * x;
+            wx[i * G + g] = w[i * G + g] * x;
+            const F8 fl = toFloat(L[i * G + g]);
+            sumlx[g] += wx[i * G + g] * fl;
+            suml2[g] += w[i * G + g] * fl * fl;
+        }
     }
     // A lane stops after the first pass that changed nothing, as the scalar loop breaks.
-    I active = ~zero;
-    for (int itry = 0; itry < 5 && anyLane<N>(active); ++itry) {
-        I changed = I{} + 0;
+    for (int itry = 0; itry < 5; ++itry) {
+        I8 anyActive = splatI(0);
+        for (int g = 0; g < G; ++g) anyActive |= active[g];
+        if (!anyLane(anyActive)) break;
+        I8 changed[G];
+        for (int g = 0; g < G; ++g) changed[g] = splatI(0);
         for (int i = 0; i < n; ++i) {
-            const F fl = toFloat<N>(L[i]);
-            const F slxOld = sumlx - w[i] * xt[i] * fl;
-            const F sl2Old = suml2 - w[i] * fl * fl;
-            const I newL = clampI<N>(nearest<N>(xt[i] * sl2Old / slxOld), -nmax, nmax - 1);
-            const F fn = toFloat<N>(newL);
-            const F slx = slxOld + w[i] * xt[i] * fn;
-            const F sl2 = sl2Old + w[i] * fn * fn;
-            const I take = active & (slxOld > 0.f) & (newL != L[i]) & (sl2 > 0.f) &
-                           (slx * slx * suml2 > sumlx * sumlx * sl2);
-            L[i] = take ? newL : L[i];
-            sumlx = take ? slx : sumlx;
-            suml2 = take ? sl2 : suml2;
-            changed -= take;
+            for (int g = 0; g < G; ++g) {
+                const int k = i * G + g;
+                const F8 fl = toFloat(L[k]);
+                const F8 slxOld = sumlx[g] - wx[k] * fl;
+                const F8 sl2Old = suml2[g] - w[k] * fl * fl;
+                const I8 newL = clampI(nearest(xt[k] * sl2Old / slxOld), loI, hiI);
+                const F8 fn = toFloat(newL);
+                const F8 slx = slxOld + wx[k] * fn;
+                const F8 sl2 = sl2Old + w[k] * fn * fn;
+                const I8 take = active[g] & (slxOld > 0.f) & (newL != L[k]) & (sl2 > 0.f) &
+                                (slx * slx * suml2[g] > sumlx[g] * sumlx[g] * sl2);
+                L[k] = take ? newL : L[k];
+                sumlx[g] = take ? slx : sumlx[g];
+                suml2[g] = take ? sl2 : suml2[g];
+                changed[g] -= take;
+            }
         }
-        active &= changed != 0;
+        for (int g = 0; g < G; ++g) active[g] &= changed[g] != 0;
     }
-    for (int i = 0; i < n; ++i) L[i] = zero ? 0 : L[i] + nmax;
-    return zero ? splat<N>(0.f) : (suml2 > 0.f ? sumlx / suml2 : splat<N>(0.f));
+    for (int i = 0; i < n; ++i)
+        for (int g = 0; g < G; ++g) L[i * G + g] = zero[g] ? splatI(0) : L[i * G + g] + nmax;
+    for (int g = 0; g < G; ++g)
+        scaleOut[g] = zero[g] ? splat(0.f) : (suml2[g] > 0.f ? sumlx[g] / suml2[g] : splat(0.f));
 }
 
 } // namespace qb::kquant::lanes

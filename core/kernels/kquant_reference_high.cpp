@@ -63,8 +63,7 @@ void searchScaleMinImportance(int nmax, const float *x, const float *qw, float *
 
 } // namespace
 
-void finishScaleMinRef(int nmax, const float *x, const float *scales, const float *mins, uint8_t *L, uint16_t &d,
-                       uint16_t &dmin, uint8_t *packedScales) {
+void encodeScaleMinRef(const float *scales, const float *mins, uint16_t &d, uint16_t &dmin, uint8_t *packedScales) {
     float maxScale = 0;
     float maxMin = 0;
     for (int j = 0; j < QK_K / 32; ++j) {
@@ -84,11 +83,10 @@ void finishScaleMinRef(int nmax, const float *x, const float *scales, const floa
     packScaleMinK4(ls, lm, packedScales);
     d = fp32ToFp16(maxScale / 63.f);
     dmin = fp32ToFp16(maxMin / 63.f);
-    requantizeScaleMin(nmax, x, d, dmin, packedScales, L);
 }
 
-void finishScaleMinImportance(int nmax, const float *x, const float *scales, const float *mins, const float *sw,
-                              uint8_t *L, uint16_t &d, uint16_t &dmin, uint8_t *packedScales) {
+void encodeScaleMinImportance(const float *scales, const float *mins, const float *sw, uint16_t &d, uint16_t &dmin,
+                              uint8_t *packedScales) {
     uint8_t ls[QK_K / 32], lm[QK_K / 32];
     const float dBlock = makeQpQuants(QK_K / 32, 63, scales, ls, sw);
     const float mBlock = makeQpQuants(QK_K / 32, 63, mins, lm, sw);
@@ -99,10 +97,9 @@ void finishScaleMinImportance(int nmax, const float *x, const float *scales, con
     packScaleMinK4(ls, lm, packedScales);
     d = fp32ToFp16(dBlock);
     dmin = fp32ToFp16(mBlock);
-    requantizeScaleMin(nmax, x, d, dmin, packedScales, L);
 }
 
-void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
+bool encodeScalesQ6K(const float *scales, BlockQ6K &b) {
     float maxScale = 0;
     float maxAbsScale = 0;
     for (int ib = 0; ib < QK_K / 16; ++ib) {
@@ -115,7 +112,7 @@ void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
     if (maxAbsScale < kGroupMaxEps) {
         std::memset(&b, 0, sizeof(BlockQ6K));
         b.d = fp32ToFp16(0.f);
-        return;
+        return false;
     }
     const float iscale = -128.f / maxScale;
     b.d = fp32ToFp16(1 / iscale);
@@ -123,6 +120,12 @@ void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
         const int l = nearestInt(iscale * scales[ib]);
         b.scales[ib] = int8_t(l < 127 ? l : 127);
     }
+    return true;
+}
+
+namespace {
+
+void requantizeQ6K(const float *x, const BlockQ6K &b, int8_t *L) {
     const float dAll = fp16ToFp32(b.d);
     for (int j = 0; j < QK_K / 16; ++j) {
         const float d = dAll * float(b.scales[j]);
@@ -133,15 +136,23 @@ void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
             L[16 * j + ii] = int8_t(l + 32);
         }
     }
+}
+
+void finishQ6K(const float *x, const float *scales, int8_t *L, BlockQ6K &b) {
+    if (!encodeScalesQ6K(scales, b)) return;
+    requantizeQ6K(x, b, L);
     packQ6K(L, b);
 }
+
+} // namespace
 
 void quantizeQ4KRef(const float *x, BlockQ4K *y, int64_t n) {
     uint8_t L[QK_K];
     float scales[QK_K / 32], mins[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         searchScaleMinRef(15, x, scales, mins, L);
-        finishScaleMinRef(15, x, scales, mins, L, y[i].d, y[i].dmin, y[i].scales);
+        encodeScaleMinRef(scales, mins, y[i].d, y[i].dmin, y[i].scales);
+        requantizeScaleMin(15, x, y[i].d, y[i].dmin, y[i].scales, L);
         packQ4K(L, y[i].qs);
     }
 }
@@ -151,7 +162,8 @@ void quantizeQ4KImportance(const float *x, BlockQ4K *y, int64_t n, const float *
     float scales[QK_K / 32], mins[QK_K / 32], sw[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         searchScaleMinImportance(15, x, qw + QK_K * i, scales, mins, sw, L);
-        finishScaleMinImportance(15, x, scales, mins, sw, L, y[i].d, y[i].dmin, y[i].scales);
+        encodeScaleMinImportance(scales, mins, sw, y[i].d, y[i].dmin, y[i].scales);
+        requantizeScaleMin(15, x, y[i].d, y[i].dmin, y[i].scales, L);
         packQ4K(L, y[i].qs);
     }
 }
@@ -161,7 +173,8 @@ void quantizeQ5KRef(const float *x, BlockQ5K *y, int64_t n) {
     float scales[QK_K / 32], mins[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         searchScaleMinRef(31, x, scales, mins, L);
-        finishScaleMinRef(31, x, scales, mins, L, y[i].d, y[i].dmin, y[i].scales);
+        encodeScaleMinRef(scales, mins, y[i].d, y[i].dmin, y[i].scales);
+        requantizeScaleMin(31, x, y[i].d, y[i].dmin, y[i].scales, L);
         packQ5K(L, y[i]);
     }
 }
@@ -171,7 +184,8 @@ void quantizeQ5KImportance(const float *x, BlockQ5K *y, int64_t n, const float *
     float scales[QK_K / 32], mins[QK_K / 32], sw[QK_K / 32];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         searchScaleMinImportance(31, x, qw + QK_K * i, scales, mins, sw, L);
-        finishScaleMinImportance(31, x, scales, mins, sw, L, y[i].d, y[i].dmin, y[i].scales);
+        encodeScaleMinImportance(scales, mins, sw, y[i].d, y[i].dmin, y[i].scales);
+        requantizeScaleMin(31, x, y[i].d, y[i].dmin, y[i].scales, L);
         packQ5K(L, y[i]);
     }
 }

@@ -33,7 +33,7 @@ void requantizeQ2K(const float *x, const BlockQ2K &b, uint8_t *L) {
 
 } // namespace
 
-void finishQ2KRef(const float *x, const float *scales, const float *mins, uint8_t *L, BlockQ2K &b) {
+void encodeScalesQ2KRef(const float *scales, const float *mins, BlockQ2K &b) {
     const float q4scale = 15.f;
     float maxScale = 0;
     float maxMin = 0;
@@ -56,20 +56,15 @@ void finishQ2KRef(const float *x, const float *scales, const float *mins, uint8_
     } else {
         b.dmin = fp32ToFp16(0.f);
     }
-    requantizeQ2K(x, b, L);
-    pack2Bit(L, b.qs);
 }
 
-void finishQ2KImportance(const float *x, const float *scales, const float *mins, const float *sw, uint8_t *L,
-                         BlockQ2K &b) {
+void encodeScalesQ2KImportance(const float *scales, const float *mins, const float *sw, BlockQ2K &b) {
     uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
     const float dm = makeQpQuants(QK_K / 16, 15, scales, Ls, sw);
     const float mm = makeQpQuants(QK_K / 16, 15, mins, Lm, sw);
     b.d = fp32ToFp16(dm);
     b.dmin = fp32ToFp16(mm);
     for (int j = 0; j < QK_K / 16; ++j) b.scales[j] = uint8_t(Ls[j] | (Lm[j] << 4));
-    requantizeQ2K(x, b, L);
-    pack2Bit(L, b.qs);
 }
 
 void quantizeQ2KRef(const float *x, BlockQ2K *y, int64_t n) {
@@ -83,7 +78,9 @@ void quantizeQ2KRef(const float *x, BlockQ2K *y, int64_t n) {
             for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
             scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
         }
-        finishQ2KRef(x, scales, mins, L, y[i]);
+        encodeScalesQ2KRef(scales, mins, y[i]);
+        requantizeQ2K(x, y[i], L);
+        pack2Bit(L, y[i].qs);
     }
 }
 
@@ -105,7 +102,9 @@ void quantizeQ2KImportance(const float *x, BlockQ2K *y, int64_t n, const float *
             for (int l = 0; l < 16; ++l) sw[j] += weight[l];
             scales[j] = makeQkx3Quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
         }
-        finishQ2KImportance(x, scales, mins, sw, L, y[i]);
+        encodeScalesQ2KImportance(scales, mins, sw, y[i]);
+        requantizeQ2K(x, y[i], L);
+        pack2Bit(L, y[i].qs);
     }
 }
 
@@ -129,7 +128,7 @@ void requantizeQ3K(const float *x, const BlockQ3K &b, int8_t *L) {
 
 } // namespace
 
-void finishQ3KRef(const float *x, const float *scales, int8_t *L, BlockQ3K &b) {
+void encodeScalesQ3KRef(const float *scales, BlockQ3K &b) {
     float maxScale = 0;
     float amax = 0;
     for (int j = 0; j < QK_K / 16; ++j) {
@@ -153,19 +152,15 @@ void finishQ3KRef(const float *x, const float *scales, int8_t *L, BlockQ3K &b) {
         std::memset(b.scales, 0, kScaleBytes);
         b.d = fp32ToFp16(0.f);
     }
-    requantizeQ3K(x, b, L);
-    packQ3K(reinterpret_cast<uint8_t *>(L), b);
 }
 
-void finishQ3KImportance(const float *x, const float *scales, const float *sw, int8_t *L, BlockQ3K &b) {
+void encodeScalesQ3KImportance(const float *scales, const float *sw, BlockQ3K &b) {
     int8_t Ls[QK_K / 16];
     int codes[QK_K / 16];
     const float dBlock = makeQxQuants(QK_K / 16, 32, scales, Ls, 1, sw);
     for (int j = 0; j < QK_K / 16; ++j) codes[j] = Ls[j];
     packScalesQ3K(codes, b.scales);
     b.d = fp32ToFp16(dBlock);
-    requantizeQ3K(x, b, L);
-    packQ3K(reinterpret_cast<uint8_t *>(L), b);
 }
 
 void quantizeQ3KRef(const float *x, BlockQ3K *y, int64_t n) {
@@ -173,7 +168,9 @@ void quantizeQ3KRef(const float *x, BlockQ3K *y, int64_t n) {
     float scales[QK_K / 16];
     for (int64_t i = 0; i < n / QK_K; ++i, x += QK_K) {
         for (int j = 0; j < QK_K / 16; ++j) scales[j] = makeQ3Quants(16, 4, x + 16 * j, L + 16 * j, true);
-        finishQ3KRef(x, scales, L, y[i]);
+        encodeScalesQ3KRef(scales, y[i]);
+        requantizeQ3K(x, y[i], L);
+        packQ3K(reinterpret_cast<uint8_t *>(L), y[i]);
     }
 }
 
@@ -194,7 +191,9 @@ void quantizeQ3KImportance(const float *x, BlockQ3K *y, int64_t n, const float *
             sw[j] = sumw;
             scales[j] = makeQxQuants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
         }
-        finishQ3KImportance(x, scales, sw, L, y[i]);
+        encodeScalesQ3KImportance(scales, sw, y[i]);
+        requantizeQ3K(x, y[i], L);
+        packQ3K(reinterpret_cast<uint8_t *>(L), y[i]);
     }
 }
 
