@@ -87,20 +87,32 @@ QB_LANES_INLINE void q2kImportanceBody(const float *x, BlockQ2K *y, int64_t n, c
     }
 }
 
-QB_LANES_INLINE void q3kRefBody(const float *x, BlockQ3K *y, int64_t n) {
-    F8 xt[32], scaleV[2];
-    I8 Lt[32];
-    int8_t L[QK_K];
-    float scales[16];
-    for (int64_t b = 0; b < n / QK_K; ++b, x += QK_K) {
-        transpose<2, 16>(x, xt);
-        searchQ3<2, 16>(xt, 4, Lt, scaleV);
-        storeGroups<2>(scaleV, scales);
-        untranspose<2, 16>(Lt, L);
-        encodeScalesQ3KRef(scales, y[b]);
-        requantizeQ3KFast(x, y[b], L);
-        packQ3KFast(reinterpret_cast<uint8_t *>(L), y[b]);
+// G / 2 consecutive super-blocks of Q3_K without importance. make_q3_quants is one long
+// dependency chain per sub-block (a division per element), so up to four super-blocks (G = 8)
+// are searched together to keep eight chains in flight.
+template <int G>
+QB_LANES_INLINE void q3kRefGroup(const float *x, BlockQ3K *y) {
+    F8 xt[16 * G], scaleV[G];
+    I8 Lt[16 * G];
+    int8_t L[128 * G];
+    float scales[8 * G];
+    transpose<G, 16>(x, xt);
+    searchQ3<G, 16>(xt, 4, Lt, scaleV);
+    storeGroups<G>(scaleV, scales);
+    untranspose<G, 16>(Lt, L);
+    for (int h = 0; h < G / 2; ++h) {
+        encodeScalesQ3KRef(scales + 16 * h, y[h]);
+        requantizeQ3KFast(x + QK_K * h, y[h], L + QK_K * h);
+        packQ3KFast(reinterpret_cast<uint8_t *>(L + QK_K * h), y[h]);
     }
+}
+
+QB_LANES_INLINE void q3kRefBody(const float *x, BlockQ3K *y, int64_t n) {
+    const int64_t nb = n / QK_K;
+    int64_t b = 0;
+    for (; b + 3 < nb; b += 4) q3kRefGroup<8>(x + QK_K * b, y + b);
+    for (; b + 1 < nb; b += 2) q3kRefGroup<4>(x + QK_K * b, y + b);
+    if (b < nb) q3kRefGroup<2>(x + QK_K * b, y + b);
 }
 
 QB_LANES_INLINE void q3kImportanceBody(const float *x, BlockQ3K *y, int64_t n, const float *qw) {

@@ -12,19 +12,6 @@
 
 namespace qb::kquant::lanes {
 
-typedef uint8_t U8x8 __attribute__((vector_size(8)));
-
-QB_LANES_INLINE F8 load8(const float *x) {
-    F8 v;
-    std::memcpy(&v, x, sizeof v);
-    return v;
-}
-
-QB_LANES_INLINE void storeLevels(I8 l, void *dst) {
-    const U8x8 bytes = __builtin_convertvector(l, U8x8);
-    std::memcpy(dst, &bytes, sizeof bytes);
-}
-
 QB_LANES_INLINE void requantizeQ2KFast(const float *x, const BlockQ2K &b, uint8_t *L) {
     const float dAll = fp16ToFp32(b.d);
     const float mAll = fp16ToFp32(b.dmin);

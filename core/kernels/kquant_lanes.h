@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <cstring>
 
-// 32-byte vectors only ever live inside inlined code here; their by-value ABI is irrelevant.
+// 32-byte vectors only ever live inside inlined code here; their ABI in baseline builds is
+// irrelevant. (Parameters are passed by reference: GCC's ABI note for by-value vector
+// parameters ignores this pragma.)
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace qb::kquant::lanes {
@@ -26,46 +28,90 @@ typedef int32_t I8 __attribute__((vector_size(32)));
 
 QB_LANES_INLINE F8 splat(float v) { return F8{} + v; }
 QB_LANES_INLINE I8 splatI(int v) { return I8{} + v; }
-QB_LANES_INLINE F8 toFloat(I8 v) { return __builtin_convertvector(v, F8); }
+QB_LANES_INLINE F8 toFloat(const I8 &v) { return __builtin_convertvector(v, F8); }
 
 // nearestInt on every lane (same magic-constant trick, same bits).
-QB_LANES_INLINE I8 nearest(F8 v) {
+QB_LANES_INLINE I8 nearest(const F8 &v) {
     const I8 bits = (I8)(v + 12582912.f);
     return (bits & 0x007fffff) - 0x00400000;
 }
 
-QB_LANES_INLINE F8 absf(F8 v) { return (F8)((I8)v & 0x7fffffff); }
+QB_LANES_INLINE F8 absf(const F8 &v) { return (F8)((I8)v & 0x7fffffff); }
 
 // Written with vector bounds so that GCC emits pminsd / pmaxsd.
-QB_LANES_INLINE I8 clampI(I8 v, I8 lo, I8 hi) {
-    v = v < hi ? v : hi;
+QB_LANES_INLINE I8 clampI(const I8 &value, const I8 &lo, const I8 &hi) {
+    const I8 v = value < hi ? value : hi;
     return v > lo ? v : lo;
 }
 
-QB_LANES_INLINE bool anyLane(I8 m) {
+QB_LANES_INLINE bool anyLane(const I8 &m) {
     int32_t r = 0;
     for (int k = 0; k < 8; ++k) r |= m[k];
     return r != 0;
 }
 
+typedef uint8_t U8x8 __attribute__((vector_size(8)));
+
+QB_LANES_INLINE F8 load8(const float *x) {
+    F8 v;
+    std::memcpy(&v, x, sizeof v);
+    return v;
+}
+
+// Eight levels (0..255 or -128..127) stored as bytes.
+QB_LANES_INLINE void storeLevels(const I8 &l, void *dst) {
+    const U8x8 bytes = __builtin_convertvector(l, U8x8);
+    std::memcpy(dst, &bytes, sizeof bytes);
+}
+
+// In-place transpose of an 8 x 8 matrix held as eight rows (pure data movement).
+template <typename V>
+QB_LANES_INLINE void transpose8x8(V *r) {
+    const I8 pairLo = {0, 8, 1, 9, 4, 12, 5, 13}, pairHi = {2, 10, 3, 11, 6, 14, 7, 15};
+    const I8 quadLo = {0, 1, 8, 9, 4, 5, 12, 13}, quadHi = {2, 3, 10, 11, 6, 7, 14, 15};
+    const I8 halfLo = {0, 1, 2, 3, 8, 9, 10, 11}, halfHi = {4, 5, 6, 7, 12, 13, 14, 15};
+    V t[8], u[8];
+    for (int p = 0; p < 4; ++p) {
+        t[2 * p] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairLo);
+        t[2 * p + 1] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairHi);
+    }
+    for (int p = 0; p < 2; ++p) {
+        u[4 * p + 0] = __builtin_shuffle(t[4 * p + 0], t[4 * p + 2], quadLo);
+        u[4 * p + 1] = __builtin_shuffle(t[4 * p + 0], t[4 * p + 2], quadHi);
+        u[4 * p + 2] = __builtin_shuffle(t[4 * p + 1], t[4 * p + 3], quadLo);
+        u[4 * p + 3] = __builtin_shuffle(t[4 * p + 1], t[4 * p + 3], quadHi);
+    }
+    for (int c = 0; c < 4; ++c) {
+        r[c] = __builtin_shuffle(u[c], u[c + 4], halfLo);
+        r[c + 4] = __builtin_shuffle(u[c], u[c + 4], halfHi);
+    }
+}
+
 // xt[i * G + g] lane k = x[(8g + k) * n + i].
 template <int G, int n>
 QB_LANES_INLINE void transpose(const float *x, F8 *xt) {
-    alignas(32) float buf[n * G * 8];
-    for (int g = 0; g < G; ++g)
-        for (int k = 0; k < 8; ++k)
-            for (int i = 0; i < n; ++i) buf[(i * G + g) * 8 + k] = x[(8 * g + k) * n + i];
-    std::memcpy(xt, buf, sizeof buf);
+    for (int g = 0; g < G; ++g) {
+        for (int i0 = 0; i0 < n; i0 += 8) {
+            F8 r[8];
+            for (int k = 0; k < 8; ++k) r[k] = load8(x + (8 * g + k) * n + i0);
+            transpose8x8(r);
+            for (int j = 0; j < 8; ++j) xt[(i0 + j) * G + g] = r[j];
+        }
+    }
 }
 
-// L[(8g + k) * n + i] = Lt[i * G + g] lane k.
+// L[(8g + k) * n + i] = Lt[i * G + g] lane k, as bytes.
 template <int G, int n, typename Out>
 QB_LANES_INLINE void untranspose(const I8 *Lt, Out *L) {
-    alignas(32) int32_t buf[n * G * 8];
-    std::memcpy(buf, Lt, sizeof buf);
-    for (int g = 0; g < G; ++g)
-        for (int k = 0; k < 8; ++k)
-            for (int i = 0; i < n; ++i) L[(8 * g + k) * n + i] = Out(buf[(i * G + g) * 8 + k]);
+    static_assert(sizeof(Out) == 1, "levels are stored as bytes");
+    for (int g = 0; g < G; ++g) {
+        for (int i0 = 0; i0 < n; i0 += 8) {
+            I8 r[8];
+            for (int j = 0; j < 8; ++j) r[j] = Lt[(i0 + j) * G + g];
+            transpose8x8(r);
+            for (int k = 0; k < 8; ++k) storeLevels(r[k], L + (8 * g + k) * n + i0);
+        }
+    }
 }
 
 // make_qkx2_quants (qkx3 = false) / make_qkx3_quants (qkx3 = true) with explicit weights and
@@ -275,13 +321,18 @@ QB_LANES_INLINE void searchQ3(const F8 *xt, int nmax, I8 *L, F8 *scaleOut) {
     }
     // A lane stops after the first pass that changed nothing, as the scalar loop breaks.
     for (int itry = 0; itry < 5; ++itry) {
-        I8 anyActive = splatI(0);
-        for (int g = 0; g < G; ++g) anyActive |= active[g];
-        if (!anyLane(anyActive)) break;
+        bool live[G];
+        bool anyLive = false;
         I8 changed[G];
-        for (int g = 0; g < G; ++g) changed[g] = splatI(0);
+        for (int g = 0; g < G; ++g) {
+            live[g] = anyLane(active[g]);
+            anyLive |= live[g];
+            changed[g] = splatI(0);
+        }
+        if (!anyLive) break;
         for (int i = 0; i < n; ++i) {
             for (int g = 0; g < G; ++g) {
+                if (!live[g]) continue;  // every lane of the group has converged
                 const int k = i * G + g;
                 const F8 fl = toFloat(L[k]);
                 const F8 slxOld = sumlx[g] - wx[k] * fl;
