@@ -2,8 +2,9 @@
 // neighbouring super-blocks) are searched together, one per SIMD lane (kquant_lanes.h); the
 // scales are encoded by the reference's own code (kquant_stages.h); requantization and
 // packing use the vector forms of kquant_fast_pack.h. Each body is compiled twice, for AVX2
-// and for the x86-64 baseline, and a runtime check picks one. QB_KQUANT_BASELINE=1 in the
-// environment forces the baseline build (so tests can exercise it on AVX2 machines).
+// and for the x86-64 baseline, and a runtime check picks one (Q3_K without importance has no
+// baseline build, see below). QB_KQUANT_BASELINE=1 in the environment forces the baseline
+// build (so tests can exercise it on AVX2 machines).
 #include "kernels/kquant_fast.h"
 
 #include "kernels/kquant_fast_pack.h"
@@ -265,7 +266,9 @@ bool useAvx2() {
 
 QB_KQUANT_FAST(q2kRef, BlockQ2K, q2kRefBody)
 QB_KQUANT_FAST_IMPORTANCE(q2kImportance, BlockQ2K, q2kImportanceBody)
-QB_KQUANT_FAST(q3kRef, BlockQ3K, q3kRefBody)
+// Q3_K without importance has no baseline build: its refinement chain needs pminsd / blendv
+// (SSE4.1+), and emulated on SSE2 it is slower than the scalar reference, which is used instead.
+[[gnu::target("avx2")]] void q3kRefAvx2(const float *x, BlockQ3K *y, int64_t n) { q3kRefBody(x, y, n); }
 QB_KQUANT_FAST_IMPORTANCE(q3kImportance, BlockQ3K, q3kImportanceBody)
 QB_KQUANT_FAST(q4kRef, BlockQ4K, q4kRefBody)
 QB_KQUANT_FAST_IMPORTANCE(q4kImportance, BlockQ4K, q4kImportanceBody)
@@ -283,7 +286,7 @@ void quantizeQ2KImportanceFast(const float *x, BlockQ2K *y, int64_t n, const flo
     useAvx2() ? q2kImportanceAvx2(x, y, n, qw) : q2kImportanceBaseline(x, y, n, qw);
 }
 void quantizeQ3KFast(const float *x, BlockQ3K *y, int64_t n) {
-    useAvx2() ? q3kRefAvx2(x, y, n) : q3kRefBaseline(x, y, n);
+    useAvx2() ? q3kRefAvx2(x, y, n) : quantizeQ3KRef(x, y, n);
 }
 void quantizeQ3KImportanceFast(const float *x, BlockQ3K *y, int64_t n, const float *qw) {
     useAvx2() ? q3kImportanceAvx2(x, y, n, qw) : q3kImportanceBaseline(x, y, n, qw);
