@@ -50,7 +50,7 @@ QB_LANES_INLINE bool anyLane(const I8 &m) {
     return r != 0;
 }
 
-typedef uint8_t U8x8 __attribute__((vector_size(8)));
+typedef uint8_t U8x32 __attribute__((vector_size(32)));
 
 QB_LANES_INLINE F8 load8(const float *x) {
     F8 v;
@@ -58,10 +58,13 @@ QB_LANES_INLINE F8 load8(const float *x) {
     return v;
 }
 
-// Eight levels (0..255 or -128..127) stored as bytes.
+// Eight levels stored as bytes (the low byte of each lane). A byte shuffle, because GCC turns
+// __builtin_convertvector to 8 x uint8 into scalar extracts.
 QB_LANES_INLINE void storeLevels(const I8 &l, void *dst) {
-    const U8x8 bytes = __builtin_convertvector(l, U8x8);
-    std::memcpy(dst, &bytes, sizeof bytes);
+    const U8x32 lowBytes = {0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0,
+                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const U8x32 bytes = __builtin_shuffle((U8x32)l, lowBytes);
+    std::memcpy(dst, &bytes, 8);
 }
 
 // In-place transpose of an 8 x 8 matrix held as eight rows (pure data movement).
