@@ -17,14 +17,18 @@ template <typename Block, void (*Ref)(const float *, Block *, int64_t),
 size_t quantizeRowsWith(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t blocksPerRow = ncols / QK_K;
     auto *out = static_cast<Block *>(dst);
-    if constexpr (WithImportance == nullptr) {
-        Ref(src, out, nrows * ncols);
-    } else if (!importance) {
+    if (!importance) {
         Ref(src, out, nrows * ncols);
     } else {
         for (int64_t r = 0; r < nrows; ++r) WithImportance(src + r * ncols, out + r * blocksPerRow, ncols, importance);
     }
     return size_t(nrows * blocksPerRow) * sizeof(Block);
+}
+
+// Q8_K has no importance variant in ggml (it is the activation format of the dot products).
+size_t quantizeRowsQ8K(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *) {
+    quantizeQ8KRef(src, static_cast<BlockQ8K *>(dst), nrows * ncols);
+    return size_t(nrows * (ncols / QK_K)) * sizeof(BlockQ8K);
 }
 
 constexpr KernelOps kOps[] = {
@@ -38,8 +42,7 @@ constexpr KernelOps kOps[] = {
      quantizeRowsWith<BlockQ5K, quantizeQ5KRef, quantizeQ5KImportance>, dequantizeQ5K, false},
     {GgmlType::Q6_K, quantizeRowsWith<BlockQ6K, quantizeQ6KFast, quantizeQ6KImportanceFast>,
      quantizeRowsWith<BlockQ6K, quantizeQ6KRef, quantizeQ6KImportance>, dequantizeQ6K, false},
-    // Q8_K has no importance variant in ggml: quantize_q8_K does not exist, the row form is all there is.
-    {GgmlType::Q8_K, quantizeRowsWith<BlockQ8K, quantizeQ8KRef, nullptr>, nullptr, dequantizeQ8K, false},
+    {GgmlType::Q8_K, quantizeRowsQ8K, nullptr, dequantizeQ8K, false},
 };
 
 } // namespace
