@@ -9,6 +9,7 @@
 // override type) throw qb::Error (BadInput) with llama-quantize's reason.
 #pragma once
 
+#include "analysis/model_analyzer.h"
 #include "ggml_types.h"
 #include "gguf/gguf_model.h"
 #include "mix/quant_label.h"
@@ -20,7 +21,6 @@
 namespace qb {
 
 class ImportanceMatrix;
-struct MixEntry;
 
 // --tensor-type PATTERN=TYPE: an ECMAScript regex searched in the tensor name; first match wins.
 struct TensorTypeOverride {
