@@ -25,7 +25,7 @@ bool notEightExperts(C c) { return c.experts != 8; }
 constexpr std::array kRules = {
     // output.weight (or token_embd.weight when there is no output.weight: tied embeddings)
     TypeRule{Role::Output, Group::Any, kAll, [](C c) { return c.falcon || c.rowLength % typeTraits(c.current).blockSize != 0; },
-             "output: Falcon, or rows not a multiple of the base type's block", T::Q8_0},
+             "output: rows not a multiple of the base type's block (or Falcon)", T::Q8_0},
     TypeRule{Role::Output, Group::Any, kLowBit | ftypeBit(F::IQ3_XXS), nullptr, "output: very-low-bit label keeps output at", T::Q5_K},
     TypeRule{Role::Output, Group::Any, kAll, [](C c) { return c.current != T::Q8_0; }, "output: always at least", T::Q6_K},
 
