@@ -15,5 +15,6 @@ void addInspectCommand(CLI::App &app, CommandAction &action);
 void addAnalyzeCommand(CLI::App &app, CommandAction &action);
 void addQuantizeCommand(CLI::App &app, CommandAction &action);
 void addLabelsCommand(CLI::App &app, CommandAction &action);
+void addMakeModelCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

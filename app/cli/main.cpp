@@ -17,6 +17,7 @@ int main(int argc, char **argv) {
     qbcli::addAnalyzeCommand(app, action);
     qbcli::addQuantizeCommand(app, action);
     qbcli::addLabelsCommand(app, action);
+    qbcli::addMakeModelCommand(app, action);
 
     try {
         app.parse(argc, argv);
