@@ -132,10 +132,8 @@ int runQuantize(const QuantizeArgs &a) {
     const auto model = qb::GgufModel::open(a.input);
     for (const auto &path : model->paths())
         if (sameFile(path, a.output)) throw qb::Error("refusing to write over the input " + path.string());
-    if (a.keepSplit && model->splitCount() > 1)
-        throw qb::Error("--keep-split: writing split outputs is not supported yet; drop --keep-split to write one file");
-
-    const qb::QuantizeOptions options = preset.toOptions();
+    qb::QuantizeOptions options = preset.toOptions();
+    options.keepSplit = a.keepSplit;
     std::optional<qb::ImportanceMatrix> imatrix;
     if (!preset.imatrixFile.empty()) {
         imatrix = qb::filterImportance(qb::ImportanceMatrix::load(preset.imatrixFile), options);
@@ -147,7 +145,15 @@ int runQuantize(const QuantizeArgs &a) {
     qb::PlanOptions planOptions;
     planOptions.imatrixFile = preset.imatrixFile;
     planOptions.kvOverrides = kvOverrides;
-    const qb::ExecutionPlan plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+    std::vector<qb::SplitOutput> outputs;
+    if (a.keepSplit) {
+        outputs = qb::buildSplitPlans(*model, mix, imatrix ? &*imatrix : nullptr, planOptions, a.output);
+    } else {
+        outputs.push_back({a.output, qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions)});
+    }
+    for (const auto &o : outputs)
+        for (const auto &path : model->paths())
+            if (sameFile(path, o.path)) throw qb::Error("refusing to write over the input " + path.string());
 
     uint64_t before = 0, after = 0, params = 0;
     for (const auto &d : mix.tensors) {
@@ -169,23 +175,37 @@ int runQuantize(const QuantizeArgs &a) {
                         mib(bytesAs(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
         }
     } else {
+        size_t done = 0;
         qb::PipelineOptions po;
         po.threads = threads;
         po.progress = [&](const qb::PipelineProgress &p) {
-            const auto &d = mix.tensors[p.tensorIndex];
+            const auto &d = mix.tensors[done];
             const auto &info = *model->tensors()[d.tensor].info;
+            ++done;
             if (p.from == p.to)
-                std::printf("[%4zu/%4zu] %36s - %s, type = %6s, size = %8.3f MiB\n", p.tensorIndex + 1, p.tensorCount,
+                std::printf("[%4zu/%4zu] %36s - %s, type = %6s, size = %8.3f MiB\n", done, mix.tensors.size(),
                             p.name.c_str(), shapeOf(info).c_str(), qb::typeName(p.from), mib(p.outputBytes));
             else
                 std::printf("[%4zu/%4zu] %36s - %s, type = %6s, converting to %s .. size = %8.2f MiB -> %8.2f MiB\n",
-                            p.tensorIndex + 1, p.tensorCount, p.name.c_str(), shapeOf(info).c_str(), qb::typeName(p.from),
+                            done, mix.tensors.size(), p.name.c_str(), shapeOf(info).c_str(), qb::typeName(p.from),
                             qb::typeName(p.to), mib(info.nbytes), mib(p.outputBytes));
             std::fflush(stdout);
         };
-        const qb::PipelineResult r = qb::runQuantization(*model, plan, a.output, po);
-        std::printf("\nwrote %s: %llu bytes in %.3f s (%.1f MB/s of input)\n", a.output.c_str(),
-                    (unsigned long long)r.fileBytes, r.seconds, r.seconds > 0 ? double(r.inputBytes) / 1e6 / r.seconds : 0.0);
+        // Several outputs (--keep-split): a failure removes the parts already written, so either
+        // the whole set exists or nothing does.
+        std::vector<std::filesystem::path> written;
+        try {
+            for (const auto &o : outputs) {
+                const qb::PipelineResult r = qb::runQuantization(*model, o.plan, o.path, po);
+                written.push_back(o.path);
+                std::printf("\nwrote %s: %llu bytes in %.3f s (%.1f MB/s of input)\n", o.path.string().c_str(),
+                            (unsigned long long)r.fileBytes, r.seconds,
+                            r.seconds > 0 ? double(r.inputBytes) / 1e6 / r.seconds : 0.0);
+            }
+        } catch (...) {
+            for (const auto &path : written) std::filesystem::remove(path);
+            throw;
+        }
     }
     std::printf("model size = %10.2f MiB (%.2f bits per weight)\n", mib(before), params ? 8.0 * double(before) / double(params) : 0.0);
     std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after), params ? 8.0 * double(after) / double(params) : 0.0);
@@ -219,7 +239,7 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     cmd->add_flag("--pure", args->pure, "no per-tensor mix rules: every quantizable tensor gets the label's base type");
     cmd->add_flag("--leave-output-tensor", args->leaveOutputTensor, "leave output.weight unquantized");
     cmd->add_flag("--allow-requantize", args->allowRequantize, "allow quantized input tensors (dequantized first)");
-    cmd->add_flag("--keep-split", args->keepSplit, "keep the input's split layout (single-file inputs only for now)");
+    cmd->add_flag("--keep-split", args->keepSplit, "one output per input split: OUT-0000i-of-0000N.gguf");
     cmd->add_option("--override-kv", args->overrideKv, "KEY=TYPE:VALUE metadata override, TYPE int|float|bool|str (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("--dry-run", args->dryRun, "print each tensor's type, reason and size; write nothing");

@@ -101,7 +101,15 @@ private:
 };
 
 MixDecision MixWalker::run() {
-    const auto order = llamaQuantizeOrder(m_model);
+    auto order = llamaQuantizeOrder(m_model);
+    if (m_options.keepSplit) {
+        // llama.cpp sorts its name-ordered list by split with std::sort (not stable); the same call
+        // on the same sequence with the same comparison reproduces its order exactly.
+        std::vector<std::pair<size_t, size_t>> bySplit;
+        for (size_t index : order) bySplit.emplace_back(m_model.tensors()[index].split, index);
+        std::sort(bySplit.begin(), bySplit.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+        for (size_t i = 0; i < order.size(); ++i) order[i] = bySplit[i].second;
+    }
     for (size_t index : order) {
         const std::string &name = m_model.tensors()[index].info->name;
         if (name.find("attn_v.weight") != std::string::npos || name.find("attn_qkv.weight") != std::string::npos ||

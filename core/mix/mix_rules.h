@@ -3,7 +3,7 @@
 //
 // Contract: decideMix() is pure (reads only headers and the importance matrix's names/sizes) and
 // returns one decision per tensor, in the order llama-quantize writes them (non-layer tensors
-// first, then by layer number, names sorted within a group). Each decision carries a one-line
+// first, then by layer number, names sorted within a group; with keepSplit, grouped by split). Each decision carries a one-line
 // human reason naming the rule. Requests llama-quantize refuses (very-low-bit label or tensor
 // without importance data, row length with no fallback, requantizing without permission, bad
 // override type) throw qb::Error (BadInput) with llama-quantize's reason.
@@ -32,6 +32,7 @@ struct QuantizeOptions {
     bool pure = false;                         // --pure: every quantizable tensor gets the base type
     bool leaveOutputTensor = false;            // --leave-output-tensor
     bool allowRequantize = false;              // --allow-requantize
+    bool keepSplit = false;                    // --keep-split: tensors grouped by input split, in split order
     std::optional<GgmlType> outputTensorType;  // --output-tensor-type
     std::optional<GgmlType> tokenEmbeddingType;// --token-embedding-type
     std::vector<TensorTypeOverride> tensorTypes;  // --tensor-type, in command-line order

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 namespace qb {
@@ -92,6 +93,30 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
         plan.tensors.push_back(t);
     }
     return plan;
+}
+
+std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
+                                         const PlanOptions &options, const std::filesystem::path &output) {
+    const ExecutionPlan whole = buildExecutionPlan(model, mix, imatrix, options);
+    const size_t count = model.splitCount();
+    std::string prefix = output.string();
+    constexpr std::string_view kSuffix = ".gguf";
+    if (prefix.size() >= kSuffix.size() && prefix.compare(prefix.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0)
+        prefix.resize(prefix.size() - kSuffix.size());
+    std::vector<SplitOutput> outputs(count);
+    for (size_t i = 0; i < count; ++i) {
+        char suffix[64];
+        std::snprintf(suffix, sizeof suffix, "-%05zu-of-%05zu.gguf", i + 1, count);
+        outputs[i].path = prefix + suffix;
+        outputs[i].plan.metadata = whole.metadata;
+        if (count > 1) {
+            setValue(outputs[i].plan.metadata, "split.no", GgufValue(uint16_t(i)));
+            setValue(outputs[i].plan.metadata, "split.count", GgufValue(uint16_t(count)));
+            setValue(outputs[i].plan.metadata, "split.tensors.count", GgufValue(int32_t(model.tensors().size())));
+        }
+    }
+    for (const auto &t : whole.tensors) outputs[model.tensors()[t.source].split].plan.tensors.push_back(t);
+    return outputs;
 }
 
 } // namespace qb

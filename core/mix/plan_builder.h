@@ -13,6 +13,7 @@
 #include "mix/mix_rules.h"
 #include "pipeline/quantize_pipeline.h"
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,16 @@ GgufKeyValue parseKvOverride(std::string_view text);
 
 ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
                                  const PlanOptions &options);
+
+// --keep-split: one output per input split, named as llama-quantize names them
+// (OUT without ".gguf", then "-00001-of-0000N.gguf", even for a single split). Each holds its
+// split's tensors in mix order; with several splits each gets split.no (u16), split.count (u16)
+// and split.tensors.count (i32, all tensors) appended to the metadata.
+struct SplitOutput {
+    std::filesystem::path path;
+    ExecutionPlan plan;
+};
+std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
+                                         const PlanOptions &options, const std::filesystem::path &output);
 
 } // namespace qb

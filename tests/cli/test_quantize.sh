@@ -75,5 +75,9 @@ mkdir "$T/full"
 (trap '' XFSZ; ulimit -f 1000; exec "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/full/o.gguf" Q8_0 >/dev/null 2>"$T/err"); check "disk full" 1 $?
 [ -z "$(ls -A "$T/full")" ] && echo "ok   disk full leaves no file" || { echo "FAIL files left: $(ls "$T/full")"; failures=$((failures + 1)); }
 
+mkdir "$T/ks"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/ks/o.gguf" Q8_0 --keep-split >/dev/null; check "keep split" 0 $?
+[ "$(ls "$T/ks")" = "o-00001-of-00001.gguf" ] && echo "ok   keep-split names its output like llama-quantize" || { echo "FAIL keep-split output: $(ls "$T/ks")"; failures=$((failures + 1)); }
+
 echo "$failures failure(s)"
 [ "$failures" = 0 ]

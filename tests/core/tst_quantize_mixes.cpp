@@ -5,6 +5,7 @@
 #include "mix_golden_runs.h"
 
 #include "error.h"
+#include "gguf/gguf_writer.h"
 #include "imatrix/importance_matrix.h"
 #include "kernels/kernels.h"
 #include "mix/mix_rules.h"
@@ -15,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
 #include <optional>
 
 namespace {
@@ -44,6 +46,7 @@ class TestQuantizeMixes : public QObject {
 private slots:
     void reproducesLlamaQuantize_data();
     void reproducesLlamaQuantize();
+    void keepSplitWritesOnePartPerInputSplit();
 };
 
 void TestQuantizeMixes::reproducesLlamaQuantize_data() {
@@ -101,6 +104,65 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
         QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
     }
     QCOMPARE(result.fileBytes, manifest["file_bytes"].get<uint64_t>());
+}
+
+// Splits llama256.f16.gguf into three parts as gguf-split would (split.* keys, -0000i-of-00003 names),
+// then quantizes with keep-split: three outputs, each with its own tensors and split keys, and every
+// tensor's bytes equal to llama-quantize's single-file Q8_0 output.
+void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
+    QTemporaryDir dir;
+    const auto source = qb::GgufFile::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto &all = source->tensors();
+    const size_t parts = 3;
+    for (size_t part = 0; part < parts; ++part) {
+        auto meta = source->metadata();
+        meta.push_back({"split.no", qb::GgufValue(uint16_t(part))});
+        meta.push_back({"split.count", qb::GgufValue(uint16_t(parts))});
+        meta.push_back({"split.tensors.count", qb::GgufValue(int32_t(all.size()))});
+        std::vector<qb::GgufTensorPlan> plans;
+        const size_t begin = part * all.size() / parts, end = (part + 1) * all.size() / parts;
+        for (size_t i = begin; i < end; ++i) plans.push_back({all[i].name, all[i].type, all[i].nDims, all[i].ne});
+        char name[64];
+        std::snprintf(name, sizeof name, "in-%05zu-of-%05zu.gguf", part + 1, parts);
+        qb::GgufWriter writer(dir.filePath(QString::fromLatin1(name)).toStdString(), meta, plans);
+        for (size_t i = begin; i < end; ++i) writer.writeTensor(source->tensorData(all[i]));
+        writer.commit();
+    }
+    const auto model = qb::GgufModel::open(dir.filePath(QStringLiteral("in-00002-of-00003.gguf")).toStdString());
+    QCOMPARE(model->splitCount(), parts);
+    qb::QuantizeOptions options;
+    options.keepSplit = true;
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), options, nullptr);
+    for (size_t i = 1; i < mix.tensors.size(); ++i)
+        QVERIFY(model->tensors()[mix.tensors[i - 1].tensor].split <= model->tensors()[mix.tensors[i].tensor].split);
+    const auto outputs = qb::buildSplitPlans(*model, mix, nullptr, {}, dir.filePath(QStringLiteral("out.gguf")).toStdString());
+    QCOMPARE(outputs.size(), parts);
+    QCOMPARE(outputs[2].path.filename().string(), std::string("out-00003-of-00003.gguf"));
+
+    std::map<std::string, std::string> shaByName;
+    const auto manifest = qbtest::readJson("mixes/llama256.f16/Q8_0.json");
+    for (const auto &t : manifest["tensors"])
+        shaByName[t["name"].get<std::string>()] = t["sha256"].get<std::string>();
+    size_t seen = 0;
+    for (size_t part = 0; part < parts; ++part) {
+        qb::PipelineOptions po;
+        po.threads = 2;
+        qb::runQuantization(*model, outputs[part].plan, outputs[part].path, po);
+        const auto written = qb::GgufFile::open(outputs[part].path);
+        QCOMPARE(written->findInt("split.no"), std::optional<int64_t>(int64_t(part)));
+        QCOMPARE(written->findInt("split.count"), std::optional<int64_t>(int64_t(parts)));
+        QCOMPARE(written->findInt("split.tensors.count"), std::optional<int64_t>(int64_t(all.size())));
+        QCOMPARE(written->metadata().back().key, std::string("split.tensors.count"));
+        for (const auto &t : written->tensors()) {
+            const auto data = written->tensorData(t);
+            QVERIFY2(shaByName.count(t.name), t.name.c_str());
+            QCOMPARE(qbtest::sha256Hex(data.data(), data.size()).toStdString(), shaByName.at(t.name));
+            ++seen;
+        }
+    }
+    QCOMPARE(seen, all.size());
+    // The whole set opens again as one model.
+    QCOMPARE(qb::GgufModel::open(outputs[0].path)->tensors().size(), all.size());
 }
 
 QTEST_GUILESS_MAIN(TestQuantizeMixes)
