@@ -89,6 +89,8 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     if (!a.imatrix.empty()) p.imatrixFile = a.imatrix;
     p.includeWeights.insert(p.includeWeights.end(), a.includeWeights.begin(), a.includeWeights.end());
     p.excludeWeights.insert(p.excludeWeights.end(), a.excludeWeights.begin(), a.excludeWeights.end());
+    if (!p.includeWeights.empty() && !p.excludeWeights.empty())
+        throw qb::Error("--include-weights and --exclude-weights cannot be used together (as in llama-quantize)");
     return p;
 }
 

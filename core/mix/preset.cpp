@@ -162,6 +162,8 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         if (!file.is_null()) p.imatrixFile = file.get<std::string>();
         p.includeWeights = r.strings(im, "include_weights", "imatrix.include_weights");
         p.excludeWeights = r.strings(im, "exclude_weights", "imatrix.exclude_weights");
+        if (!p.includeWeights.empty() && !p.excludeWeights.empty())
+            r.fail("imatrix.include_weights", "cannot be combined with exclude_weights (llama-quantize refuses both)");
     }
     const json &notes = r.member(doc, "notes", "notes", json::value_t::string, false);
     if (!notes.is_null()) p.notes = notes.get<std::string>();

@@ -27,6 +27,7 @@ expect_text "labels lists Q4_K_M" "$T/labels.txt" "medium, balanced quality - re
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q9_K 2>"$T/err"; check "unknown label" 2 $?
 expect_text "unknown label message" "$T/err" "unknown label 'Q9_K'"
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --bogus >/dev/null 2>&1; check "unknown option" 2 $?
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --include-weights a --exclude-weights b 2>/dev/null; check "include and exclude together" 2 $?
 "$CLI" quantize "$T/missing.gguf" "$T/o.gguf" Q4_K_M 2>/dev/null; check "missing input" 2 $?
 
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" IQ2_XS 2>"$T/err"; check "IQ2_XS without imatrix" 2 $?

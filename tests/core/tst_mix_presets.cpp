@@ -103,6 +103,8 @@ void TestMixPresets::validationNamesTheField_data() {
     QTest::newRow("typo") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","rulez":[]})")) << QStringLiteral("rulez: unknown field");
     QTest::newRow("imatrix") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":[""]}})"))
                              << QStringLiteral("imatrix.include_weights[0]");
+    QTest::newRow("both weight lists") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":["a"],"exclude_weights":["b"]}})"))
+                                       << QStringLiteral("imatrix.include_weights: cannot be combined");
 }
 
 void TestMixPresets::validationNamesTheField() {
