@@ -21,7 +21,8 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
     auto args = std::make_shared<Args>();
     CLI::App *cmd = app.add_subcommand("make-model", "Write a deterministic llama-style F16 model of a given size");
     cmd->add_option("output", args->output, "output GGUF file")->required();
-    cmd->add_option("--size-mb", args->sizeMb, "approximate size in MB (10^6 bytes); default 300")->check(CLI::Range(1.0, 1e6));
+    cmd->add_option("--size-mb", args->sizeMb, "approximate size in MB (10^6 bytes); default 300")
+        ->check(CLI::Range(1.0, 1e6));
     cmd->add_option("--layers", args->layers, "exact layer count instead of --size-mb")->check(CLI::Range(1, 4096));
     cmd->add_option("--seed", args->seed, "weights seed (default 1)");
     cmd->callback([&action, args] {

@@ -68,17 +68,22 @@ std::vector<qb::TensorTypeOverride> readTensorTypeFile(const std::string &path) 
 // The preset equivalent of the command line (a preset given with --preset is the starting point).
 qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     qb::MixPreset p;
-    if (!a.preset.empty()) p = qb::MixPreset::load(a.preset);
-    else if (a.label.empty()) throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`) or --preset FILE");
+    if (!a.preset.empty())
+        p = qb::MixPreset::load(a.preset);
+    else if (a.label.empty())
+        throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`) or --preset FILE");
     if (!a.label.empty()) {
-        if (!qb::findQuantLabel(a.label)) throw qb::Error("unknown label '" + a.label + "' (see `quantbench-cli labels`)");
+        if (!qb::findQuantLabel(a.label))
+            throw qb::Error("unknown label '" + a.label + "' (see `quantbench-cli labels`)");
         p.baseLabel = a.label;
     }
     // Command-line patterns come first, so they win over the preset's rules.
     std::vector<qb::TensorTypeOverride> rules;
-    for (const auto &t : a.tensorTypes) rules.push_back(parseTensorType(t));
+    for (const auto &t : a.tensorTypes)
+        rules.push_back(parseTensorType(t));
     if (!a.tensorTypeFile.empty())
-        for (auto &t : readTensorTypeFile(a.tensorTypeFile)) rules.push_back(std::move(t));
+        for (auto &t : readTensorTypeFile(a.tensorTypeFile))
+            rules.push_back(std::move(t));
     rules.insert(rules.end(), p.rules.begin(), p.rules.end());
     p.rules = std::move(rules);
     if (!a.outputTensorType.empty()) p.outputTensorType = parseType(a.outputTensorType, "--output-tensor-type");
@@ -96,8 +101,8 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
 
 std::string shapeOf(const qb::GgufTensorInfo &t) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "[%5lld, %5lld, %5lld, %5lld]", (long long)t.ne[0], (long long)t.ne[1], (long long)t.ne[2],
-                  (long long)t.ne[3]);
+    std::snprintf(buf, sizeof buf, "[%5lld, %5lld, %5lld, %5lld]", (long long)t.ne[0], (long long)t.ne[1],
+                  (long long)t.ne[2], (long long)t.ne[3]);
     return buf;
 }
 
@@ -115,7 +120,8 @@ bool sameFile(const std::filesystem::path &a, const std::filesystem::path &b) {
 int runQuantize(const QuantizeArgs &a) {
     const qb::MixPreset preset = effectivePreset(a);
     std::vector<qb::GgufKeyValue> kvOverrides;
-    for (const auto &o : a.overrideKv) kvOverrides.push_back(qb::parseKvOverride(o));
+    for (const auto &o : a.overrideKv)
+        kvOverrides.push_back(qb::parseKvOverride(o));
     const int threads = a.threads > 0 ? a.threads : a.positionalThreads;
 
     if (!a.savePreset.empty()) {
@@ -125,7 +131,8 @@ int runQuantize(const QuantizeArgs &a) {
     if (a.printCommand) {
         std::string cmd = preset.toLlamaQuantizeCommand(a.input, a.output, threads);
         std::string kv;
-        for (const auto &o : a.overrideKv) kv += " --override-kv '" + o + "'";
+        for (const auto &o : a.overrideKv)
+            kv += " --override-kv '" + o + "'";
         if (!kv.empty()) cmd.insert(std::string("llama-quantize").size(), kv);
         std::printf("%s\n", cmd.c_str());
         return 0;
@@ -205,12 +212,15 @@ int runQuantize(const QuantizeArgs &a) {
                             r.seconds > 0 ? double(r.inputBytes) / 1e6 / r.seconds : 0.0);
             }
         } catch (...) {
-            for (const auto &path : written) std::filesystem::remove(path);
+            for (const auto &path : written)
+                std::filesystem::remove(path);
             throw;
         }
     }
-    std::printf("model size = %10.2f MiB (%.2f bits per weight)\n", mib(before), params ? 8.0 * double(before) / double(params) : 0.0);
-    std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after), params ? 8.0 * double(after) / double(params) : 0.0);
+    std::printf("model size = %10.2f MiB (%.2f bits per weight)\n", mib(before),
+                params ? 8.0 * double(before) / double(params) : 0.0);
+    std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after),
+                params ? 8.0 * double(after) / double(params) : 0.0);
     if (mix.fallbackCount > 0)
         std::printf("%d of %zu tensors used a fallback type because of their row length\n", mix.fallbackCount,
                     mix.tensors.size());
@@ -229,20 +239,24 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
         ->check(CLI::Range(1, 4096));
     cmd->add_option("--threads", args->threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
     cmd->add_option("--imatrix", args->imatrix, "importance matrix (.dat or GGUF imatrix)");
-    cmd->add_option("--include-weights", args->includeWeights, "use importance data only for tensors containing this (repeatable)")
+    cmd->add_option("--include-weights", args->includeWeights,
+                    "use importance data only for tensors containing this (repeatable)")
         ->allow_extra_args(false);
-    cmd->add_option("--exclude-weights", args->excludeWeights, "ignore importance data for tensors containing this (repeatable)")
+    cmd->add_option("--exclude-weights", args->excludeWeights,
+                    "ignore importance data for tensors containing this (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--output-tensor-type", args->outputTensorType, "type for output.weight");
     cmd->add_option("--token-embedding-type", args->tokenEmbeddingType, "type for token_embd.weight");
-    cmd->add_option("--tensor-type", args->tensorTypes, "PATTERN=TYPE: regex searched in tensor names; first match wins (repeatable)")
+    cmd->add_option("--tensor-type", args->tensorTypes,
+                    "PATTERN=TYPE: regex searched in tensor names; first match wins (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--tensor-type-file", args->tensorTypeFile, "file of PATTERN=TYPE entries (whitespace separated)");
     cmd->add_flag("--pure", args->pure, "no per-tensor mix rules: every quantizable tensor gets the label's base type");
     cmd->add_flag("--leave-output-tensor", args->leaveOutputTensor, "leave output.weight unquantized");
     cmd->add_flag("--allow-requantize", args->allowRequantize, "allow quantized input tensors (dequantized first)");
     cmd->add_flag("--keep-split", args->keepSplit, "one output per input split: OUT-0000i-of-0000N.gguf");
-    cmd->add_option("--override-kv", args->overrideKv, "KEY=TYPE:VALUE metadata override, TYPE int|float|bool|str (repeatable)")
+    cmd->add_option("--override-kv", args->overrideKv,
+                    "KEY=TYPE:VALUE metadata override, TYPE int|float|bool|str (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("--dry-run", args->dryRun, "print each tensor's type, reason and size; write nothing");
     cmd->add_option("--preset", args->preset, "start from a saved preset (command-line options add to it)");
@@ -265,8 +279,9 @@ void addLabelsCommand(CLI::App &app, CommandAction &action) {
                     std::printf("  {\"name\": \"%s\", \"ftype\": %d, \"base_type\": \"%s\", \"alias_of\": %s%s%s, "
                                 "\"needs_imatrix\": %s, \"llama_help\": \"%s\", \"description\": \"%s\"}%s\n",
                                 l.name, int(l.ftype), qb::typeName(l.baseType), l.aliasOf ? "\"" : "",
-                                l.aliasOf ? l.aliasOf : "null", l.aliasOf ? "\"" : "", l.needsImportance ? "true" : "false",
-                                l.llamaHelp, l.description, i + 1 < labels.size() ? "," : "");
+                                l.aliasOf ? l.aliasOf : "null", l.aliasOf ? "\"" : "",
+                                l.needsImportance ? "true" : "false", l.llamaHelp, l.description,
+                                i + 1 < labels.size() ? "," : "");
                 }
                 std::printf("]\n");
                 return 0;

@@ -14,7 +14,7 @@ namespace {
 
 struct DemoTensor {
     std::string name;
-    int64_t cols, rows;  // rows == 0: 1-D norm
+    int64_t cols, rows; // rows == 0: 1-D norm
 };
 
 std::vector<DemoTensor> demoTensors(const DemoModelSpec &s) {
@@ -47,7 +47,7 @@ struct Random {
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
-    float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }  // [0, 1)
+    float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); } // [0, 1)
 };
 
 // Roughly normal (sum of four uniforms) with rare large outliers, like trained weights.
@@ -61,13 +61,15 @@ float weight(Random &r, float scale) {
 
 uint64_t DemoModelSpec::parameterCount() const {
     uint64_t n = 0;
-    for (const auto &t : demoTensors(*this)) n += uint64_t(t.cols * (t.rows ? t.rows : 1));
+    for (const auto &t : demoTensors(*this))
+        n += uint64_t(t.cols * (t.rows ? t.rows : 1));
     return n;
 }
 
 uint64_t DemoModelSpec::approximateFileBytes() const {
     uint64_t n = 0;
-    for (const auto &t : demoTensors(*this)) n += t.rows ? uint64_t(t.cols * t.rows * 2) : uint64_t(t.cols * 4);
+    for (const auto &t : demoTensors(*this))
+        n += t.rows ? uint64_t(t.cols * t.rows * 2) : uint64_t(t.cols * 4);
     return n;
 }
 
@@ -126,7 +128,8 @@ uint64_t writeDemoModel(const std::filesystem::path &path, const DemoModelSpec &
             buffer.resize(n * 2);
             const float scale = 1.0f / std::sqrt(float(t.cols));
             auto *out = reinterpret_cast<uint16_t *>(buffer.data());
-            for (size_t j = 0; j < n; ++j) out[j] = fp32ToFp16(weight(r, scale));
+            for (size_t j = 0; j < n; ++j)
+                out[j] = fp32ToFp16(weight(r, scale));
         }
         writer.writeTensor(buffer);
     }

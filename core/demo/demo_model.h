@@ -20,7 +20,7 @@ struct DemoModelSpec {
     uint64_t seed = 1;
 
     uint64_t parameterCount() const;
-    uint64_t approximateFileBytes() const;  // F16 weights + F32 norms
+    uint64_t approximateFileBytes() const; // F16 weights + F32 norms
 };
 
 // The default widths with as many layers as fit in about targetBytes (at least one).

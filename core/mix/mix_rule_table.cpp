@@ -22,6 +22,7 @@ bool gqa4(C c) { return c.gqa >= 4; }
 bool eightExperts(C c) { return c.experts == 8; }
 bool notEightExperts(C c) { return c.experts != 8; }
 
+// clang-format off
 constexpr std::array kRules = {
     // output.weight (or token_embd.weight when there is no output.weight: tied embeddings)
     TypeRule{Role::Output, Group::Any, kAll, [](C c) { return c.falcon || c.rowLength % typeTraits(c.current).blockSize != 0; },
@@ -116,12 +117,15 @@ constexpr std::array kRules = {
     TypeRule{Role::FfnGate, Group::Normal, ftypeSet(F::IQ3_XS), ffnMiddle, "ffn_gate: middle layers", T::IQ3_XXS},
     TypeRule{Role::FfnUp, Group::Normal, ftypeSet(F::IQ3_XS), ffnMiddle, "ffn_up: middle layers", T::IQ3_XXS},
 };
+// clang-format on
 
+// clang-format off
 constexpr std::array kAttnVAdjustments = {
     TypeRule{Role::AttnV, Group::Normal, kAll, [](C c) { return c.experts == 8; }, "attn_v: 8-expert model", T::Q8_0},
     TypeRule{Role::AttnV, Group::Normal, kAll, [](C c) { return c.is70B && (c.current == T::Q3_K || c.current == T::Q4_K); },
              "attn_v: 70B model (8 heads share attn_v)", T::Q5_K},
 };
+// clang-format on
 
 bool rowApplies(const TypeRule &rule, Role role, const RuleContext &c) {
     if (rule.role != role) return false;
@@ -194,6 +198,7 @@ struct NameExclusion {
     const char *text;
     const char *why;
 };
+// clang-format off
 constexpr std::array kExclusions = {
     NameExclusion{NameExclusion::Contains, "_norm.weight", "normalisation weights are never quantized"},
     NameExclusion{NameExclusion::Contains, "ffn_gate_inp.weight", "expert router (ffn_gate_inp) is never quantized"},
@@ -208,6 +213,7 @@ constexpr std::array kExclusions = {
     NameExclusion{NameExclusion::Equals, "position_embd.weight", "positional embeddings are never quantized"},
     NameExclusion{NameExclusion::Equals, "token_types.weight", "token type embeddings are never quantized"},
 };
+// clang-format on
 } // namespace
 
 const char *neverQuantizedReason(std::string_view name, std::string_view) {

@@ -21,15 +21,15 @@ const char *roleName(Role role);
 // Everything a rule may look at.
 struct RuleContext {
     LlamaFtype ftype{};
-    GgmlType current = GgmlType::F32;  // the base type before this rule
+    GgmlType current = GgmlType::F32; // the base type before this rule
     int64_t rowLength = 0;
     bool hasImatrix = false;
     bool falcon = false;
     bool is70B = false;
-    int gqa = 0;              // n_head / n_head_kv of layer 0 (0 when unknown)
-    int experts = 0;          // n_expert
-    int layer = 0, layers = 1;        // ffn position (parsed from the name for MoE models)
-    int attnV = 0, attnVCount = 0;    // i_attention_wv / n_attention_wv
+    int gqa = 0;                   // n_head / n_head_kv of layer 0 (0 when unknown)
+    int experts = 0;               // n_expert
+    int layer = 0, layers = 1;     // ffn position (parsed from the name for MoE models)
+    int attnV = 0, attnVCount = 0; // i_attention_wv / n_attention_wv
 };
 
 // Which part of llama.cpp's chain a row belongs to: the very-low-bit labels have their own.
@@ -38,15 +38,14 @@ enum class Group { Any, LowBit, Normal };
 struct TypeRule {
     Role role;
     Group group;
-    uint64_t ftypes;                       // bit per LlamaFtype id; 0 = every label
-    bool (*when)(const RuleContext &);     // nullptr = always
-    const char *why;                       // shown to the user
+    uint64_t ftypes;                   // bit per LlamaFtype id; 0 = every label
+    bool (*when)(const RuleContext &); // nullptr = always
+    const char *why;                   // shown to the user
     GgmlType type;
 };
 
 constexpr uint64_t ftypeBit(LlamaFtype f) { return uint64_t(1) << int(f); }
-template <typename... Fs>
-constexpr uint64_t ftypeSet(Fs... fs) { return (ftypeBit(fs) | ...); }
+template <typename... Fs> constexpr uint64_t ftypeSet(Fs... fs) { return (ftypeBit(fs) | ...); }
 
 // IQ2_XXS, IQ2_XS, IQ1_S, IQ2_S, IQ2_M, IQ1_M: llama.cpp's separate very-low-bit branch.
 bool isLowBitLabel(LlamaFtype ftype);

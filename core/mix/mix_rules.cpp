@@ -20,7 +20,8 @@ using mixrules::Role;
 
 std::string upper(GgmlType type) {
     std::string s = typeName(type);
-    for (char &c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    for (char &c : s)
+        c = char(std::toupper(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -29,9 +30,14 @@ Role roleOf(const std::string &name, bool hasOutput) {
     if (name == "token_embd.weight") return Role::TokenEmbd;
     // Substring tests in llama.cpp's order (a name holds at most one of these).
     static const std::pair<const char *, Role> kRoles[] = {
-        {"attn_v.weight", Role::AttnV},     {"attn_k.weight", Role::AttnK},     {"attn_q.weight", Role::AttnQ},
-        {"ffn_down", Role::FfnDown},        {"attn_output.weight", Role::AttnOutput},
-        {"attn_qkv.weight", Role::AttnQkv}, {"ffn_gate", Role::FfnGate},        {"ffn_up", Role::FfnUp},
+        {"attn_v.weight", Role::AttnV},
+        {"attn_k.weight", Role::AttnK},
+        {"attn_q.weight", Role::AttnQ},
+        {"ffn_down", Role::FfnDown},
+        {"attn_output.weight", Role::AttnOutput},
+        {"attn_qkv.weight", Role::AttnQkv},
+        {"ffn_gate", Role::FfnGate},
+        {"ffn_up", Role::FfnUp},
     };
     for (const auto &[text, role] : kRoles)
         if (name.find(text) != std::string::npos) return role;
@@ -40,7 +46,7 @@ Role roleOf(const std::string &name, bool hasOutput) {
 
 // llama.cpp's counters over the tensors seen so far, shared by the whole walk.
 struct MixCounters {
-    int attnVCount = 0;  // n_attention_wv: attn_v, attn_qkv and attn_kv_b tensors
+    int attnVCount = 0; // n_attention_wv: attn_v, attn_qkv and attn_kv_b tensors
     int attnV = 0, ffnDown = 0, ffnGate = 0, ffnUp = 0;
 };
 
@@ -64,13 +70,15 @@ std::pair<int, int> ffnLayer(int counter, int layers, int experts, const std::st
     if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1)
         throw Error("cannot determine the layer of tensor " + name + " (expected a name starting with blk.N.)");
     if (layer < 0 || layer >= layers)
-        throw Error("tensor " + name + " names layer " + std::to_string(layer) + ", outside [0, " + std::to_string(layers) + ")");
+        throw Error("tensor " + name + " names layer " + std::to_string(layer) + ", outside [0, " +
+                    std::to_string(layers) + ")");
     return {layer, layers};
 }
 
 class MixWalker {
-public:
-    MixWalker(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options, const ImportanceMatrix *imatrix)
+  public:
+    MixWalker(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options,
+              const ImportanceMatrix *imatrix)
         : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)) {
         for (const auto &o : options.tensorTypes) {
             try {
@@ -83,7 +91,7 @@ public:
 
     MixDecision run();
 
-private:
+  private:
     GgmlType chooseType(const GgufTensorInfo &info, Role role, std::string &reason);
     GgmlType applyRules(const GgufTensorInfo &info, Role role, GgmlType base, std::string &reason);
     GgmlType applyFallback(const GgufTensorInfo &info, GgmlType type, std::string &reason);
@@ -106,9 +114,11 @@ MixDecision MixWalker::run() {
         // llama.cpp sorts its name-ordered list by split with std::sort (not stable); the same call
         // on the same sequence with the same comparison reproduces its order exactly.
         std::vector<std::pair<size_t, size_t>> bySplit;
-        for (size_t index : order) bySplit.emplace_back(m_model.tensors()[index].split, index);
+        for (size_t index : order)
+            bySplit.emplace_back(m_model.tensors()[index].split, index);
         std::sort(bySplit.begin(), bySplit.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-        for (size_t i = 0; i < order.size(); ++i) order[i] = bySplit[i].second;
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = bySplit[i].second;
     }
     for (size_t index : order) {
         const std::string &name = m_model.tensors()[index].info->name;
@@ -120,7 +130,8 @@ MixDecision MixWalker::run() {
     }
     if (m_counters.attnVCount != 0 && m_counters.attnVCount != m_hparams.attentionLayers)
         throw Error("the model has " + std::to_string(m_counters.attnVCount) + " attention value tensors for " +
-                    std::to_string(m_hparams.attentionLayers) + " attention layers (llama.cpp: n_attention_wv is unexpected)");
+                    std::to_string(m_hparams.attentionLayers) +
+                    " attention layers (llama.cpp: n_attention_wv is unexpected)");
 
     MixDecision result;
     result.label = &m_label;
@@ -135,10 +146,14 @@ MixDecision MixWalker::run() {
         const Role role = roleOf(info.name, m_hasOutput);
 
         const char *never = nullptr;
-        if (m_label.copyOnly) never = "COPY: tensors are copied unchanged";
-        else if (info.nDims < 2) never = "1-D tensor: never quantized";
-        else if (info.name == "output.weight" && m_options.leaveOutputTensor) never = "--leave-output-tensor: output.weight left as is";
-        else never = mixrules::neverQuantizedReason(info.name, m_hparams.architecture);
+        if (m_label.copyOnly)
+            never = "COPY: tensors are copied unchanged";
+        else if (info.nDims < 2)
+            never = "1-D tensor: never quantized";
+        else if (info.name == "output.weight" && m_options.leaveOutputTensor)
+            never = "--leave-output-tensor: output.weight left as is";
+        else
+            never = mixrules::neverQuantizedReason(info.name, m_hparams.architecture);
 
         if (never) {
             d.reason = std::string(never) + ", kept " + upper(info.type);
@@ -189,8 +204,10 @@ GgmlType MixWalker::chooseType(const GgufTensorInfo &info, Role role, std::strin
         }
     }
     if (!manual) {
-        if (m_options.pure) reason = "--pure: base type " + upper(base);
-        else type = applyRules(info, role, base, reason);
+        if (m_options.pure)
+            reason = "--pure: base type " + upper(base);
+        else
+            type = applyRules(info, role, base, reason);
     }
     return applyFallback(info, type, reason);
 }
@@ -214,8 +231,9 @@ GgmlType MixWalker::applyRules(const GgufTensorInfo &info, Role role, GgmlType b
     switch (role) {
     case Role::FfnDown:
         // The very-low-bit branch counts ffn_down tensors even for MoE models.
-        std::tie(c.layer, c.layers) = mixrules::isLowBitLabel(c.ftype) ? std::pair{m_counters.ffnDown, layers}
-                                                                        : ffnLayer(m_counters.ffnDown, layers, experts, info.name);
+        std::tie(c.layer, c.layers) = mixrules::isLowBitLabel(c.ftype)
+                                          ? std::pair{m_counters.ffnDown, layers}
+                                          : ffnLayer(m_counters.ffnDown, layers, experts, info.name);
         ++m_counters.ffnDown;
         break;
     case Role::FfnGate:
@@ -256,9 +274,9 @@ GgmlType MixWalker::applyFallback(const GgufTensorInfo &info, GgmlType type, std
     if (info.ne[0] % block == 0) return type;
     const auto fallback = mixrules::fallbackFor(type);
     if (!fallback)
-        throw Error("Unsupported tensor size encountered: tensor " + info.name + " has rows of " + std::to_string(info.ne[0]) +
-                    " (tensor cols " + std::to_string(info.ne[0]) + " x " + std::to_string(info.ne[1]) +
-                    "), not divisible by " + std::to_string(block) + " as " + upper(type) +
+        throw Error("Unsupported tensor size encountered: tensor " + info.name + " has rows of " +
+                    std::to_string(info.ne[0]) + " (tensor cols " + std::to_string(info.ne[0]) + " x " +
+                    std::to_string(info.ne[1]) + "), not divisible by " + std::to_string(block) + " as " + upper(type) +
                     " requires, and that type has no fallback");
     GgmlType chosen = *fallback;
     reason += "; row length " + std::to_string(info.ne[0]) + " not a multiple of " + std::to_string(block) +
@@ -292,7 +310,8 @@ void MixWalker::checkImportance(TensorDecision &d, const GgufTensorInfo &info) {
 std::vector<MixEntry> MixDecision::mixEntries() const {
     std::vector<MixEntry> out;
     out.reserve(tensors.size());
-    for (const auto &t : tensors) out.push_back(MixEntry{t.tensor, t.target});
+    for (const auto &t : tensors)
+        out.push_back(MixEntry{t.tensor, t.target});
     return out;
 }
 

@@ -3,10 +3,10 @@
 //
 // Contract: decideMix() is pure (reads only headers and the importance matrix's names/sizes) and
 // returns one decision per tensor, in the order llama-quantize writes them (non-layer tensors
-// first, then by layer number, names sorted within a group; with keepSplit, grouped by split). Each decision carries a one-line
-// human reason naming the rule. Requests llama-quantize refuses (very-low-bit label or tensor
-// without importance data, row length with no fallback, requantizing without permission, bad
-// override type) throw qb::Error (BadInput) with llama-quantize's reason.
+// first, then by layer number, names sorted within a group; with keepSplit, grouped by split). Each decision carries a
+// one-line human reason naming the rule. Requests llama-quantize refuses (very-low-bit label or tensor without
+// importance data, row length with no fallback, requantizing without permission, bad override type) throw qb::Error
+// (BadInput) with llama-quantize's reason.
 #pragma once
 
 #include "analysis/model_analyzer.h"
@@ -29,19 +29,19 @@ struct TensorTypeOverride {
 };
 
 struct QuantizeOptions {
-    bool pure = false;                         // --pure: every quantizable tensor gets the base type
-    bool leaveOutputTensor = false;            // --leave-output-tensor
-    bool allowRequantize = false;              // --allow-requantize
-    bool keepSplit = false;                    // --keep-split: tensors grouped by input split, in split order
-    std::optional<GgmlType> outputTensorType;  // --output-tensor-type
-    std::optional<GgmlType> tokenEmbeddingType;// --token-embedding-type
-    std::vector<TensorTypeOverride> tensorTypes;  // --tensor-type, in command-line order
-    std::vector<std::string> includeWeights;   // --include-weights: imatrix entries kept (substring)
-    std::vector<std::string> excludeWeights;   // --exclude-weights: imatrix entries dropped (substring)
+    bool pure = false;                           // --pure: every quantizable tensor gets the base type
+    bool leaveOutputTensor = false;              // --leave-output-tensor
+    bool allowRequantize = false;                // --allow-requantize
+    bool keepSplit = false;                      // --keep-split: tensors grouped by input split, in split order
+    std::optional<GgmlType> outputTensorType;    // --output-tensor-type
+    std::optional<GgmlType> tokenEmbeddingType;  // --token-embedding-type
+    std::vector<TensorTypeOverride> tensorTypes; // --tensor-type, in command-line order
+    std::vector<std::string> includeWeights;     // --include-weights: imatrix entries kept (substring)
+    std::vector<std::string> excludeWeights;     // --exclude-weights: imatrix entries dropped (substring)
 };
 
 struct TensorDecision {
-    size_t tensor = 0;               // index into GgufModel::tensors()
+    size_t tensor = 0; // index into GgufModel::tensors()
     std::string name;
     GgmlType source = GgmlType::F32; // stored type in the input
     GgmlType target = GgmlType::F32; // type in the output (== source: copied unchanged)
@@ -56,7 +56,7 @@ struct MixDecision {
     std::vector<TensorDecision> tensors; // output order
     int fallbackCount = 0;               // tensors whose row length forced another type
 
-    std::vector<MixEntry> mixEntries() const;  // for ModelAnalyzer::summarize
+    std::vector<MixEntry> mixEntries() const; // for ModelAnalyzer::summarize
 };
 
 // The importance data llama-quantize actually uses: --exclude-weights removes entries whose

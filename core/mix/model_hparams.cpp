@@ -35,12 +35,12 @@ int intOr(const GgufModel &model, const std::string &key, int fallback) {
 // llama_model_loader's guess from the most common tensor type, marked with LLAMA_FTYPE_GUESSED.
 int guessFileType(const GgufModel &model) {
     static const std::map<GgmlType, int> kFtypeOf = {
-        {GgmlType::F32, 0},      {GgmlType::F16, 1},      {GgmlType::BF16, 32},    {GgmlType::Q4_0, 2},
-        {GgmlType::Q4_1, 3},     {GgmlType::Q5_0, 8},     {GgmlType::Q5_1, 9},     {GgmlType::Q8_0, 7},
-        {GgmlType::Q2_K, 10},    {GgmlType::Q3_K, 12},    {GgmlType::Q4_K, 15},    {GgmlType::Q5_K, 17},
-        {GgmlType::Q6_K, 18},    {GgmlType::TQ1_0, 36},   {GgmlType::TQ2_0, 37},   {GgmlType::IQ2_XXS, 19},
-        {GgmlType::IQ2_XS, 20},  {GgmlType::IQ2_S, 28},   {GgmlType::IQ3_XXS, 23}, {GgmlType::IQ1_S, 24},
-        {GgmlType::IQ1_M, 31},   {GgmlType::IQ4_NL, 25},  {GgmlType::IQ4_XS, 30},  {GgmlType::IQ3_S, 26},
+        {GgmlType::F32, 0},     {GgmlType::F16, 1},     {GgmlType::BF16, 32},    {GgmlType::Q4_0, 2},
+        {GgmlType::Q4_1, 3},    {GgmlType::Q5_0, 8},    {GgmlType::Q5_1, 9},     {GgmlType::Q8_0, 7},
+        {GgmlType::Q2_K, 10},   {GgmlType::Q3_K, 12},   {GgmlType::Q4_K, 15},    {GgmlType::Q5_K, 17},
+        {GgmlType::Q6_K, 18},   {GgmlType::TQ1_0, 36},  {GgmlType::TQ2_0, 37},   {GgmlType::IQ2_XXS, 19},
+        {GgmlType::IQ2_XS, 20}, {GgmlType::IQ2_S, 28},  {GgmlType::IQ3_XXS, 23}, {GgmlType::IQ1_S, 24},
+        {GgmlType::IQ1_M, 31},  {GgmlType::IQ4_NL, 25}, {GgmlType::IQ4_XS, 30},  {GgmlType::IQ3_S, 26},
     };
     std::map<GgmlType, int> counts;
     int best = 0;
@@ -68,10 +68,11 @@ ModelHparams ModelHparams::read(const GgufModel &model) {
     const auto heads = perLayer(model, p + "attention.head_count", h.layers, 0);
     std::vector<int64_t> kvHeads = perLayer(model, p + "attention.head_count_kv", h.layers, -1);
     for (size_t i = 0; i < kvHeads.size(); ++i)
-        if (kvHeads[i] < 0) kvHeads[i] = heads[i];  // llama.cpp: n_head_kv defaults to n_head
+        if (kvHeads[i] < 0) kvHeads[i] = heads[i]; // llama.cpp: n_head_kv defaults to n_head
     h.gqa = kvHeads[0] > 0 ? int(heads[0] / kvHeads[0]) : 0;
     int withAttention = 0;
-    for (int i = 0; i < h.layers; ++i) withAttention += kvHeads[size_t(i)] != 0;
+    for (int i = 0; i < h.layers; ++i)
+        withAttention += kvHeads[size_t(i)] != 0;
     // Encoder-decoder models (T5) have three attention blocks per layer.
     h.attentionLayers = (h.architecture == "t5" ? 3 : 1) * withAttention;
     h.is70B = h.architecture == "llama" && h.layers == 80 && heads[0] != kvHeads[0];
@@ -101,7 +102,8 @@ std::vector<size_t> llamaQuantizeOrder(const GgufModel &model) {
     });
     std::vector<size_t> order;
     order.reserve(keys.size());
-    for (const auto &k : keys) order.push_back(k.index);
+    for (const auto &k : keys)
+        order.push_back(k.index);
     return order;
 }
 

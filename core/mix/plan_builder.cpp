@@ -26,7 +26,8 @@ bool isSplitKey(const std::string &key) {
 
 GgufKeyValue parseKvOverride(std::string_view text) {
     const auto fail = [&](const std::string &why) -> GgufKeyValue {
-        throw Error("--override-kv '" + std::string(text) + "': " + why + " (expected KEY=TYPE:VALUE, TYPE int, float, bool or str)");
+        throw Error("--override-kv '" + std::string(text) + "': " + why +
+                    " (expected KEY=TYPE:VALUE, TYPE int, float, bool or str)");
     };
     const size_t eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0) return fail("no KEY= part");
@@ -41,8 +42,10 @@ GgufKeyValue parseKvOverride(std::string_view text) {
     if (auto v = valueAfter("int:")) {
         int64_t x = 0;
         const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
-        if (v->empty() || ec != std::errc() || p != v->data() + v->size()) return fail("'" + std::string(*v) + "' is not an integer");
-        if (x < INT32_MIN || x > INT32_MAX) return fail("integer overrides are stored as int32 (as llama-quantize does)");
+        if (v->empty() || ec != std::errc() || p != v->data() + v->size())
+            return fail("'" + std::string(*v) + "' is not an integer");
+        if (x < INT32_MIN || x > INT32_MAX)
+            return fail("integer overrides are stored as int32 (as llama-quantize does)");
         kv.value = GgufValue(int32_t(x));
     } else if (auto v = valueAfter("float:")) {
         const std::string s(*v);
@@ -51,9 +54,12 @@ GgufKeyValue parseKvOverride(std::string_view text) {
         if (s.empty() || *end != '\0') return fail("'" + s + "' is not a number");
         kv.value = GgufValue(float(x));
     } else if (auto v = valueAfter("bool:")) {
-        if (*v == "true") kv.value = GgufValue(true);
-        else if (*v == "false") kv.value = GgufValue(false);
-        else return fail("a bool must be true or false");
+        if (*v == "true")
+            kv.value = GgufValue(true);
+        else if (*v == "false")
+            kv.value = GgufValue(false);
+        else
+            return fail("a bool must be true or false");
     } else if (auto v = valueAfter("str:")) {
         if (v->size() > 127) return fail("string overrides are limited to 127 characters");
         kv.value = GgufValue(std::string(*v));
@@ -70,11 +76,14 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
         if (!isSplitKey(kv.key)) plan.metadata.push_back(kv);
     setValue(plan.metadata, "general.quantization_version", GgufValue(uint32_t(2)));
     setValue(plan.metadata, "general.file_type", GgufValue(uint32_t(mix.fileType)));
-    for (const auto &kv : options.kvOverrides) setValue(plan.metadata, kv.key, kv.value);
+    for (const auto &kv : options.kvOverrides)
+        setValue(plan.metadata, kv.key, kv.value);
     if (imatrix) {
         // quantize.cpp adds these as overrides after the user's, each only when it has a value.
-        if (!options.imatrixFile.empty()) setValue(plan.metadata, "quantize.imatrix.file", GgufValue(options.imatrixFile));
-        if (!imatrix->dataset().empty()) setValue(plan.metadata, "quantize.imatrix.dataset", GgufValue(imatrix->dataset()));
+        if (!options.imatrixFile.empty())
+            setValue(plan.metadata, "quantize.imatrix.file", GgufValue(options.imatrixFile));
+        if (!imatrix->dataset().empty())
+            setValue(plan.metadata, "quantize.imatrix.dataset", GgufValue(imatrix->dataset()));
         if (!imatrix->entries().empty())
             setValue(plan.metadata, "quantize.imatrix.entries_count", GgufValue(int32_t(imatrix->entries().size())));
         if (imatrix->chunkCount() > 0)
@@ -95,8 +104,9 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
     return plan;
 }
 
-std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
-                                         const PlanOptions &options, const std::filesystem::path &output) {
+std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix,
+                                         const ImportanceMatrix *imatrix, const PlanOptions &options,
+                                         const std::filesystem::path &output) {
     const ExecutionPlan whole = buildExecutionPlan(model, mix, imatrix, options);
     const size_t count = model.splitCount();
     std::string prefix = output.string();
@@ -115,7 +125,8 @@ std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecisi
             setValue(outputs[i].plan.metadata, "split.tensors.count", GgufValue(int32_t(model.tensors().size())));
         }
     }
-    for (const auto &t : whole.tensors) outputs[model.tensors()[t.source].split].plan.tensors.push_back(t);
+    for (const auto &t : whole.tensors)
+        outputs[model.tensors()[t.source].split].plan.tensors.push_back(t);
     return outputs;
 }
 

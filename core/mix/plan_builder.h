@@ -21,8 +21,8 @@
 namespace qb {
 
 struct PlanOptions {
-    std::string imatrixFile;                 // as the user named it: written to quantize.imatrix.file
-    std::vector<GgufKeyValue> kvOverrides;   // --override-kv, in order
+    std::string imatrixFile;               // as the user named it: written to quantize.imatrix.file
+    std::vector<GgufKeyValue> kvOverrides; // --override-kv, in order
 };
 
 // --override-kv KEY=TYPE:VALUE with TYPE int, float, bool or str (llama.cpp's syntax).
@@ -39,7 +39,8 @@ struct SplitOutput {
     std::filesystem::path path;
     ExecutionPlan plan;
 };
-std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
-                                         const PlanOptions &options, const std::filesystem::path &output);
+std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix,
+                                         const ImportanceMatrix *imatrix, const PlanOptions &options,
+                                         const std::filesystem::path &output);
 
 } // namespace qb

@@ -22,19 +22,21 @@ constexpr const char *kFormatName = "quantbench-preset";
 
 std::string upperTypeName(GgmlType type) {
     std::string s = typeName(type);
-    for (char &c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    for (char &c : s)
+        c = char(std::toupper(static_cast<unsigned char>(c)));
     return s;
 }
 
 class PresetReader {
-public:
+  public:
     explicit PresetReader(std::string source) : m_source(std::move(source)) {}
 
     [[noreturn]] void fail(const std::string &field, const std::string &why) const {
         throw Error(m_source + ": " + field + ": " + why);
     }
 
-    const json &member(const json &obj, const char *key, const std::string &path, json::value_t type, bool required) const {
+    const json &member(const json &obj, const char *key, const std::string &path, json::value_t type,
+                       bool required) const {
         static const json kNull;
         const auto it = obj.find(key);
         if (it == obj.end() || (it->is_null() && !required)) {
@@ -77,18 +79,21 @@ public:
         return out;
     }
 
-private:
+  private:
     std::string m_source;
 };
 
 std::string shellQuote(const std::string &s) {
-    const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./=:,+") ==
-                                         std::string::npos;
+    const bool plain =
+        !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./=:,+") ==
+                          std::string::npos;
     if (plain) return s;
     std::string out = "'";
     for (char c : s) {
-        if (c == '\'') out.append("'\\''");
-        else out.push_back(c);
+        if (c == '\'')
+            out.append("'\\''");
+        else
+            out.push_back(c);
     }
     out.push_back('\'');
     return out;
@@ -114,9 +119,18 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         throw Error(sourceName + ": not valid JSON: " + e.what());
     }
     if (!doc.is_object()) r.fail("(document)", "expected a JSON object");
-    static const std::set<std::string> kKnown = {"format", "version", "base_label", "rules", "tensor_types",
-                                                 "output_tensor_type", "token_embedding_type", "pure",
-                                                 "leave_output_tensor", "allow_requantize", "imatrix", "notes"};
+    static const std::set<std::string> kKnown = {"format",
+                                                 "version",
+                                                 "base_label",
+                                                 "rules",
+                                                 "tensor_types",
+                                                 "output_tensor_type",
+                                                 "token_embedding_type",
+                                                 "pure",
+                                                 "leave_output_tensor",
+                                                 "allow_requantize",
+                                                 "imatrix",
+                                                 "notes"};
     for (const auto &[key, value] : doc.items())
         if (!kKnown.count(key)) r.fail(key, "unknown field (a typo?)");
     if (r.member(doc, "format", "format", json::value_t::string, true).get<std::string>() != kFormatName)
@@ -148,7 +162,8 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
     }
     const json &tensors = r.member(doc, "tensor_types", "tensor_types", json::value_t::object, false);
     if (!tensors.is_null())
-        for (const auto &[name, value] : tensors.items()) p.tensorTypes[name] = r.type(value, "tensor_types." + name);
+        for (const auto &[name, value] : tensors.items())
+            p.tensorTypes[name] = r.type(value, "tensor_types." + name);
     p.outputTensorType = r.optionalType(doc, "output_tensor_type");
     p.tokenEmbeddingType = r.optionalType(doc, "token_embedding_type");
     p.pure = r.flag(doc, "pure");
@@ -157,7 +172,8 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
     const json &im = r.member(doc, "imatrix", "imatrix", json::value_t::object, false);
     if (!im.is_null()) {
         for (const auto &[key, value] : im.items())
-            if (key != "file" && key != "include_weights" && key != "exclude_weights") r.fail("imatrix." + key, "unknown field");
+            if (key != "file" && key != "include_weights" && key != "exclude_weights")
+                r.fail("imatrix." + key, "unknown field");
         const json &file = r.member(im, "file", "imatrix.file", json::value_t::string, false);
         if (!file.is_null()) p.imatrixFile = file.get<std::string>();
         p.includeWeights = r.strings(im, "include_weights", "imatrix.include_weights");
@@ -171,14 +187,16 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
 }
 
 std::string MixPreset::toJson() const {
-    json doc = json::object();  // nlohmann keeps keys sorted: a stable, diff-friendly layout
+    json doc = json::object(); // nlohmann keeps keys sorted: a stable, diff-friendly layout
     doc["format"] = kFormatName;
     doc["version"] = kFormatVersion;
     doc["base_label"] = baseLabel;
     doc["rules"] = json::array();
-    for (const auto &o : rules) doc["rules"].push_back({{"pattern", o.pattern}, {"type", upperTypeName(o.type)}});
+    for (const auto &o : rules)
+        doc["rules"].push_back({{"pattern", o.pattern}, {"type", upperTypeName(o.type)}});
     doc["tensor_types"] = json::object();
-    for (const auto &[name, type] : tensorTypes) doc["tensor_types"][name] = upperTypeName(type);
+    for (const auto &[name, type] : tensorTypes)
+        doc["tensor_types"][name] = upperTypeName(type);
     doc["output_tensor_type"] = outputTensorType ? json(upperTypeName(*outputTensorType)) : json(nullptr);
     doc["token_embedding_type"] = tokenEmbeddingType ? json(upperTypeName(*tokenEmbeddingType)) : json(nullptr);
     doc["pure"] = pure;
@@ -222,7 +240,8 @@ QuantizeOptions MixPreset::toOptions() const {
     o.allowRequantize = allowRequantize;
     o.outputTensorType = outputTensorType;
     o.tokenEmbeddingType = tokenEmbeddingType;
-    for (const auto &[name, type] : tensorTypes) o.tensorTypes.push_back({exactNamePattern(name), type});
+    for (const auto &[name, type] : tensorTypes)
+        o.tensorTypes.push_back({exactNamePattern(name), type});
     o.tensorTypes.insert(o.tensorTypes.end(), rules.begin(), rules.end());
     o.includeWeights = includeWeights;
     o.excludeWeights = excludeWeights;
@@ -242,11 +261,14 @@ std::string MixPreset::toLlamaQuantizeCommand(const std::string &input, const st
         add("--imatrix");
         add(imatrixFile);
     }
-    for (const auto &w : includeWeights) add("--include-weights"), add(w);
-    for (const auto &w : excludeWeights) add("--exclude-weights"), add(w);
+    for (const auto &w : includeWeights)
+        add("--include-weights"), add(w);
+    for (const auto &w : excludeWeights)
+        add("--exclude-weights"), add(w);
     if (outputTensorType) add("--output-tensor-type"), add(typeName(*outputTensorType));
     if (tokenEmbeddingType) add("--token-embedding-type"), add(typeName(*tokenEmbeddingType));
-    for (const auto &o : toOptions().tensorTypes) add("--tensor-type"), add(o.pattern + "=" + typeName(o.type));
+    for (const auto &o : toOptions().tensorTypes)
+        add("--tensor-type"), add(o.pattern + "=" + typeName(o.type));
     add(input);
     add(output);
     add(label().name);

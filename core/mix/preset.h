@@ -21,26 +21,26 @@ namespace qb {
 struct MixPreset {
     static constexpr int kFormatVersion = 1;
 
-    std::string baseLabel = "Q4_K_M";             // any name findQuantLabel() accepts
-    std::vector<TensorTypeOverride> rules;        // ordered pattern -> type, first match wins
-    std::map<std::string, GgmlType> tensorTypes;  // exact tensor name -> type
+    std::string baseLabel = "Q4_K_M";            // any name findQuantLabel() accepts
+    std::vector<TensorTypeOverride> rules;       // ordered pattern -> type, first match wins
+    std::map<std::string, GgmlType> tensorTypes; // exact tensor name -> type
     std::optional<GgmlType> outputTensorType;
     std::optional<GgmlType> tokenEmbeddingType;
     bool pure = false;
     bool leaveOutputTensor = false;
     bool allowRequantize = false;
-    std::string imatrixFile;                      // empty: none
+    std::string imatrixFile; // empty: none
     std::vector<std::string> includeWeights;
     std::vector<std::string> excludeWeights;
     std::string notes;
 
     static MixPreset fromJson(const std::string &jsonText, const std::string &sourceName = "preset");
     static MixPreset load(const std::filesystem::path &path);
-    std::string toJson() const;               // pretty-printed, stable key order
+    std::string toJson() const; // pretty-printed, stable key order
     void save(const std::filesystem::path &path) const;
 
-    const QuantLabel &label() const;          // throws qb::Error when the label is unknown
-    QuantizeOptions toOptions() const;        // tensorTypes first (anchored), then rules
+    const QuantLabel &label() const;   // throws qb::Error when the label is unknown
+    QuantizeOptions toOptions() const; // tensorTypes first (anchored), then rules
 
     // The equivalent command: llama-quantize [options] IN OUT LABEL [THREADS] (threads <= 0: omitted).
     std::string toLlamaQuantizeCommand(const std::string &input, const std::string &output, int threads = 0) const;

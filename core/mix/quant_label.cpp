@@ -14,6 +14,7 @@ using F = LlamaFtype;
 using T = GgmlType;
 
 // Listing order of llama-quantize's QUANT_OPTIONS; COPY last so that ftype 0 finds F32.
+// clang-format off
 constexpr std::array kLabels = {
     QuantLabel{"Q4_0", F::Q4_0, T::Q4_0, "4.34G, +0.4685 ppl @ Llama-3-8B", "small, very high quality loss - legacy, prefer Q3_K_M", nullptr, false, false},
     QuantLabel{"Q4_1", F::Q4_1, T::Q4_1, "4.78G, +0.4511 ppl @ Llama-3-8B", "small, substantial quality loss - legacy, prefer Q3_K_L", nullptr, false, false},
@@ -52,6 +53,7 @@ constexpr std::array kLabels = {
     QuantLabel{"F32", F::AllF32, T::F32, "26.00G              @ 7B", "absolutely huge, lossless - not recommended", nullptr, false, false},
     QuantLabel{"COPY", F::AllF32, T::F32, "only copy tensors, no quantizing", "copies every tensor unchanged (metadata rewritten)", nullptr, true, false},
 };
+// clang-format on
 
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

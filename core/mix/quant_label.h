@@ -16,6 +16,7 @@
 namespace qb {
 
 // llama_ftype values used by the mix rules (llama.h). Removed ids (4-6, 33-35) are absent.
+// clang-format off
 enum class LlamaFtype : int {
     AllF32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q8_0 = 7, Q5_0 = 8, Q5_1 = 9,
     Q2_K = 10, Q3_K_S = 11, Q3_K_M = 12, Q3_K_L = 13, Q4_K_S = 14, Q4_K_M = 15,
@@ -23,16 +24,17 @@ enum class LlamaFtype : int {
     IQ3_XS = 22, IQ3_XXS = 23, IQ1_S = 24, IQ4_NL = 25, IQ3_S = 26, IQ3_M = 27,
     IQ2_S = 28, IQ2_M = 29, IQ4_XS = 30, IQ1_M = 31, BF16 = 32, TQ1_0 = 36, TQ2_0 = 37,
 };
+// clang-format on
 
 struct QuantLabel {
-    const char *name;          // "Q4_K_M"
-    LlamaFtype ftype;          // written to general.file_type (COPY: the input's own file type)
-    GgmlType baseType;         // the type most tensors get (llama.cpp's default_type)
-    const char *llamaHelp;     // llama-quantize's own help line ("4.58G, +0.1754 ppl @ Llama-3-8B")
-    const char *description;   // size class and quality loss in words, for the UI
-    const char *aliasOf;       // nullptr, or the label this name stands for (Q4_K -> Q4_K_M)
-    bool copyOnly;             // COPY: tensors copied unchanged
-    bool needsImportance;      // refused without an importance matrix
+    const char *name;        // "Q4_K_M"
+    LlamaFtype ftype;        // written to general.file_type (COPY: the input's own file type)
+    GgmlType baseType;       // the type most tensors get (llama.cpp's default_type)
+    const char *llamaHelp;   // llama-quantize's own help line ("4.58G, +0.1754 ppl @ Llama-3-8B")
+    const char *description; // size class and quality loss in words, for the UI
+    const char *aliasOf;     // nullptr, or the label this name stands for (Q4_K -> Q4_K_M)
+    bool copyOnly;           // COPY: tensors copied unchanged
+    bool needsImportance;    // refused without an importance matrix
 };
 
 // All labels in llama-quantize's listing order (aliases and COPY included).

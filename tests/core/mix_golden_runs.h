@@ -17,19 +17,19 @@ namespace qbtest {
 
 struct ExpectedTensor {
     std::string name;
-    std::string type;              // upper-case ggml name, as in the manifests
+    std::string type; // upper-case ggml name, as in the manifests
     std::vector<int64_t> shape;
-    std::string sha256;            // empty for pure runs (compare the file's bytes instead)
+    std::string sha256; // empty for pure runs (compare the file's bytes instead)
 };
 
 struct GoldenRun {
-    std::string key;               // status.json key
-    std::string model;             // relative to the golden folder
+    std::string key;   // status.json key
+    std::string model; // relative to the golden folder
     std::string label;
-    std::string imatrix;           // relative path, empty for none
+    std::string imatrix; // relative path, empty for none
     bool pure = false;
-    std::string status;            // "ok..." or "refused..."
-    std::string expected;          // manifest (.json) or pure output (.gguf), relative
+    std::string status;   // "ok..." or "refused..."
+    std::string expected; // manifest (.json) or pure output (.gguf), relative
 
     bool refused() const { return status.rfind("refused", 0) == 0; }
     bool hasExpected() const { return std::filesystem::exists(golden(expected)); }
@@ -86,7 +86,8 @@ inline std::vector<GoldenRun> goldenRuns() {
 
 inline std::string upperType(qb::GgmlType type) {
     std::string s = qb::typeName(type);
-    for (char &c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    for (char &c : s)
+        c = char(std::toupper(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -100,8 +101,8 @@ inline std::vector<ExpectedTensor> expectedTensors(const GoldenRun &run) {
     }
     const auto manifest = readJson(run.expected);
     for (const auto &t : manifest["tensors"])
-        out.push_back({t["name"].get<std::string>(), t["type"].get<std::string>(), t["shape"].get<std::vector<int64_t>>(),
-                       t["sha256"].get<std::string>()});
+        out.push_back({t["name"].get<std::string>(), t["type"].get<std::string>(),
+                       t["shape"].get<std::vector<int64_t>>(), t["sha256"].get<std::string>()});
     return out;
 }
 

@@ -10,7 +10,7 @@
 
 class TestDemoModel : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void deterministicAndValid();
     void sizedAsAsked();
 };
@@ -40,9 +40,9 @@ void TestDemoModel::deterministicAndValid() {
     const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q4_K_M"), {}, nullptr);
     QCOMPARE(mix.fallbackCount, 0);
     for (const auto &d : mix.tensors)
-        if (d.name == "blk.1.attn_v.weight") QCOMPARE(d.target, qb::GgmlType::Q6_K);  // last eighth of 2 layers
+        if (d.name == "blk.1.attn_v.weight") QCOMPARE(d.target, qb::GgmlType::Q6_K); // last eighth of 2 layers
 
-    spec.heads = 3;  // 256 is not a multiple of 3 heads
+    spec.heads = 3; // 256 is not a multiple of 3 heads
     QVERIFY_THROWS_EXCEPTION(qb::Error, qb::writeDemoModel(b, spec));
 }
 
@@ -52,7 +52,7 @@ void TestDemoModel::sizedAsAsked() {
         const double ratio = double(spec.approximateFileBytes()) / double(mb * 1000000);
         QVERIFY2(ratio > 0.9 && ratio < 1.1, qPrintable(QString::number(ratio)));
     }
-    QCOMPARE(qb::demoSpecForSize(1).layers, int64_t(1));  // never fewer than one layer
+    QCOMPARE(qb::demoSpecForSize(1).layers, int64_t(1)); // never fewer than one layer
 }
 
 QTEST_GUILESS_MAIN(TestDemoModel)

@@ -39,7 +39,8 @@ std::string planSignature(const qb::ExecutionPlan &plan) {
     std::string s;
     for (const auto &t : plan.tensors)
         s += std::to_string(t.source) + ":" + qb::typeName(t.target) + ":" + std::to_string(t.importance.size()) + ";";
-    for (const auto &kv : plan.metadata) s += kv.key + "=" + kv.value.toDisplayString() + ";";
+    for (const auto &kv : plan.metadata)
+        s += kv.key + "=" + kv.value.toDisplayString() + ";";
     return s;
 }
 
@@ -47,7 +48,7 @@ std::string planSignature(const qb::ExecutionPlan &plan) {
 
 class TestMixPresets : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void roundTrip();
     void validationNamesTheField_data();
     void validationNamesTheField();
@@ -88,23 +89,36 @@ void TestMixPresets::validationNamesTheField_data() {
     QTest::addColumn<QString>("field");
     const QString head = QStringLiteral(R"("format":"quantbench-preset","version":1,)");
     QTest::newRow("not json") << QStringLiteral("{") << QStringLiteral("not valid JSON");
-    QTest::newRow("format") << QStringLiteral(R"({"format":"x","version":1,"base_label":"Q4_0"})") << QStringLiteral("format");
+    QTest::newRow("format") << QStringLiteral(R"({"format":"x","version":1,"base_label":"Q4_0"})")
+                            << QStringLiteral("format");
     QTest::newRow("version") << QStringLiteral(R"({"format":"quantbench-preset","version":9,"base_label":"Q4_0"})")
                              << QStringLiteral("version: version 9");
-    QTest::newRow("no label") << QStringLiteral(R"({"format":"quantbench-preset","version":1})") << QStringLiteral("base_label: missing");
-    QTest::newRow("label") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q9_K"})")) << QStringLiteral("base_label: unknown label");
-    QTest::newRow("rule type") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","rules":[{"pattern":"a","type":"Q4_0"},{"pattern":"b","type":"Q9"}]})"))
-                               << QStringLiteral("rules[1].type");
-    QTest::newRow("rule regex") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","rules":[{"pattern":"([","type":"Q4_0"}]})"))
+    QTest::newRow("no label") << QStringLiteral(R"({"format":"quantbench-preset","version":1})")
+                              << QStringLiteral("base_label: missing");
+    QTest::newRow("label") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q9_K"})"))
+                           << QStringLiteral("base_label: unknown label");
+    QTest::newRow("rule type")
+        << (QStringLiteral("{") + head +
+            QStringLiteral(
+                R"("base_label":"Q4_0","rules":[{"pattern":"a","type":"Q4_0"},{"pattern":"b","type":"Q9"}]})"))
+        << QStringLiteral("rules[1].type");
+    QTest::newRow("rule regex") << (QStringLiteral("{") + head +
+                                    QStringLiteral(R"("base_label":"Q4_0","rules":[{"pattern":"([","type":"Q4_0"}]})"))
                                 << QStringLiteral("rules[0].pattern");
-    QTest::newRow("tensor type") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","tensor_types":{"output.weight":7}})"))
+    QTest::newRow("tensor type") << (QStringLiteral("{") + head +
+                                     QStringLiteral(R"("base_label":"Q4_0","tensor_types":{"output.weight":7}})"))
                                  << QStringLiteral("tensor_types.output.weight");
-    QTest::newRow("flag") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","pure":"yes"})")) << QStringLiteral("pure: expected boolean");
-    QTest::newRow("typo") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","rulez":[]})")) << QStringLiteral("rulez: unknown field");
-    QTest::newRow("imatrix") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":[""]}})"))
+    QTest::newRow("flag") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","pure":"yes"})"))
+                          << QStringLiteral("pure: expected boolean");
+    QTest::newRow("typo") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","rulez":[]})"))
+                          << QStringLiteral("rulez: unknown field");
+    QTest::newRow("imatrix") << (QStringLiteral("{") + head +
+                                 QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":[""]}})"))
                              << QStringLiteral("imatrix.include_weights[0]");
-    QTest::newRow("both weight lists") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":["a"],"exclude_weights":["b"]}})"))
-                                       << QStringLiteral("imatrix.include_weights: cannot be combined");
+    QTest::newRow("both weight lists")
+        << (QStringLiteral("{") + head +
+            QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":["a"],"exclude_weights":["b"]}})"))
+        << QStringLiteral("imatrix.include_weights: cannot be combined");
 }
 
 void TestMixPresets::validationNamesTheField() {
@@ -171,7 +185,8 @@ void TestMixPresets::presetRestatingALabelGivesTheSameFile() {
     QCOMPARE(written->tensors().size(), want["tensors"].size());
     for (size_t i = 0; i < written->tensors().size(); ++i) {
         const auto data = written->tensorData(written->tensors()[i]);
-        QCOMPARE(qbtest::sha256Hex(data.data(), data.size()).toStdString(), want["tensors"][i]["sha256"].get<std::string>());
+        QCOMPARE(qbtest::sha256Hex(data.data(), data.size()).toStdString(),
+                 want["tensors"][i]["sha256"].get<std::string>());
     }
     QCOMPARE(written->fileSize(), want["file_bytes"].get<uint64_t>());
 }
@@ -184,8 +199,10 @@ void TestMixPresets::explicitTensorTypesWinOverRules() {
     p.tensorTypes = {{"blk.2.attn_v.weight", qb::GgmlType::Q8_0}};
     const auto mix = qb::decideMix(*model, p.label(), p.toOptions(), nullptr);
     for (const auto &d : mix.tensors) {
-        if (d.name == "blk.2.attn_v.weight") QCOMPARE(d.target, qb::GgmlType::Q8_0);
-        else if (d.name.find("attn_v") != std::string::npos) QCOMPARE(d.target, qb::GgmlType::Q4_0);
+        if (d.name == "blk.2.attn_v.weight")
+            QCOMPARE(d.target, qb::GgmlType::Q8_0);
+        else if (d.name.find("attn_v") != std::string::npos)
+            QCOMPARE(d.target, qb::GgmlType::Q4_0);
     }
     QCOMPARE(qb::exactNamePattern("blk.2.attn_v.weight"), std::string("^blk\\.2\\.attn_v\\.weight$"));
     QVERIFY(!std::regex_search("blk.2.attn_v.weightX", std::regex(qb::exactNamePattern("blk.2.attn_v.weight"))));
@@ -231,8 +248,8 @@ void TestMixPresets::ggufImatrixEqualsDat() {
     QCOMPARE(a.tensors.size(), b.tensors.size());
     for (size_t i = 0; i < a.tensors.size(); ++i) {
         QCOMPARE(a.tensors[i].target, b.tensors[i].target);
-        QVERIFY(std::equal(a.tensors[i].importance.begin(), a.tensors[i].importance.end(), b.tensors[i].importance.begin(),
-                           b.tensors[i].importance.end()));
+        QVERIFY(std::equal(a.tensors[i].importance.begin(), a.tensors[i].importance.end(),
+                           b.tensors[i].importance.begin(), b.tensors[i].importance.end()));
     }
     // A GGUF that is not an importance matrix is refused by name.
     QVERIFY_THROWS_EXCEPTION(qb::Error, qb::ImportanceMatrix::load(qbtest::golden("models/tiny.f16.gguf")));
@@ -253,7 +270,8 @@ void TestMixPresets::kvOverrides() {
     const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
     qb::PlanOptions po;
     po.kvOverrides = {qb::parseKvOverride("general.name=str:renamed")};
-    const auto plan = qb::buildExecutionPlan(*model, qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), {}, nullptr), nullptr, po);
+    const auto plan =
+        qb::buildExecutionPlan(*model, qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), {}, nullptr), nullptr, po);
     QCOMPARE(plan.metadata.back().key, std::string("general.name"));
     QCOMPARE(plan.metadata[plan.metadata.size() - 2].key, std::string("general.file_type"));
     QCOMPARE(plan.metadata[plan.metadata.size() - 3].key, std::string("general.quantization_version"));

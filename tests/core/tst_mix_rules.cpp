@@ -20,7 +20,8 @@ qb::MixDecision decide(const qbtest::GoldenRun &run, std::optional<qb::Importanc
     if (!label) throw std::runtime_error("unknown label " + run.label);
     qb::QuantizeOptions options;
     options.pure = run.pure;
-    if (!run.imatrix.empty()) imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
+    if (!run.imatrix.empty())
+        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
     return qb::decideMix(*model, *label, options, imatrix ? &*imatrix : nullptr);
 }
 
@@ -28,7 +29,7 @@ qb::MixDecision decide(const qbtest::GoldenRun &run, std::optional<qb::Importanc
 
 class TestMixRules : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void labelsTable();
     void decisionsMatchLlamaQuantize_data();
     void decisionsMatchLlamaQuantize();
@@ -38,7 +39,7 @@ private slots:
 };
 
 void TestMixRules::labelsTable() {
-    QCOMPARE(qb::allQuantLabels().size(), size_t(36));  // 32 labels, 3 aliases, COPY
+    QCOMPARE(qb::allQuantLabels().size(), size_t(36)); // 32 labels, 3 aliases, COPY
     const auto *q4km = qb::findQuantLabel("q4_k_m");
     QVERIFY(q4km);
     QCOMPARE(int(q4km->ftype), 15);
@@ -51,14 +52,15 @@ void TestMixRules::labelsTable() {
     QCOMPARE(qb::findQuantLabel("0")->name, std::string("F32"));
     QVERIFY(qb::findQuantLabel("COPY")->copyOnly);
     QVERIFY(!qb::findQuantLabel("Q9_K"));
-    QVERIFY(!qb::findQuantLabel("4"));   // removed ftype
+    QVERIFY(!qb::findQuantLabel("4")); // removed ftype
     QVERIFY(!qb::findQuantLabel(""));
 }
 
 void TestMixRules::decisionsMatchLlamaQuantize_data() {
     QTest::addColumn<int>("index");
     const auto runs = qbtest::goldenRuns();
-    for (size_t i = 0; i < runs.size(); ++i) QTest::newRow(runs[i].key.c_str()) << int(i);
+    for (size_t i = 0; i < runs.size(); ++i)
+        QTest::newRow(runs[i].key.c_str()) << int(i);
 }
 
 void TestMixRules::decisionsMatchLlamaQuantize() {
@@ -71,8 +73,9 @@ void TestMixRules::decisionsMatchLlamaQuantize() {
             decide(run, imatrix);
             QFAIL(qPrintable(QString::fromStdString("not refused; llama-quantize: " + run.status)));
         } catch (const qb::Error &e) {
-            QVERIFY2(std::string(e.what()).find(phrase) != std::string::npos,
-                     qPrintable(QString::fromStdString(std::string("message '") + e.what() + "' lacks '" + phrase + "'")));
+            QVERIFY2(
+                std::string(e.what()).find(phrase) != std::string::npos,
+                qPrintable(QString::fromStdString(std::string("message '") + e.what() + "' lacks '" + phrase + "'")));
             QCOMPARE(e.kind(), qb::ErrorKind::BadInput);
         }
         return;
@@ -88,7 +91,8 @@ void TestMixRules::decisionsMatchLlamaQuantize() {
         const std::string where = run.key + " #" + std::to_string(i) + " " + expected[i].name;
         QVERIFY2(d.name == expected[i].name, (where + ": got " + d.name).c_str());
         QVERIFY2(qbtest::upperType(d.target) == expected[i].type,
-                 (where + ": got " + qbtest::upperType(d.target) + " want " + expected[i].type + " (" + d.reason + ")").c_str());
+                 (where + ": got " + qbtest::upperType(d.target) + " want " + expected[i].type + " (" + d.reason + ")")
+                     .c_str());
         QCOMPARE(std::vector<int64_t>(info.ne.begin(), info.ne.begin() + info.nDims), expected[i].shape);
     }
     if (!run.pure) {
@@ -100,7 +104,8 @@ void TestMixRules::decisionsMatchLlamaQuantize() {
 void TestMixRules::everyDecisionHasAReason() {
     const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
     const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q4_K_M"), {}, nullptr);
-    for (const auto &d : mix.tensors) QVERIFY2(!d.reason.empty(), d.name.c_str());
+    for (const auto &d : mix.tensors)
+        QVERIFY2(!d.reason.empty(), d.name.c_str());
     auto find = [&](const std::string &name) {
         return *std::find_if(mix.tensors.begin(), mix.tensors.end(), [&](const auto &d) { return d.name == name; });
     };
@@ -125,18 +130,20 @@ void TestMixRules::overridesAndOptions() {
         throw std::runtime_error("no " + name);
     };
     qb::QuantizeOptions o;
-    o.tensorTypes = {{"ffn_down", qb::GgmlType::Q8_0}, {"blk\\.0\\.", qb::GgmlType::Q2_K}, {"attn_.*", qb::GgmlType::Q5_K}};
+    o.tensorTypes = {
+        {"ffn_down", qb::GgmlType::Q8_0}, {"blk\\.0\\.", qb::GgmlType::Q2_K}, {"attn_.*", qb::GgmlType::Q5_K}};
     o.outputTensorType = qb::GgmlType::Q4_0;
     o.tokenEmbeddingType = qb::GgmlType::F16;
     auto mix = qb::decideMix(*model, label, o, nullptr);
-    QCOMPARE(typeOf(mix, "blk.0.ffn_down.weight"), qb::GgmlType::Q8_0);   // first match wins
+    QCOMPARE(typeOf(mix, "blk.0.ffn_down.weight"), qb::GgmlType::Q8_0); // first match wins
     QCOMPARE(typeOf(mix, "blk.0.attn_q.weight"), qb::GgmlType::Q2_K);
     QCOMPARE(typeOf(mix, "blk.3.attn_q.weight"), qb::GgmlType::Q5_K);
-    QCOMPARE(typeOf(mix, "blk.3.ffn_up.weight"), qb::GgmlType::Q4_K);     // no pattern: label rules
+    QCOMPARE(typeOf(mix, "blk.3.ffn_up.weight"), qb::GgmlType::Q4_K); // no pattern: label rules
     QCOMPARE(typeOf(mix, "output.weight"), qb::GgmlType::Q4_0);
-    QCOMPARE(typeOf(mix, "token_embd.weight"), qb::GgmlType::F16);        // already F16: copied
+    QCOMPARE(typeOf(mix, "token_embd.weight"), qb::GgmlType::F16); // already F16: copied
     for (const auto &d : mix.tensors)
-        if (d.name == "blk.0.ffn_down.weight") QVERIFY(d.reason.find("your override ffn_down=Q8_0") != std::string::npos);
+        if (d.name == "blk.0.ffn_down.weight")
+            QVERIFY(d.reason.find("your override ffn_down=Q8_0") != std::string::npos);
 
     qb::QuantizeOptions leave;
     leave.leaveOutputTensor = true;
@@ -175,7 +182,7 @@ void TestMixRules::gqaAndExpertsChangeAttnV() {
         return qb::GgmlType::F32;
     };
     QCOMPARE(attnV(*gqa4), qb::GgmlType::Q4_K);
-    QCOMPARE(attnV(*gqa1), qb::GgmlType::IQ4_NL);  // Q3_K, but 288 is not a multiple of 256
+    QCOMPARE(attnV(*gqa1), qb::GgmlType::IQ4_NL); // Q3_K, but 288 is not a multiple of 256
 }
 
 QTEST_GUILESS_MAIN(TestMixRules)

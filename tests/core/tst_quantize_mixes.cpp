@@ -43,7 +43,7 @@ bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
 
 class TestQuantizeMixes : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void reproducesLlamaQuantize_data();
     void reproducesLlamaQuantize();
     void keepSplitWritesOnePartPerInputSplit();
@@ -63,13 +63,15 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     qb::QuantizeOptions options;
     options.pure = run.pure;
     std::optional<qb::ImportanceMatrix> imatrix;
-    if (!run.imatrix.empty()) imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
+    if (!run.imatrix.empty())
+        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
     const auto mix = qb::decideMix(*model, *qb::findQuantLabel(run.label), options, imatrix ? &*imatrix : nullptr);
 
     // Name the kernels this run needs that this build cannot produce yet.
     std::string missing;
     for (const auto &d : mix.tensors)
-        if (d.target != d.source && !qb::canQuantize(d.target) && missing.find(qbtest::upperType(d.target)) == std::string::npos)
+        if (d.target != d.source && !qb::canQuantize(d.target) &&
+            missing.find(qbtest::upperType(d.target)) == std::string::npos)
             missing += " " + qbtest::upperType(d.target);
     if (!missing.empty()) QFAIL(qPrintable(QString::fromStdString(run.key + ": no kernel yet for" + missing)));
 
@@ -83,8 +85,9 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     const auto result = qb::runQuantization(*model, plan, out, pipelineOptions);
 
     if (run.pure) {
-        QVERIFY2(qbtest::readAll(out) == qbtest::readAll(qbtest::golden(run.expected)),
-                 qPrintable(QString::fromStdString(run.key + ": output differs from llama-quantize's " + run.expected)));
+        QVERIFY2(
+            qbtest::readAll(out) == qbtest::readAll(qbtest::golden(run.expected)),
+            qPrintable(QString::fromStdString(run.key + ": output differs from llama-quantize's " + run.expected)));
         return;
     }
     const auto manifest = qbtest::readJson(run.expected);
@@ -121,11 +124,13 @@ void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
         meta.push_back({"split.tensors.count", qb::GgufValue(int32_t(all.size()))});
         std::vector<qb::GgufTensorPlan> plans;
         const size_t begin = part * all.size() / parts, end = (part + 1) * all.size() / parts;
-        for (size_t i = begin; i < end; ++i) plans.push_back({all[i].name, all[i].type, all[i].nDims, all[i].ne});
+        for (size_t i = begin; i < end; ++i)
+            plans.push_back({all[i].name, all[i].type, all[i].nDims, all[i].ne});
         char name[64];
         std::snprintf(name, sizeof name, "in-%05zu-of-%05zu.gguf", part + 1, parts);
         qb::GgufWriter writer(dir.filePath(QString::fromLatin1(name)).toStdString(), meta, plans);
-        for (size_t i = begin; i < end; ++i) writer.writeTensor(source->tensorData(all[i]));
+        for (size_t i = begin; i < end; ++i)
+            writer.writeTensor(source->tensorData(all[i]));
         writer.commit();
     }
     const auto model = qb::GgufModel::open(dir.filePath(QStringLiteral("in-00002-of-00003.gguf")).toStdString());
@@ -135,7 +140,8 @@ void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
     const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), options, nullptr);
     for (size_t i = 1; i < mix.tensors.size(); ++i)
         QVERIFY(model->tensors()[mix.tensors[i - 1].tensor].split <= model->tensors()[mix.tensors[i].tensor].split);
-    const auto outputs = qb::buildSplitPlans(*model, mix, nullptr, {}, dir.filePath(QStringLiteral("out.gguf")).toStdString());
+    const auto outputs =
+        qb::buildSplitPlans(*model, mix, nullptr, {}, dir.filePath(QStringLiteral("out.gguf")).toStdString());
     QCOMPARE(outputs.size(), parts);
     QCOMPARE(outputs[2].path.filename().string(), std::string("out-00003-of-00003.gguf"));
 
