@@ -1,0 +1,175 @@
+// Whole-model quantization by label, end to end (mix rules -> plan builder -> pipeline -> file):
+// every run golden/status.json records as done must give llama-quantize's tensors (order, type,
+// shape, sha256), metadata values and file size; pure runs must equal the golden file byte for
+// byte. Failures name the run, the tensor and the type, so a missing kernel is easy to spot.
+#include "mix_golden_runs.h"
+
+#include "error.h"
+#include "gguf/gguf_writer.h"
+#include "imatrix/importance_matrix.h"
+#include "kernels/kernels.h"
+#include "mix/mix_rules.h"
+#include "mix/plan_builder.h"
+#include "mix/quant_label.h"
+#include "pipeline/quantize_pipeline.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <map>
+#include <optional>
+
+namespace {
+
+// The imatrix file name llama-quantize recorded (it is part of the metadata to reproduce).
+std::string recordedImatrixFile(const qbtest::GoldenRun &run) {
+    if (run.pure) {
+        const auto file = qb::GgufFile::open(qbtest::golden(run.expected));
+        return file->findString("quantize.imatrix.file").value_or("");
+    }
+    const auto kv = qbtest::readJson(run.expected)["kv"];
+    return kv.contains("quantize.imatrix.file") ? kv["quantize.imatrix.file"].get<std::string>() : std::string();
+}
+
+bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
+    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
+    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
+    if (want.is_number_float()) return got.toDouble() == want.get<double>();
+    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
+    return false;
+}
+
+} // namespace
+
+class TestQuantizeMixes : public QObject {
+    Q_OBJECT
+  private slots:
+    void reproducesLlamaQuantize_data();
+    void reproducesLlamaQuantize();
+    void keepSplitWritesOnePartPerInputSplit();
+};
+
+void TestQuantizeMixes::reproducesLlamaQuantize_data() {
+    QTest::addColumn<int>("index");
+    const auto runs = qbtest::goldenRuns();
+    for (size_t i = 0; i < runs.size(); ++i)
+        if (!runs[i].refused()) QTest::newRow(runs[i].key.c_str()) << int(i);
+}
+
+void TestQuantizeMixes::reproducesLlamaQuantize() {
+    QFETCH(int, index);
+    const auto run = qbtest::goldenRuns()[size_t(index)];
+    const auto model = qb::GgufModel::open(qbtest::golden(run.model));
+    qb::QuantizeOptions options;
+    options.pure = run.pure;
+    std::optional<qb::ImportanceMatrix> imatrix;
+    if (!run.imatrix.empty())
+        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel(run.label), options, imatrix ? &*imatrix : nullptr);
+
+    // Name the kernels this run needs that this build cannot produce yet.
+    std::string missing;
+    for (const auto &d : mix.tensors)
+        if (d.target != d.source && !qb::canQuantize(d.target) &&
+            missing.find(qbtest::upperType(d.target)) == std::string::npos)
+            missing += " " + qbtest::upperType(d.target);
+    if (!missing.empty()) QFAIL(qPrintable(QString::fromStdString(run.key + ": no kernel yet for" + missing)));
+
+    qb::PlanOptions planOptions;
+    planOptions.imatrixFile = recordedImatrixFile(run);
+    const auto plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+    QTemporaryDir dir;
+    const std::filesystem::path out = dir.filePath(QStringLiteral("out.gguf")).toStdString();
+    qb::PipelineOptions pipelineOptions;
+    pipelineOptions.threads = 2;
+    const auto result = qb::runQuantization(*model, plan, out, pipelineOptions);
+
+    if (run.pure) {
+        QVERIFY2(
+            qbtest::readAll(out) == qbtest::readAll(qbtest::golden(run.expected)),
+            qPrintable(QString::fromStdString(run.key + ": output differs from llama-quantize's " + run.expected)));
+        return;
+    }
+    const auto manifest = qbtest::readJson(run.expected);
+    const auto written = qb::GgufFile::open(out);
+    const auto expected = qbtest::expectedTensors(run);
+    QCOMPARE(written->tensors().size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        const auto &t = written->tensors()[i];
+        const std::string where = run.key + ": " + expected[i].name + " (" + expected[i].type + ")";
+        QVERIFY2(t.name == expected[i].name && qbtest::upperType(t.type) == expected[i].type, where.c_str());
+        const auto data = written->tensorData(t);
+        const std::string sha = qbtest::sha256Hex(data.data(), data.size()).toStdString();
+        QVERIFY2(sha == expected[i].sha256, (where + ": tensor bytes differ from llama-quantize's").c_str());
+    }
+    for (const auto &[key, value] : manifest["kv"].items()) {
+        const qb::GgufValue *got = written->find(key);
+        QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
+    }
+    QCOMPARE(result.fileBytes, manifest["file_bytes"].get<uint64_t>());
+}
+
+// Splits llama256.f16.gguf into three parts as gguf-split would (split.* keys, -0000i-of-00003 names),
+// then quantizes with keep-split: three outputs, each with its own tensors and split keys, and every
+// tensor's bytes equal to llama-quantize's single-file Q8_0 output.
+void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
+    QTemporaryDir dir;
+    const auto source = qb::GgufFile::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto &all = source->tensors();
+    const size_t parts = 3;
+    for (size_t part = 0; part < parts; ++part) {
+        auto meta = source->metadata();
+        meta.push_back({"split.no", qb::GgufValue(uint16_t(part))});
+        meta.push_back({"split.count", qb::GgufValue(uint16_t(parts))});
+        meta.push_back({"split.tensors.count", qb::GgufValue(int32_t(all.size()))});
+        std::vector<qb::GgufTensorPlan> plans;
+        const size_t begin = part * all.size() / parts, end = (part + 1) * all.size() / parts;
+        for (size_t i = begin; i < end; ++i)
+            plans.push_back({all[i].name, all[i].type, all[i].nDims, all[i].ne});
+        char name[64];
+        std::snprintf(name, sizeof name, "in-%05zu-of-%05zu.gguf", part + 1, parts);
+        qb::GgufWriter writer(dir.filePath(QString::fromLatin1(name)).toStdString(), meta, plans);
+        for (size_t i = begin; i < end; ++i)
+            writer.writeTensor(source->tensorData(all[i]));
+        writer.commit();
+    }
+    const auto model = qb::GgufModel::open(dir.filePath(QStringLiteral("in-00002-of-00003.gguf")).toStdString());
+    QCOMPARE(model->splitCount(), parts);
+    qb::QuantizeOptions options;
+    options.keepSplit = true;
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), options, nullptr);
+    for (size_t i = 1; i < mix.tensors.size(); ++i)
+        QVERIFY(model->tensors()[mix.tensors[i - 1].tensor].split <= model->tensors()[mix.tensors[i].tensor].split);
+    const auto outputs =
+        qb::buildSplitPlans(*model, mix, nullptr, {}, dir.filePath(QStringLiteral("out.gguf")).toStdString());
+    QCOMPARE(outputs.size(), parts);
+    QCOMPARE(outputs[2].path.filename().string(), std::string("out-00003-of-00003.gguf"));
+
+    std::map<std::string, std::string> shaByName;
+    const auto manifest = qbtest::readJson("mixes/llama256.f16/Q8_0.json");
+    for (const auto &t : manifest["tensors"])
+        shaByName[t["name"].get<std::string>()] = t["sha256"].get<std::string>();
+    size_t seen = 0;
+    for (size_t part = 0; part < parts; ++part) {
+        qb::PipelineOptions po;
+        po.threads = 2;
+        qb::runQuantization(*model, outputs[part].plan, outputs[part].path, po);
+        const auto written = qb::GgufFile::open(outputs[part].path);
+        QCOMPARE(written->findInt("split.no"), std::optional<int64_t>(int64_t(part)));
+        QCOMPARE(written->findInt("split.count"), std::optional<int64_t>(int64_t(parts)));
+        QCOMPARE(written->findInt("split.tensors.count"), std::optional<int64_t>(int64_t(all.size())));
+        QCOMPARE(written->metadata().back().key, std::string("split.tensors.count"));
+        for (const auto &t : written->tensors()) {
+            const auto data = written->tensorData(t);
+            QVERIFY2(shaByName.count(t.name), t.name.c_str());
+            QCOMPARE(qbtest::sha256Hex(data.data(), data.size()).toStdString(), shaByName.at(t.name));
+            ++seen;
+        }
+    }
+    QCOMPARE(seen, all.size());
+    // The whole set opens again as one model.
+    QCOMPARE(qb::GgufModel::open(outputs[0].path)->tensors().size(), all.size());
+}
+
+QTEST_GUILESS_MAIN(TestQuantizeMixes)
+#include "tst_quantize_mixes.moc"
