@@ -13,5 +13,7 @@ using CommandAction = std::function<int()>;
 
 void addInspectCommand(CLI::App &app, CommandAction &action);
 void addAnalyzeCommand(CLI::App &app, CommandAction &action);
+void addQuantizeCommand(CLI::App &app, CommandAction &action);
+void addLabelsCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

@@ -15,6 +15,8 @@ int main(int argc, char **argv) {
     qbcli::CommandAction action;
     qbcli::addInspectCommand(app, action);
     qbcli::addAnalyzeCommand(app, action);
+    qbcli::addQuantizeCommand(app, action);
+    qbcli::addLabelsCommand(app, action);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,261 @@
+// quantbench-cli quantize IN OUT [LABEL] [THREADS] [llama-quantize's options] [--dry-run]
+//                         [--preset FILE] [--save-preset FILE] [--print-command]
+// Whole-model quantization by label, byte-identical to llama-quantize b4748. Prints one line per
+// tensor as llama-quantize does, then a summary. Writes nothing on --dry-run, --print-command,
+// refusal, failure or cancellation; never writes over the input.
+#include "commands.h"
+#include "error.h"
+#include "imatrix/importance_matrix.h"
+#include "mix/mix_rules.h"
+#include "mix/plan_builder.h"
+#include "mix/preset.h"
+#include "mix/quant_label.h"
+#include "pipeline/quantize_pipeline.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qbcli {
+namespace {
+
+struct QuantizeArgs {
+    std::string input, output, label;
+    int positionalThreads = 0;
+    int threads = 0;
+    std::string imatrix;
+    std::vector<std::string> includeWeights, excludeWeights;
+    std::string outputTensorType, tokenEmbeddingType;
+    std::vector<std::string> tensorTypes;
+    std::string tensorTypeFile;
+    bool pure = false, leaveOutputTensor = false, allowRequantize = false, keepSplit = false;
+    std::vector<std::string> overrideKv;
+    bool dryRun = false, printCommand = false;
+    std::string preset, savePreset;
+};
+
+qb::GgmlType parseType(const std::string &name, const char *option) {
+    const auto t = qb::typeFromName(name);
+    if (!t) throw qb::Error(std::string(option) + ": unknown type '" + name + "'");
+    return *t;
+}
+
+// PATTERN=TYPE, split at the first '=' as llama-quantize does.
+qb::TensorTypeOverride parseTensorType(const std::string &text) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+        throw qb::Error("--tensor-type '" + text + "': expected PATTERN=TYPE");
+    return {text.substr(0, eq), parseType(text.substr(eq + 1), "--tensor-type")};
+}
+
+std::vector<qb::TensorTypeOverride> readTensorTypeFile(const std::string &path) {
+    std::ifstream in(path);
+    if (!in) throw qb::Error("--tensor-type-file: cannot open " + path);
+    std::vector<qb::TensorTypeOverride> out;
+    std::string token;
+    while (in >> token) {
+        if (out.size() > 100000) throw qb::Error("--tensor-type-file " + path + ": too many entries");
+        out.push_back(parseTensorType(token));
+    }
+    return out;
+}
+
+// The preset equivalent of the command line (a preset given with --preset is the starting point).
+qb::MixPreset effectivePreset(const QuantizeArgs &a) {
+    qb::MixPreset p;
+    if (!a.preset.empty()) p = qb::MixPreset::load(a.preset);
+    else if (a.label.empty()) throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`) or --preset FILE");
+    if (!a.label.empty()) {
+        if (!qb::findQuantLabel(a.label)) throw qb::Error("unknown label '" + a.label + "' (see `quantbench-cli labels`)");
+        p.baseLabel = a.label;
+    }
+    // Command-line patterns come first, so they win over the preset's rules.
+    std::vector<qb::TensorTypeOverride> rules;
+    for (const auto &t : a.tensorTypes) rules.push_back(parseTensorType(t));
+    if (!a.tensorTypeFile.empty())
+        for (auto &t : readTensorTypeFile(a.tensorTypeFile)) rules.push_back(std::move(t));
+    rules.insert(rules.end(), p.rules.begin(), p.rules.end());
+    p.rules = std::move(rules);
+    if (!a.outputTensorType.empty()) p.outputTensorType = parseType(a.outputTensorType, "--output-tensor-type");
+    if (!a.tokenEmbeddingType.empty()) p.tokenEmbeddingType = parseType(a.tokenEmbeddingType, "--token-embedding-type");
+    p.pure = p.pure || a.pure;
+    p.leaveOutputTensor = p.leaveOutputTensor || a.leaveOutputTensor;
+    p.allowRequantize = p.allowRequantize || a.allowRequantize;
+    if (!a.imatrix.empty()) p.imatrixFile = a.imatrix;
+    p.includeWeights.insert(p.includeWeights.end(), a.includeWeights.begin(), a.includeWeights.end());
+    p.excludeWeights.insert(p.excludeWeights.end(), a.excludeWeights.begin(), a.excludeWeights.end());
+    return p;
+}
+
+std::string shapeOf(const qb::GgufTensorInfo &t) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "[%5lld, %5lld, %5lld, %5lld]", (long long)t.ne[0], (long long)t.ne[1], (long long)t.ne[2],
+                  (long long)t.ne[3]);
+    return buf;
+}
+
+uint64_t bytesAs(const qb::GgufTensorInfo &t, qb::GgmlType type) {
+    return uint64_t(qb::rowSizeBytes(type, t.ne[0]) * t.rows());
+}
+
+double mib(uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
+
+bool sameFile(const std::filesystem::path &a, const std::filesystem::path &b) {
+    std::error_code ec;
+    return std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec);
+}
+
+int runQuantize(const QuantizeArgs &a) {
+    const qb::MixPreset preset = effectivePreset(a);
+    std::vector<qb::GgufKeyValue> kvOverrides;
+    for (const auto &o : a.overrideKv) kvOverrides.push_back(qb::parseKvOverride(o));
+    const int threads = a.threads > 0 ? a.threads : a.positionalThreads;
+
+    if (!a.savePreset.empty()) {
+        preset.save(a.savePreset);
+        std::printf("preset saved to %s\n", a.savePreset.c_str());
+    }
+    if (a.printCommand) {
+        std::string cmd = preset.toLlamaQuantizeCommand(a.input, a.output, threads);
+        std::string kv;
+        for (const auto &o : a.overrideKv) kv += " --override-kv '" + o + "'";
+        if (!kv.empty()) cmd.insert(std::string("llama-quantize").size(), kv);
+        std::printf("%s\n", cmd.c_str());
+        return 0;
+    }
+
+    const auto model = qb::GgufModel::open(a.input);
+    for (const auto &path : model->paths())
+        if (sameFile(path, a.output)) throw qb::Error("refusing to write over the input " + path.string());
+    if (a.keepSplit && model->splitCount() > 1)
+        throw qb::Error("--keep-split: writing split outputs is not supported yet; drop --keep-split to write one file");
+
+    const qb::QuantizeOptions options = preset.toOptions();
+    std::optional<qb::ImportanceMatrix> imatrix;
+    if (!preset.imatrixFile.empty()) {
+        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(preset.imatrixFile), options);
+        std::printf("importance matrix: %s, %zu entries, %lld chunks, dataset '%s'\n", preset.imatrixFile.c_str(),
+                    imatrix->entries().size(), (long long)imatrix->chunkCount(), imatrix->dataset().c_str());
+    }
+    const qb::QuantLabel &label = qb::resolveAlias(preset.label());
+    const qb::MixDecision mix = qb::decideMix(*model, label, options, imatrix ? &*imatrix : nullptr);
+    qb::PlanOptions planOptions;
+    planOptions.imatrixFile = preset.imatrixFile;
+    planOptions.kvOverrides = kvOverrides;
+    const qb::ExecutionPlan plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+
+    uint64_t before = 0, after = 0, params = 0;
+    for (const auto &d : mix.tensors) {
+        const auto &info = *model->tensors()[d.tensor].info;
+        before += info.nbytes;
+        after += bytesAs(info, d.target);
+        params += uint64_t(info.elements());
+    }
+    std::printf("%s: %s -> %s, label %s (%s), file type %d, %zu tensors\n", a.dryRun ? "dry run" : "quantize",
+                a.input.c_str(), a.output.c_str(), label.name, label.description, mix.fileType, mix.tensors.size());
+
+    if (a.dryRun) {
+        const size_t n = mix.tensors.size();
+        for (size_t i = 0; i < n; ++i) {
+            const auto &d = mix.tensors[i];
+            const auto &info = *model->tensors()[d.tensor].info;
+            std::printf("[%4zu/%4zu] %-36s %s %7s -> %-7s %10.3f MiB -> %10.3f MiB  %s%s\n", i + 1, n, d.name.c_str(),
+                        shapeOf(info).c_str(), qb::typeName(d.source), qb::typeName(d.target), mib(info.nbytes),
+                        mib(bytesAs(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
+        }
+    } else {
+        qb::PipelineOptions po;
+        po.threads = threads;
+        po.progress = [&](const qb::PipelineProgress &p) {
+            const auto &d = mix.tensors[p.tensorIndex];
+            const auto &info = *model->tensors()[d.tensor].info;
+            if (p.from == p.to)
+                std::printf("[%4zu/%4zu] %36s - %s, type = %6s, size = %8.3f MiB\n", p.tensorIndex + 1, p.tensorCount,
+                            p.name.c_str(), shapeOf(info).c_str(), qb::typeName(p.from), mib(p.outputBytes));
+            else
+                std::printf("[%4zu/%4zu] %36s - %s, type = %6s, converting to %s .. size = %8.2f MiB -> %8.2f MiB\n",
+                            p.tensorIndex + 1, p.tensorCount, p.name.c_str(), shapeOf(info).c_str(), qb::typeName(p.from),
+                            qb::typeName(p.to), mib(info.nbytes), mib(p.outputBytes));
+            std::fflush(stdout);
+        };
+        const qb::PipelineResult r = qb::runQuantization(*model, plan, a.output, po);
+        std::printf("\nwrote %s: %llu bytes in %.3f s (%.1f MB/s of input)\n", a.output.c_str(),
+                    (unsigned long long)r.fileBytes, r.seconds, r.seconds > 0 ? double(r.inputBytes) / 1e6 / r.seconds : 0.0);
+    }
+    std::printf("model size = %10.2f MiB (%.2f bits per weight)\n", mib(before), params ? 8.0 * double(before) / double(params) : 0.0);
+    std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after), params ? 8.0 * double(after) / double(params) : 0.0);
+    if (mix.fallbackCount > 0)
+        std::printf("%d of %zu tensors used a fallback type because of their row length\n", mix.fallbackCount,
+                    mix.tensors.size());
+    return 0;
+}
+
+} // namespace
+
+void addQuantizeCommand(CLI::App &app, CommandAction &action) {
+    auto args = std::make_shared<QuantizeArgs>();
+    CLI::App *cmd = app.add_subcommand("quantize", "Quantize a model by label, exactly as llama-quantize b4748 does");
+    cmd->add_option("input", args->input, "input GGUF model (any part of a split set)")->required();
+    cmd->add_option("output", args->output, "output GGUF file")->required();
+    cmd->add_option("label", args->label, "label (Q4_K_M, IQ3_S, ... or its numeric id); optional with --preset");
+    cmd->add_option("nthreads", args->positionalThreads, "thread count (llama-quantize's trailing positional)")
+        ->check(CLI::Range(1, 4096));
+    cmd->add_option("--threads", args->threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+    cmd->add_option("--imatrix", args->imatrix, "importance matrix (.dat or GGUF imatrix)");
+    cmd->add_option("--include-weights", args->includeWeights, "use importance data only for tensors containing this (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--exclude-weights", args->excludeWeights, "ignore importance data for tensors containing this (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--output-tensor-type", args->outputTensorType, "type for output.weight");
+    cmd->add_option("--token-embedding-type", args->tokenEmbeddingType, "type for token_embd.weight");
+    cmd->add_option("--tensor-type", args->tensorTypes, "PATTERN=TYPE: regex searched in tensor names; first match wins (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--tensor-type-file", args->tensorTypeFile, "file of PATTERN=TYPE entries (whitespace separated)");
+    cmd->add_flag("--pure", args->pure, "no per-tensor mix rules: every quantizable tensor gets the label's base type");
+    cmd->add_flag("--leave-output-tensor", args->leaveOutputTensor, "leave output.weight unquantized");
+    cmd->add_flag("--allow-requantize", args->allowRequantize, "allow quantized input tensors (dequantized first)");
+    cmd->add_flag("--keep-split", args->keepSplit, "keep the input's split layout (single-file inputs only for now)");
+    cmd->add_option("--override-kv", args->overrideKv, "KEY=TYPE:VALUE metadata override, TYPE int|float|bool|str (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_flag("--dry-run", args->dryRun, "print each tensor's type, reason and size; write nothing");
+    cmd->add_option("--preset", args->preset, "start from a saved preset (command-line options add to it)");
+    cmd->add_option("--save-preset", args->savePreset, "save the effective mix as a preset");
+    cmd->add_flag("--print-command", args->printCommand, "print the equivalent llama-quantize command and exit");
+    cmd->callback([&action, args] { action = [args] { return runQuantize(*args); }; });
+}
+
+void addLabelsCommand(CLI::App &app, CommandAction &action) {
+    auto json = std::make_shared<bool>(false);
+    CLI::App *cmd = app.add_subcommand("labels", "List the quantization labels with their descriptions");
+    cmd->add_flag("--json", *json, "machine-readable output");
+    cmd->callback([&action, json] {
+        action = [json] {
+            if (*json) {
+                std::printf("[\n");
+                const auto labels = qb::allQuantLabels();
+                for (size_t i = 0; i < labels.size(); ++i) {
+                    const auto &l = labels[i];
+                    std::printf("  {\"name\": \"%s\", \"ftype\": %d, \"base_type\": \"%s\", \"alias_of\": %s%s%s, "
+                                "\"needs_imatrix\": %s, \"llama_help\": \"%s\", \"description\": \"%s\"}%s\n",
+                                l.name, int(l.ftype), qb::typeName(l.baseType), l.aliasOf ? "\"" : "",
+                                l.aliasOf ? l.aliasOf : "null", l.aliasOf ? "\"" : "", l.needsImportance ? "true" : "false",
+                                l.llamaHelp, l.description, i + 1 < labels.size() ? "," : "");
+                }
+                std::printf("]\n");
+                return 0;
+            }
+            std::printf("%-8s %5s  %-8s  %-34s %s\n", "label", "id", "base", "llama-quantize", "description");
+            for (const auto &l : qb::allQuantLabels())
+                std::printf("%-8s %5d  %-8s  %-34s %s\n", l.name, int(l.ftype), qb::typeName(l.baseType), l.llamaHelp,
+                            l.description);
+            return 0;
+        };
+    });
+}
+
+} // namespace qbcli

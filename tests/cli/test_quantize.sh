@@ -1,0 +1,79 @@
+#!/bin/bash
+# quantbench-cli quantize / labels: exit codes (0 ok, 1 runtime failure, 2 bad input or usage),
+# --dry-run output, refusals leaving no file, presets and --print-command.
+# Usage: test_quantize.sh PATH/TO/quantbench-cli GOLDEN_DIR
+set -u
+CLI=$1
+G=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failures=0
+
+check() {  # check NAME EXPECTED_RC ACTUAL_RC
+    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
+}
+expect_text() {  # expect_text NAME FILE TEXT
+    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
+}
+expect_no_file() {
+    if [ -e "$2" ]; then echo "FAIL $1: $2 exists"; failures=$((failures + 1)); else echo "ok   $1"; fi
+}
+
+"$CLI" labels >"$T/labels.txt"; check "labels" 0 $?
+expect_text "labels lists Q4_K_M" "$T/labels.txt" "medium, balanced quality - recommended"
+[ "$(grep -cE '^(Q|IQ|TQ|F|BF|COPY)' "$T/labels.txt")" = 36 ] && echo "ok   36 labels" || { echo "FAIL label count"; failures=$((failures + 1)); }
+
+"$CLI" quantize >/dev/null 2>&1; check "no arguments" 2 $?
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q9_K 2>"$T/err"; check "unknown label" 2 $?
+expect_text "unknown label message" "$T/err" "unknown label 'Q9_K'"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --bogus >/dev/null 2>&1; check "unknown option" 2 $?
+"$CLI" quantize "$T/missing.gguf" "$T/o.gguf" Q4_K_M 2>/dev/null; check "missing input" 2 $?
+
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" IQ2_XS 2>"$T/err"; check "IQ2_XS without imatrix" 2 $?
+expect_text "IQ2_XS refusal" "$T/err" "Please do not use IQ1_S, IQ1_M, IQ2_S, IQ2_XXS, IQ2_XS or Q2_K_S quantization without an importance matrix"
+expect_no_file "refusal leaves no file" "$T/o.gguf"
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" IQ2_M 2>"$T/err"; check "IQ2_M without imatrix" 2 $?
+expect_text "IQ2_M refusal" "$T/err" "Missing importance matrix for tensor blk.0.attn_k.weight in a very low-bit quantization"
+"$CLI" quantize "$G/models/stories260K.f32.gguf" "$T/o.gguf" Q4_0 2>"$T/err"; check "Q4_0 on stories260K" 2 $?
+expect_text "Q4_0 refusal" "$T/err" "Unsupported tensor size encountered"
+expect_no_file "no file after refusals" "$T/o.gguf"
+
+cp "$G/models/tiny.f16.gguf" "$T/in.gguf"
+"$CLI" quantize "$T/in.gguf" "$T/in.gguf" Q8_0 2>"$T/err"; check "write over input" 2 $?
+expect_text "write over input message" "$T/err" "refusing to write over the input"
+cmp -s "$T/in.gguf" "$G/models/tiny.f16.gguf" && echo "ok   input untouched" || { echo "FAIL input changed"; failures=$((failures + 1)); }
+
+"$CLI" quantize "$G/models/stories260K.f32.gguf" "$T/o.gguf" Q4_K_M --dry-run \
+    --imatrix "$G/imatrix/stories260K.f32.imatrix.dat" >"$T/dry.txt"; check "dry run" 0 $?
+[ "$(grep -c '^\[ *[0-9]*/  48\]' "$T/dry.txt")" = 48 ] && echo "ok   dry run lists 48 tensors" || { echo "FAIL dry run tensor lines"; failures=$((failures + 1)); }
+expect_text "dry run fallback reason" "$T/dry.txt" "row length 172 not a multiple of 256 -> fallback Q5_0, still not a multiple -> F16"
+expect_text "dry run output rule" "$T/dry.txt" "output.weight"
+expect_text "dry run sizes" "$T/dry.txt" "quant size ="
+expect_no_file "dry run writes nothing" "$T/o.gguf"
+
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q4_K_M --tensor-type 'ffn_down=q8_0' --dry-run >"$T/dry2.txt"; check "dry run with override" 0 $?
+expect_text "override reason" "$T/dry2.txt" "your override ffn_down=Q8_0"
+
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q5_K_M --tensor-type 'attn_q=q8_0' --pure \
+    --save-preset "$T/p.json" --dry-run >"$T/a.txt"; check "save preset" 0 $?
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" --preset "$T/p.json" --dry-run >"$T/b.txt"; check "use preset" 0 $?
+grep -v '^preset saved' "$T/a.txt" | cmp -s - "$T/b.txt" && echo "ok   preset reproduces the dry run" || { echo "FAIL preset dry run differs"; failures=$((failures + 1)); }
+"$CLI" quantize in.gguf out.gguf --preset "$T/p.json" --print-command --threads 4 >"$T/cmd.txt"; check "print command" 0 $?
+expect_text "command text" "$T/cmd.txt" "llama-quantize --pure --tensor-type attn_q=q8_0 in.gguf out.gguf Q5_K_M 4"
+echo '{"format":"quantbench-preset","version":1,"base_label":"Q4_K_M","rules":[{"pattern":"x","type":"nope"}]}' >"$T/bad.json"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/bad.json" 2>"$T/err"; check "bad preset" 2 $?
+expect_text "bad preset names the field" "$T/err" "rules[0].type"
+
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q8_0 2 >"$T/run.txt"; check "quantize Q8_0" 0 $?
+expect_text "progress line" "$T/run.txt" "converting to q8_0"
+want=$(grep -o '"file_bytes": *[0-9]*' "$G/mixes/llama256.f16/Q8_0.json" | grep -o '[0-9]*$')
+[ "$(stat -c %s "$T/o.gguf")" = "$want" ] && echo "ok   output size equals llama-quantize's" || { echo "FAIL output size"; failures=$((failures + 1)); }
+
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/no/such/dir/o.gguf" Q8_0 >/dev/null 2>&1; check "output folder missing" 2 $?
+# A full disk (file size limit, SIGXFSZ ignored) is a runtime failure: exit 1, nothing left behind.
+mkdir "$T/full"
+(trap '' XFSZ; ulimit -f 1000; exec "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/full/o.gguf" Q8_0 >/dev/null 2>"$T/err"); check "disk full" 1 $?
+[ -z "$(ls -A "$T/full")" ] && echo "ok   disk full leaves no file" || { echo "FAIL files left: $(ls "$T/full")"; failures=$((failures + 1)); }
+
+echo "$failures failure(s)"
+[ "$failures" = 0 ]
