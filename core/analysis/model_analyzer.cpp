@@ -31,18 +31,28 @@ AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mod
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins) const {
-    return m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins));
+    if (auto hit = m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
+    return bins == 0 ? m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::lookup(size_t tensor, GgmlType type, AnalysisMode mode) const {
-    const AnalysisKey key = keyFor(tensor, type, mode, 64);
-    return mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key);
+    // Summaries need no histograms, but a result that has them (the GUI's) serves as well.
+    for (int bins : {0, kDefaultBins}) {
+        const AnalysisKey key = keyFor(tensor, type, mode, bins);
+        if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+    }
+    return nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
                                                              int threads, const std::atomic<bool> *cancel) {
+    if (bins < 0) throw Error("analysis: negative histogram bin count");
     const AnalysisKey key = keyFor(tensor, type, mode, bins);
-    if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+    if (bins == 0) {
+        if (auto hit = lookup(tensor, type, mode)) return hit;
+    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) {
+        return hit;
+    }
 
     const GgufModel::Tensor &t = m_model.tensors().at(tensor);
     TensorAnalysisRequest req;
@@ -54,7 +64,8 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.candidate = type;
     req.importance = importanceFor(tensor);
     req.mode = mode;
-    req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = bins;
+    req.histograms = bins > 0;
+    req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = std::max(bins, 1);
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
@@ -96,7 +107,7 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
             if (error) continue;  // after a failure or cancellation, skip the rest quickly
         }
         try {
-            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 64, 1, cancel);
+            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, 1, cancel);
         } catch (...) {
             std::lock_guard lock(mutex);
             if (!error) error = std::current_exception();

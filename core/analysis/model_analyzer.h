@@ -39,6 +39,8 @@ struct MixSummary {
 
 class ModelAnalyzer {
 public:
+    static constexpr int kDefaultBins = 64;
+
     ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix);
 
     const GgufModel &model() const { return m_model; }
@@ -48,11 +50,13 @@ public:
     // Importance values for a tensor (empty if none).
     std::span<const float> importanceFor(size_t tensor) const;
 
-    // One tensor, one type; cached. bins applies to all three histograms.
-    std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = 64,
+    // One tensor, one type; cached. bins applies to all three histograms; bins 0 computes no
+    // histograms (metrics and row profile only), which is what summaries use.
+    std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = kDefaultBins,
                                                   int threads = 1, const std::atomic<bool> *cancel = nullptr);
-    // A cached result, exact preferred, without computing anything.
-    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = 64) const;
+    // A cached result, exact preferred, without computing anything. With bins 0 (no histograms
+    // wanted) a result with histograms also answers.
+    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins) const;
 
     // Analyses every distinct pair of the list not yet cached (pairs whose type is the tensor's
     // stored type need none), in parallel over pairs, one thread each, largest first. Returns
@@ -69,7 +73,7 @@ public:
     size_t cacheSize() const { return m_cache.size(); }
 
 private:
-    // A cached result usable for `mode` with the summaries' 64 bins (exact also answers preview).
+    // A cached result usable by a summary in `mode` (exact also answers preview).
     std::shared_ptr<const TensorAnalysis> lookup(size_t tensor, GgmlType type, AnalysisMode mode) const;
     AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const;
 

@@ -27,6 +27,25 @@ int64_t previewElementBudget(GgmlType type) {
     }
 }
 
+// Buffers one thread reuses across analyses. A label table runs thousands of previews per
+// thread; fresh buffers each time cost zero-filling and page faults comparable to a fast
+// kernel's work. Buffers above a few preview sizes (exact analyses) are released after use.
+struct AnalysisScratch {
+    std::vector<float> weights, errors, reconstructed;
+    std::vector<uint8_t> quantized;
+
+    void trim() {
+        constexpr size_t kKeepElements = size_t(1) << 21;
+        if (weights.capacity() > kKeepElements) std::vector<float>().swap(weights);
+        if (errors.capacity() > kKeepElements) std::vector<float>().swap(errors);
+    }
+};
+
+AnalysisScratch &threadScratch() {
+    thread_local AnalysisScratch scratch;
+    return scratch;
+}
+
 std::vector<int64_t> chooseRows(const TensorAnalysisRequest &req) {
     const int64_t count =
         req.mode == AnalysisMode::Exact ? req.rows
@@ -96,15 +115,20 @@ TensorAnalysis analyzeTensor(const TensorAnalysisRequest &req) {
     // among threads.
     const int64_t batchRows = std::max<int64_t>(1, (int64_t(1) << 16) / n);
 
-    std::vector<float> weights(static_cast<size_t>(analysed * n));
-    std::vector<float> errors(static_cast<size_t>(analysed * n));
+    AnalysisScratch &scratch = threadScratch();
+    std::vector<float> &weights = scratch.weights;
+    std::vector<float> &errors = scratch.errors;
+    std::vector<uint8_t> &quantized = scratch.quantized;
+    std::vector<float> &reconstructed = scratch.reconstructed;
+    weights.resize(static_cast<size_t>(analysed * n));
+    errors.resize(req.histograms ? static_cast<size_t>(analysed * n) : 0);
     std::vector<RowErrorSums> sums(static_cast<size_t>(analysed));
-    std::vector<uint8_t> quantized;
-    std::vector<float> reconstructed;
 
     for (int64_t first = 0; first < analysed;) {
-        if (req.cancel && req.cancel->load(std::memory_order_relaxed))
+        if (req.cancel && req.cancel->load(std::memory_order_relaxed)) {
+            scratch.trim();
             throw Error("analysis cancelled", ErrorKind::Cancelled);
+        }
         // A batch shares one importance vector: stop it where the expert changes.
         const float *importance = importanceForRow(req, out.rowIndices[size_t(first)]);
         int64_t count = 1;
@@ -127,7 +151,8 @@ TensorAnalysis analyzeTensor(const TensorAnalysisRequest &req) {
         for (int64_t i = 0; i < count; ++i) {
             const float *wr = w + i * n;
             const float *qr = reconstructed.data() + i * n;
-            for (int64_t j = 0; j < n; ++j) e[i * n + j] = qr[j] - wr[j];
+            if (req.histograms)
+                for (int64_t j = 0; j < n; ++j) e[i * n + j] = qr[j] - wr[j];
             sums[size_t(first + i)] = rowErrorSums(wr, qr, n, importance);
         }
         first += count;
@@ -138,6 +163,11 @@ TensorAnalysis analyzeTensor(const TensorAnalysisRequest &req) {
     out.rowRmse.reserve(sums.size());
     for (const RowErrorSums &s : sums) out.rowRmse.push_back(rowRmse(s, n));
 
+    if (!req.histograms) {
+        scratch.trim();
+        out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return out;
+    }
     out.weights = makeHistogram(weights.data(), int64_t(weights.size()), req.weightBins);
     out.error = makeHistogram(errors.data(), int64_t(errors.size()), req.errorBins);
     double sumSqWeight = 0;
@@ -147,6 +177,7 @@ TensorAnalysis analyzeTensor(const TensorAnalysisRequest &req) {
         for (float &v : errors) v = float(double(v) / rmsWeight);
     out.relativeError = makeHistogram(errors.data(), int64_t(errors.size()), req.relativeErrorBins);
 
+    scratch.trim();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return out;
 }

@@ -34,6 +34,7 @@ struct TensorAnalysisRequest {
 
     AnalysisMode mode = AnalysisMode::Preview;
     int64_t previewElements = 0;          // preview sample size in elements; 0: the type's default budget
+    bool histograms = true;               // false: metrics and row profile only (the three histograms stay empty)
     HistogramSpec weightBins;
     HistogramSpec errorBins;
     HistogramSpec relativeErrorBins;

@@ -48,7 +48,7 @@ double aggregate(const qb::ModelAnalyzer &analyzer, const std::vector<qb::MixEnt
         const auto &info = *analyzer.model().tensors()[e.tensor].info;
         params += double(info.elements());
         if (info.type == e.type) continue;
-        const auto r = analyzer.cached(e.tensor, e.type);
+        const auto r = analyzer.cached(e.tensor, e.type, 0);  // summaries analyse without histograms
         if (!r) throw std::runtime_error("no cached analysis for " + info.name);
         const double v = weighted && r->metrics.weighted ? r->metrics.weightedRelative : r->metrics.relativeRmse;
         sum += double(info.elements()) * v * v;
