@@ -34,6 +34,17 @@ void AnalysisReport::addSkipped(const std::string &tensor, qb::GgmlType type, co
 
 void AnalysisReport::addLabel(const qb::MixSummary &summary) { m_labels.push_back(summary); }
 
+void AnalysisReport::addSkippedLabel(const std::string &label, const std::string &reason) {
+    m_skippedLabels.emplace_back(label, reason);
+}
+
+void AnalysisReport::setLabelWork(size_t distinctPairs, size_t pairsComputed, double seconds) {
+    m_hasLabelWork = true;
+    m_distinctPairs = distinctPairs;
+    m_pairsComputed = pairsComputed;
+    m_labelSeconds = seconds;
+}
+
 void AnalysisReport::printText() const {
     std::printf("%s: %s analysis%s\n\n", m_file.c_str(), m_mode == qb::AnalysisMode::Exact ? "exact" : "preview",
                 m_imatrix.empty() ? "" : (", importance matrix " + m_imatrix).c_str());
@@ -50,18 +61,24 @@ void AnalysisReport::printText() const {
     for (const SkippedRow &s : m_skipped)
         std::printf("%-32s %-8s skipped: %s\n", s.tensor.c_str(), qb::typeName(s.type), s.reason.c_str());
     if (!m_labels.empty()) {
-        std::printf("\n%-10s %14s %8s %10s%s\n", "label", "bytes", "bpw", "rel rmse", m_imatrix.empty() ? "" : "   w.rel");
+        std::printf("\n%-10s %15s %9s %8s %10s%s\n", "label", "bytes", "GB", "bpw", "rel rmse",
+                    m_imatrix.empty() ? "" : "   w.rel");
         for (const qb::MixSummary &l : m_labels) {
-            std::printf("%-10s %14llu %8.3f %9.4f%%", l.name.c_str(), (unsigned long long)l.bytes, l.bitsPerWeight,
-                        100.0 * l.relativeRmse);
+            std::printf("%-10s %15llu %9.3f %8.3f %9.4f%%", l.name.c_str(), (unsigned long long)l.bytes,
+                        double(l.bytes) / 1e9, l.bitsPerWeight, 100.0 * l.relativeRmse);
             if (l.weighted) std::printf(" %8.4f%%", 100.0 * l.weightedRelative);
             std::printf("\n");
         }
     }
+    for (const auto &[label, reason] : m_skippedLabels) std::printf("%-10s skipped: %s\n", label.c_str(), reason.c_str());
+    if (m_hasLabelWork)
+        std::printf("\n%zu distinct (tensor, type) pairs, %zu analysed, %.2f s\n", m_distinctPairs, m_pairsComputed,
+                    m_labelSeconds);
 }
 
 void AnalysisReport::printCsv() const {
-    std::printf("tensor,type,bytes,bits_per_weight,rows_analyzed,rmse,max_abs_error,relative_rmse,snr_db,cosine,"
+    if (!m_tensors.empty() || m_labels.empty())
+        std::printf("tensor,type,bytes,bits_per_weight,rows_analyzed,rmse,max_abs_error,relative_rmse,snr_db,cosine,"
                 "weighted_rmse,weighted_relative\n");
     for (const TensorRow &r : m_tensors) {
         const qb::ErrorMetrics &m = r.analysis.metrics;
@@ -72,10 +89,12 @@ void AnalysisReport::printCsv() const {
                     m.weighted ? std::to_string(m.weightedRelative).c_str() : "");
     }
     if (!m_labels.empty()) {
-        std::printf("\nlabel,bytes,bits_per_weight,relative_rmse,weighted_relative\n");
+        std::printf("%slabel,bytes,size_gb,bits_per_weight,relative_rmse,weighted_relative\n",
+                    m_tensors.empty() ? "" : "\n");
         for (const qb::MixSummary &l : m_labels)
-            std::printf("%s,%llu,%.6f,%.9g,%s\n", l.name.c_str(), (unsigned long long)l.bytes, l.bitsPerWeight,
-                        l.relativeRmse, l.weighted ? std::to_string(l.weightedRelative).c_str() : "");
+            std::printf("%s,%llu,%.6f,%.6f,%.9g,%s\n", l.name.c_str(), (unsigned long long)l.bytes,
+                        double(l.bytes) / 1e9, l.bitsPerWeight, l.relativeRmse,
+                        l.weighted ? std::to_string(l.weightedRelative).c_str() : "");
     }
 }
 
@@ -114,10 +133,19 @@ void AnalysisReport::printJson() const {
     for (const qb::MixSummary &l : m_labels)
         labels.push_back({{"label", l.name},
                           {"bytes", l.bytes},
+                          {"size_gb", double(l.bytes) / 1e9},
+                          {"parameters", l.parameters},
                           {"bits_per_weight", l.bitsPerWeight},
                           {"relative_rmse", l.relativeRmse},
                           {"weighted_relative", l.weighted ? nlohmann::json(l.weightedRelative) : nlohmann::json(nullptr)}});
     doc["labels"] = std::move(labels);
+    if (m_hasLabelWork) {
+        nlohmann::json skippedLabels = nlohmann::json::array();
+        for (const auto &[label, reason] : m_skippedLabels) skippedLabels.push_back({{"label", label}, {"reason", reason}});
+        doc["skipped_labels"] = std::move(skippedLabels);
+        doc["label_work"] = {
+            {"distinct_pairs", m_distinctPairs}, {"pairs_computed", m_pairsComputed}, {"seconds", m_labelSeconds}};
+    }
     std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 

@@ -8,7 +8,10 @@
 //                                  { "lo", "hi", "counts": [...], "underflow", "overflow", "nan" } },
 //                  "row_rmse": [...] } ],
 //   "skipped": [ { "tensor", "type", "reason" } ],
-//   "labels": [ { "label", "bytes", "bits_per_weight", "relative_rmse", "weighted_relative" } ] }
+//   "labels": [ { "label", "bytes", "size_gb", "parameters", "bits_per_weight", "relative_rmse",
+//                 "weighted_relative" } ],
+//   "skipped_labels": [ { "label", "reason" } ],
+//   "label_work": { "distinct_pairs", "pairs_computed", "seconds" } }   (the last three with --labels)
 #pragma once
 
 #include "analysis/model_analyzer.h"
@@ -16,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qbcli {
@@ -27,6 +31,8 @@ public:
     void addTensor(const std::string &tensor, const qb::TensorAnalysis &analysis);
     void addSkipped(const std::string &tensor, qb::GgmlType type, const std::string &reason);
     void addLabel(const qb::MixSummary &summary);
+    void addSkippedLabel(const std::string &label, const std::string &reason);
+    void setLabelWork(size_t distinctPairs, size_t pairsComputed, double seconds);
 
     void printText() const;
     void printCsv() const;
@@ -50,6 +56,11 @@ private:
     std::vector<TensorRow> m_tensors;
     std::vector<SkippedRow> m_skipped;
     std::vector<qb::MixSummary> m_labels;
+    std::vector<std::pair<std::string, std::string>> m_skippedLabels;  // label, reason
+    bool m_hasLabelWork = false;
+    size_t m_distinctPairs = 0;
+    size_t m_pairsComputed = 0;
+    double m_labelSeconds = 0;
 };
 
 } // namespace qbcli

@@ -1,6 +1,7 @@
 // quantbench-cli analyze IN [--types LIST | --labels LIST] [--tensor REGEX] [--imatrix FILE]
 //                           [--exact] [--bins N] [--threads N] [--json | --csv]
 // Per tensor x type error metrics (histograms in JSON), and per label the size-against-quality table.
+#include "analysis/label_table.h"
 #include "analysis/model_analyzer.h"
 #include "commands.h"
 #include "analysis_report.h"
@@ -13,6 +14,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace qbcli {
@@ -21,6 +23,7 @@ namespace {
 struct AnalyzeOptions {
     std::string input;
     std::vector<std::string> types;
+    std::string labels;
     std::string tensorPattern;
     std::string imatrix;
     bool exact = false;
@@ -29,6 +32,12 @@ struct AnalyzeOptions {
     bool json = false;
     bool csv = false;
 };
+
+// Threads for the label table when --threads is not given: what OpenMP would use.
+int ompThreads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n > 0 ? int(n) : 1;
+}
 
 std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
     std::vector<qb::GgmlType> types;
@@ -53,14 +62,29 @@ int runAnalyze(const AnalyzeOptions &opts) {
     } catch (const std::regex_error &e) {
         throw qb::Error("--tensor: invalid regular expression '" + opts.tensorPattern + "': " + e.what());
     }
+    const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;
+    const int threads = opts.threads > 0 ? opts.threads : 0;
+    AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
+
+    if (!opts.labels.empty()) {
+        // The size-against-quality table: labels' mixes as quantize would choose them. --tensor
+        // does not apply: a label's size and error are the whole model's.
+        const auto labels = qb::parseLabelList(opts.labels);
+        const qb::LabelTable table =
+            qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, mode, threads > 0 ? threads : ompThreads());
+        for (const qb::LabelTableRow &row : table.rows) report.addLabel(row.summary);
+        for (const qb::LabelTableSkip &skip : table.skipped) report.addSkippedLabel(skip.label, skip.reason);
+        report.setLabelWork(table.distinctPairs, table.pairsComputed, table.seconds);
+        if (opts.json) report.printJson();
+        else if (opts.csv) report.printCsv();
+        else report.printText();
+        return 0;
+    }
+
     const std::vector<qb::GgmlType> types =
         parseTypes(opts.types.empty()
                        ? std::vector<std::string>{"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0"}
                        : opts.types);
-    const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;
-    const int threads = opts.threads > 0 ? opts.threads : 0;
-
-    AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const qb::GgufTensorInfo &info = *model->tensors()[i].info;
         if (info.nDims < 2 || !std::regex_search(info.name, pattern)) continue;
@@ -89,7 +113,10 @@ void addAnalyzeCommand(CLI::App &app, CommandAction &action) {
     auto opts = std::make_shared<AnalyzeOptions>();
     CLI::App *cmd = app.add_subcommand("analyze", "Quantization error per tensor and type, and size against quality per label");
     cmd->add_option("IN", opts->input, "GGUF model")->required();
-    cmd->add_option("--types", opts->types, "Types to try (comma-separated ggml names)")->delimiter(',');
+    auto *types = cmd->add_option("--types", opts->types, "Types to try (comma-separated ggml names)")->delimiter(',');
+    cmd->add_option("--labels", opts->labels,
+                    "Size against quality per label: comma-separated labels (Q4_K_M, ...) or 'all'")
+        ->excludes(types);
     cmd->add_option("--tensor", opts->tensorPattern, "Only tensors whose name matches this regular expression");
     cmd->add_option("--imatrix", opts->imatrix, "Importance matrix (.dat or GGUF)");
     cmd->add_flag("--exact", opts->exact, "Analyse every row instead of a preview sample");

@@ -7,22 +7,45 @@
 namespace qb {
 
 RowErrorSums rowErrorSums(const float *original, const float *reconstructed, int64_t n, const float *importance) {
-    RowErrorSums s;
-    for (int64_t i = 0; i < n; ++i) {
+    // Four interleaved partial sums per quantity, combined at the end in a fixed order: the
+    // result depends only on the row (never on threads), and the four independent dependency
+    // chains run about four times faster than one. This runs over every analysed value.
+    constexpr int kLanes = 4;
+    double se[kLanes] = {}, sw[kLanes] = {}, sr[kLanes] = {}, sx[kLanes] = {};
+    double wse[kLanes] = {}, wsw[kLanes] = {}, ws[kLanes] = {};
+    double maxErr[kLanes] = {};
+    const int64_t whole = n - n % kLanes;
+    auto accumulate = [&](int lane, int64_t i) {
         const double w = original[i];
         const double q = reconstructed[i];
         const double e = q - w;
-        s.sumSqErr += e * e;
-        s.sumSqWeight += w * w;
-        s.sumSqRecon += q * q;
-        s.sumCross += w * q;
-        s.maxAbsErr = std::max(s.maxAbsErr, std::abs(e));
+        se[lane] += e * e;
+        sw[lane] += w * w;
+        sr[lane] += q * q;
+        sx[lane] += w * q;
+        const double a = std::abs(e);
+        maxErr[lane] = a > maxErr[lane] ? a : maxErr[lane];
         if (importance) {
             const double imp = importance[i];
-            s.wSumSqErr += imp * e * e;
-            s.wSumSqWeight += imp * w * w;
-            s.wSum += imp;
+            wse[lane] += imp * e * e;
+            wsw[lane] += imp * w * w;
+            ws[lane] += imp;
         }
+    };
+    for (int64_t i = 0; i < whole; i += kLanes)
+        for (int lane = 0; lane < kLanes; ++lane) accumulate(lane, i + lane);
+    for (int64_t i = whole; i < n; ++i) accumulate(int(i - whole), i);
+
+    RowErrorSums s;
+    for (int lane = 0; lane < kLanes; ++lane) {
+        s.sumSqErr += se[lane];
+        s.sumSqWeight += sw[lane];
+        s.sumSqRecon += sr[lane];
+        s.sumCross += sx[lane];
+        s.maxAbsErr = std::max(s.maxAbsErr, maxErr[lane]);
+        s.wSumSqErr += wse[lane];
+        s.wSumSqWeight += wsw[lane];
+        s.wSum += ws[lane];
     }
     return s;
 }

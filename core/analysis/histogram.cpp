@@ -14,19 +14,26 @@ uint64_t Histogram::total() const {
 
 Histogram makeHistogram(const float *values, int64_t n, const HistogramSpec &spec) {
     if (spec.bins < 1 || spec.bins > (1 << 20)) throw std::invalid_argument("histogram: bins must be 1 to 1048576");
-    double lo = spec.lo.value_or(std::numeric_limits<double>::infinity());
-    double hi = spec.hi.value_or(-std::numeric_limits<double>::infinity());
+    double lo = spec.lo.value_or(0.0);
+    double hi = spec.hi.value_or(0.0);
     if (!spec.lo || !spec.hi) {
+        // Finite minimum and maximum in registers (v - v is 0 exactly for finite v): this pass
+        // runs over every analysed value, so it must cost about a cycle per value.
+        float mn = std::numeric_limits<float>::infinity();
+        float mx = -std::numeric_limits<float>::infinity();
         for (int64_t i = 0; i < n; ++i) {
-            const double v = values[i];
-            if (!std::isfinite(v)) continue;
-            if (!spec.lo) lo = std::min(lo, v);
-            if (!spec.hi) hi = std::max(hi, v);
+            const float v = values[i];
+            if (v - v == 0.0f) {
+                mn = v < mn ? v : mn;
+                mx = v > mx ? v : mx;
+            }
         }
-        if (!std::isfinite(lo) || !std::isfinite(hi)) { lo = -1; hi = 1; }  // no finite data
-        if (lo == hi) { lo -= 0.5; hi += 0.5; }
+        double dataLo = mn, dataHi = mx;
+        if (!(dataLo <= dataHi)) { dataLo = -1; dataHi = 1; }  // no finite data
+        if (dataLo == dataHi) { dataLo -= 0.5; dataHi += 0.5; }
+        if (!spec.lo) lo = dataLo;
         // An automatic upper bound must include the maximum itself.
-        if (!spec.hi) hi = std::nextafter(hi, std::numeric_limits<double>::infinity());
+        if (!spec.hi) hi = std::nextafter(dataHi, std::numeric_limits<double>::infinity());
     }
     if (!(lo < hi)) throw std::invalid_argument("histogram: range must have lo < hi");
 
@@ -35,14 +42,19 @@ Histogram makeHistogram(const float *values, int64_t n, const HistogramSpec &spe
     h.hi = hi;
     h.counts.assign(size_t(spec.bins), 0);
     const double scale = double(spec.bins) / (hi - lo);
+    const int64_t lastBin = spec.bins - 1;
+    uint64_t *counts = h.counts.data();
     for (int64_t i = 0; i < n; ++i) {
         const double v = values[i];
-        if (std::isnan(v)) { ++h.nan; continue; }
-        if (v < lo) { ++h.underflow; continue; }
+        if (!(v >= lo)) {
+            if (std::isnan(v)) ++h.nan;
+            else ++h.underflow;
+            continue;
+        }
         if (v >= hi) { ++h.overflow; continue; }
-        size_t bin = size_t((v - lo) * scale);
-        if (bin >= h.counts.size()) bin = h.counts.size() - 1;  // rounding at the top edge
-        ++h.counts[bin];
+        // v >= lo, so the product is non-negative: a signed conversion (one instruction) is exact.
+        const int64_t bin = int64_t((v - lo) * scale);
+        ++counts[bin < lastBin ? bin : lastBin];  // rounding at the top edge
     }
     return h;
 }

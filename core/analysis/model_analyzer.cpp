@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <exception>
@@ -30,13 +31,28 @@ AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mod
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins) const {
-    return m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins));
+    if (auto hit = m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
+    return bins == 0 ? m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
+}
+
+std::shared_ptr<const TensorAnalysis> ModelAnalyzer::lookup(size_t tensor, GgmlType type, AnalysisMode mode) const {
+    // Summaries need no histograms, but a result that has them (the GUI's) serves as well.
+    for (int bins : {0, kDefaultBins}) {
+        const AnalysisKey key = keyFor(tensor, type, mode, bins);
+        if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+    }
+    return nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
                                                              int threads, const std::atomic<bool> *cancel) {
+    if (bins < 0) throw Error("analysis: negative histogram bin count");
     const AnalysisKey key = keyFor(tensor, type, mode, bins);
-    if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+    if (bins == 0) {
+        if (auto hit = lookup(tensor, type, mode)) return hit;
+    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) {
+        return hit;
+    }
 
     const GgufModel::Tensor &t = m_model.tensors().at(tensor);
     TensorAnalysisRequest req;
@@ -48,12 +64,64 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.candidate = type;
     req.importance = importanceFor(tensor);
     req.mode = mode;
-    req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = bins;
+    req.histograms = bins > 0;
+    req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = std::max(bins, 1);
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
     m_cache.insert(key, result);
     return result;
+}
+
+size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisMode mode, int threads,
+                                   const std::atomic<bool> *cancel, const std::function<void(double)> &progress) {
+    // Distinct pairs still missing from the cache: two threads must never compute the same one.
+    std::vector<MixEntry> todo;
+    for (const MixEntry &e : pairs)
+        if (m_model.tensors().at(e.tensor).info->type != e.type && !lookup(e.tensor, e.type, mode)) todo.push_back(e);
+    auto byPair = [](const MixEntry &a, const MixEntry &b) {
+        return a.tensor != b.tensor ? a.tensor < b.tensor : a.type < b.type;
+    };
+    std::sort(todo.begin(), todo.end(), byPair);
+    todo.erase(std::unique(todo.begin(), todo.end(),
+                           [](const MixEntry &a, const MixEntry &b) { return a.tensor == b.tensor && a.type == b.type; }),
+               todo.end());
+    // Largest analyses first, so no long one is left alone at the end of the parallel loop.
+    auto workOf = [&](const MixEntry &e) {
+        const GgufTensorInfo &info = *m_model.tensors()[e.tensor].info;
+        const int64_t rows = mode == AnalysisMode::Exact ? info.rows()
+                                                         : previewRowCount(e.type, info.rows(), info.rowLength());
+        return rows * info.rowLength();
+    };
+    std::stable_sort(todo.begin(), todo.end(), [&](const MixEntry &a, const MixEntry &b) { return workOf(a) > workOf(b); });
+
+    std::atomic<size_t> done{0};
+    std::exception_ptr error;
+    std::mutex mutex;
+    const int64_t count = int64_t(todo.size());
+    // One thread per analysis: many independent jobs scale better than splitting each tensor's rows.
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
+    for (int64_t i = 0; i < count; ++i) {
+        {
+            std::lock_guard lock(mutex);
+            if (error) continue;  // after a failure or cancellation, skip the rest quickly
+        }
+        try {
+            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, 1, cancel);
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            if (!error) error = std::current_exception();
+            continue;
+        }
+        const size_t d = ++done;
+        if (progress) {
+            // Progress from worker threads is serialised: callers need not be thread-safe.
+            std::lock_guard lock(mutex);
+            progress(double(d) / double(count));
+        }
+    }
+    if (error) std::rethrow_exception(error);
+    return todo.size();
 }
 
 MixSummary ModelAnalyzer::summarize(const std::string &name, const std::vector<MixEntry> &mix, AnalysisMode mode,
@@ -62,33 +130,11 @@ MixSummary ModelAnalyzer::summarize(const std::string &name, const std::vector<M
     MixSummary s;
     s.name = name;
     s.weighted = hasImportance();
+    s.pairsComputed = analyzePairs(mix, mode, threads, cancel, progress);
     std::vector<std::shared_ptr<const TensorAnalysis>> results(mix.size());
-    const size_t cachedBefore = m_cache.size();
-    std::atomic<size_t> done{0};
-    std::exception_ptr error;
-    std::mutex errorMutex;
-
-    // Parallel over tensors, one thread per analysis: many small jobs scale better than
-    // splitting each tensor's rows.
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads > 0 ? threads : 1)
-    for (size_t i = 0; i < mix.size(); ++i) {
-        const MixEntry &e = mix[i];
-        const GgufTensorInfo &info = *m_model.tensors().at(e.tensor).info;
-        if (info.type == e.type) continue;  // kept as stored: no error, no work
-        try {
-            results[i] = analyze(e.tensor, e.type, mode, 64, 1, cancel);
-        } catch (...) {
-            std::lock_guard lock(errorMutex);
-            if (!error) error = std::current_exception();
-        }
-        const size_t d = ++done;
-        if (progress) {
-            // Progress from worker threads is serialised: callers need not be thread-safe.
-            std::lock_guard lock(errorMutex);
-            progress(double(d) / double(mix.size()));
-        }
-    }
-    if (error) std::rethrow_exception(error);
+    for (size_t i = 0; i < mix.size(); ++i)
+        if (m_model.tensors().at(mix[i].tensor).info->type != mix[i].type)
+            results[i] = lookup(mix[i].tensor, mix[i].type, mode);
 
     double sumRel = 0, sumWeightedRel = 0;
     for (size_t i = 0; i < mix.size(); ++i) {
@@ -107,7 +153,6 @@ MixSummary ModelAnalyzer::summarize(const std::string &name, const std::vector<M
         s.relativeRmse = std::sqrt(sumRel / double(s.parameters));
         s.weightedRelative = std::sqrt(sumWeightedRel / double(s.parameters));
     }
-    s.pairsComputed = m_cache.size() - cachedBefore;
     return s;
 }
 

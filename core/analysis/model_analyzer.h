@@ -39,19 +39,31 @@ struct MixSummary {
 
 class ModelAnalyzer {
 public:
+    static constexpr int kDefaultBins = 64;
+
     ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix);
 
     const GgufModel &model() const { return m_model; }
     bool hasImportance() const { return bool(m_imatrix); }
+    const ImportanceMatrix *importanceMatrix() const { return m_imatrix.get(); }
 
     // Importance values for a tensor (empty if none).
     std::span<const float> importanceFor(size_t tensor) const;
 
-    // One tensor, one type; cached. bins applies to all three histograms.
-    std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = 64,
+    // One tensor, one type; cached. bins applies to all three histograms; bins 0 computes no
+    // histograms (metrics and row profile only), which is what summaries use.
+    std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = kDefaultBins,
                                                   int threads = 1, const std::atomic<bool> *cancel = nullptr);
-    // A cached result, exact preferred, without computing anything.
-    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = 64) const;
+    // A cached result, exact preferred, without computing anything. With bins 0 (no histograms
+    // wanted) a result with histograms also answers.
+    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins) const;
+
+    // Analyses every distinct pair of the list not yet cached (pairs whose type is the tensor's
+    // stored type need none), in parallel over pairs, one thread each, largest first. Returns
+    // the number of analyses run. progress gets the fraction of the needed pairs done.
+    size_t analyzePairs(const std::vector<MixEntry> &pairs, AnalysisMode mode, int threads,
+                        const std::atomic<bool> *cancel = nullptr,
+                        const std::function<void(double)> &progress = {});
 
     // Size and aggregate error of a whole mix. Work runs in parallel over tensors.
     MixSummary summarize(const std::string &name, const std::vector<MixEntry> &mix, AnalysisMode mode, int threads,
@@ -61,6 +73,8 @@ public:
     size_t cacheSize() const { return m_cache.size(); }
 
 private:
+    // A cached result usable by a summary in `mode` (exact also answers preview).
+    std::shared_ptr<const TensorAnalysis> lookup(size_t tensor, GgmlType type, AnalysisMode mode) const;
     AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const;
 
     const GgufModel &m_model;

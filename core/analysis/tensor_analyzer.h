@@ -33,6 +33,8 @@ struct TensorAnalysisRequest {
     std::span<const float> importance;    // empty, rowLength, or rowLength x experts values
 
     AnalysisMode mode = AnalysisMode::Preview;
+    int64_t previewElements = 0;          // preview sample size in elements; 0: the type's default budget
+    bool histograms = true;               // false: metrics and row profile only (the three histograms stay empty)
     HistogramSpec weightBins;
     HistogramSpec errorBins;
     HistogramSpec relativeErrorBins;
@@ -56,8 +58,9 @@ struct TensorAnalysis {
     double seconds = 0;
 };
 
-// How many rows a preview analyses for this type and row length (at least one).
-int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength);
+// How many rows a preview analyses for this type and row length (at least one). elementBudget 0
+// means the type's default budget (2^15 to 2^19 elements: slower kernels get smaller samples).
+int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength, int64_t elementBudget = 0);
 
 TensorAnalysis analyzeTensor(const TensorAnalysisRequest &request);
 

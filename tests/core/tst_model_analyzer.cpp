@@ -1,11 +1,21 @@
-// Model-level analysis: sizes and aggregate errors of whole mixes, and reuse of cached pairs.
+// Model-level analysis: sizes and aggregate errors of whole mixes, reuse of cached pairs, and
+// the table of every label, its sizes checked against llama-quantize's own outputs (the golden
+// manifests) and its cost against the number of distinct (tensor, type) pairs.
+//
+// Every test is a function-try-block: an exception is that test's failure, never an abort.
 #include "golden.h"
 
+#include "analysis/label_table.h"
 #include "analysis/model_analyzer.h"
+#include "error.h"
 
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
+#include <fstream>
+#include <set>
 
 namespace {
 
@@ -19,6 +29,35 @@ std::vector<qb::MixEntry> uniformMix(const qb::GgufModel &model, qb::GgmlType ty
     return mix;
 }
 
+// Tensor data bytes of llama-quantize's output for a label, or nullopt when it refused the run.
+std::optional<uint64_t> manifestBytes(const std::string &model, const std::string &label, bool imatrix) {
+    const auto path = qbtest::golden("mixes/" + model + "/" + label + (imatrix ? ".imatrix.json" : ".json"));
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    uint64_t bytes = 0;
+    for (const auto &t : doc.at("tensors")) bytes += t.at("bytes").get<uint64_t>();
+    return bytes;
+}
+
+// sqrt(Σ n·e² / Σ n) over the analyser's cached per-tensor results; e = relative RMSE, or the
+// importance-weighted relative error where the analysis had importance data.
+double aggregate(const qb::ModelAnalyzer &analyzer, const std::vector<qb::MixEntry> &mix, bool weighted) {
+    double sum = 0, params = 0;
+    for (const auto &e : mix) {
+        const auto &info = *analyzer.model().tensors()[e.tensor].info;
+        params += double(info.elements());
+        if (info.type == e.type) continue;
+        const auto r = analyzer.cached(e.tensor, e.type, 0);  // summaries analyse without histograms
+        if (!r) throw std::runtime_error("no cached analysis for " + info.name);
+        const double v = weighted && r->metrics.weighted ? r->metrics.weightedRelative : r->metrics.relativeRmse;
+        sum += double(info.elements()) * v * v;
+    }
+    return std::sqrt(sum / params);
+}
+
+bool close(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1e-30, std::abs(b)); }
+
 } // namespace
 
 class TestModelAnalyzer : public QObject {
@@ -27,9 +66,13 @@ private slots:
     void summaryBytesAndAggregate();
     void sharedPairsAreComputedOnce();
     void importanceWeightedAggregate();
+    void labelListParsing();
+    void labelTableMatchesLlamaQuantize_data();
+    void labelTableMatchesLlamaQuantize();
+    void labelTableCancellationAndProgress();
 };
 
-void TestModelAnalyzer::summaryBytesAndAggregate() {
+void TestModelAnalyzer::summaryBytesAndAggregate() try {
     const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
     qb::ModelAnalyzer analyzer(*model, nullptr);
     const auto mix = uniformMix(*model, qb::GgmlType::Q8_0);
@@ -45,22 +88,14 @@ void TestModelAnalyzer::summaryBytesAndAggregate() {
     QCOMPARE(s.bytes, bytes);
     QCOMPARE(s.parameters, params);
     QCOMPARE(s.bitsPerWeight, 8.0 * double(bytes) / double(params));
-
-    // Aggregate: sqrt(Σ n·rel² / Σ n) over the per-tensor analyses.
-    double sum = 0;
-    for (const auto &e : mix) {
-        const auto &info = *model->tensors()[e.tensor].info;
-        if (info.type == e.type) continue;
-        const auto r = analyzer.cached(e.tensor, e.type);
-        QVERIFY(r);
-        sum += double(info.elements()) * r->metrics.relativeRmse * r->metrics.relativeRmse;
-    }
-    QCOMPARE(s.relativeRmse, std::sqrt(sum / double(params)));
+    QVERIFY(close(s.relativeRmse, aggregate(analyzer, mix, false)));
     QVERIFY(s.relativeRmse > 0 && s.relativeRmse < 0.02);  // Q8_0 on heavy-tailed weights: well under 2 %
     QVERIFY(!s.weighted);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
 }
 
-void TestModelAnalyzer::sharedPairsAreComputedOnce() {
+void TestModelAnalyzer::sharedPairsAreComputedOnce() try {
     const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
     qb::ModelAnalyzer analyzer(*model, nullptr);
     const auto q4 = uniformMix(*model, qb::GgmlType::Q4_K);
@@ -80,9 +115,15 @@ void TestModelAnalyzer::sharedPairsAreComputedOnce() {
     const qb::MixSummary again = analyzer.summarize("a", q4, qb::AnalysisMode::Preview, 2);
     QCOMPARE(again.pairsComputed, size_t(0));
     QCOMPARE(again.relativeRmse, first.relativeRmse);
+    // Exact results are new pairs; afterwards they also answer preview requests.
+    const qb::MixSummary exact = analyzer.summarize("a", q4, qb::AnalysisMode::Exact, 2);
+    QCOMPARE(exact.pairsComputed, quantized);
+    QCOMPARE(analyzer.analyzePairs(q4, qb::AnalysisMode::Preview, 2), size_t(0));
+} catch (const std::exception &e) {
+    QFAIL(e.what());
 }
 
-void TestModelAnalyzer::importanceWeightedAggregate() {
+void TestModelAnalyzer::importanceWeightedAggregate() try {
     const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
     auto imatrix = std::make_shared<const qb::ImportanceMatrix>(
         qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
@@ -91,13 +132,155 @@ void TestModelAnalyzer::importanceWeightedAggregate() {
     const auto mix = uniformMix(*model, qb::GgmlType::Q3_K);
     const qb::MixSummary a = plain.summarize("Q3_K", mix, qb::AnalysisMode::Preview, 2);
     const qb::MixSummary b = weighted.summarize("Q3_K", mix, qb::AnalysisMode::Preview, 2);
+    QVERIFY(!a.weighted);
     QVERIFY(b.weighted);
     QCOMPARE(a.bytes, b.bytes);
-    // token_embd has no importance entry: its weighted error is its plain one.
+    // token_embd has no importance entry: it enters the weighted aggregate with its plain error.
     const size_t embd = size_t(model->findTensor("token_embd.weight") - model->tensors().data());
     QVERIFY(weighted.importanceFor(embd).empty());
-    QVERIFY(!weighted.importanceFor(embd + 1).empty() || model->tensors()[embd + 1].info->nDims == 1);
-    QVERIFY(b.weightedRelative > 0);
+    QVERIFY(close(b.weightedRelative, aggregate(weighted, mix, true)));
+    QVERIFY(close(b.relativeRmse, aggregate(weighted, mix, false)));
+    // Importance-aware quantization measured where it matters: lower weighted error than plain
+    // quantization measured with the same weights is checked per tensor in tst_analysis; here the
+    // aggregate must be positive and different from the unweighted one.
+    QVERIFY(b.weightedRelative > 0 && b.weightedRelative != b.relativeRmse);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+void TestModelAnalyzer::labelListParsing() try {
+    const auto all = qb::parseLabelList("all");
+    QCOMPARE(all.size(), qb::tableLabels().size());
+    for (const qb::QuantLabel *l : all) QVERIFY(!l->aliasOf && !l->copyOnly);
+    QVERIFY(all.size() >= 30);
+    const auto some = qb::parseLabelList("q4_k,Q4_K_M,15,Q8_0");  // alias, name and id of one label
+    QCOMPARE(some.size(), size_t(2));
+    QCOMPARE(std::string(some[0]->name), std::string("Q4_K_M"));
+    QCOMPARE(std::string(some[1]->name), std::string("Q8_0"));
+    QVERIFY_THROWS_EXCEPTION(qb::Error, qb::parseLabelList("Q4_K_M,Q9_X"));
+    QVERIFY_THROWS_EXCEPTION(qb::Error, qb::parseLabelList("COPY"));
+    QVERIFY_THROWS_EXCEPTION(qb::Error, qb::parseLabelList(""));
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+void TestModelAnalyzer::labelTableMatchesLlamaQuantize_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<bool>("imatrix");
+    QTest::newRow("llama256.f16 imatrix") << "llama256.f16" << true;
+    QTest::newRow("llama256.f16 plain") << "llama256.f16" << false;
+    QTest::newRow("llama288.f32 plain") << "llama288.f32" << false;
+}
+
+void TestModelAnalyzer::labelTableMatchesLlamaQuantize() try {
+    QFETCH(QString, model);
+    QFETCH(bool, imatrix);
+    const std::string name = model.toStdString();
+    const auto gguf = qb::GgufModel::open(qbtest::golden("models/" + name + ".gguf"));
+    std::shared_ptr<const qb::ImportanceMatrix> im;
+    if (imatrix)
+        im = std::make_shared<const qb::ImportanceMatrix>(
+            qb::ImportanceMatrix::load(qbtest::golden("imatrix/" + name + ".imatrix.dat")));
+    qb::ModelAnalyzer analyzer(*gguf, im);
+    const auto labels = qb::tableLabels();
+    const qb::LabelTable table = qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{},
+                                                     qb::AnalysisMode::Preview, 2);
+    QCOMPARE(table.rows.size() + table.skipped.size(), labels.size());
+
+    uint64_t params = 0;
+    for (const auto &t : gguf->tensors()) params += uint64_t(t.info->elements());
+    std::set<std::pair<size_t, qb::GgmlType>> pairs;
+    size_t entries = 0;  // (tensor, type) entries needing an analysis, summed over all labels
+    // Refused exactly where llama-quantize refused; sizes exactly those of its outputs.
+    for (const qb::LabelTableSkip &s : table.skipped)
+        QVERIFY2(!manifestBytes(name, s.label, imatrix), s.label.c_str());
+    for (const qb::LabelTableRow &row : table.rows) {
+        const auto bytes = manifestBytes(name, row.label->name, imatrix);
+        QVERIFY2(bytes, row.label->name);
+        QCOMPARE(row.summary.bytes, *bytes);
+        QCOMPARE(row.summary.parameters, params);
+        QCOMPARE(row.summary.weighted, imatrix);
+        QCOMPARE(row.summary.pairsComputed, size_t(0));  // all pairs were analysed up front
+        const auto mix =
+            qb::decideMix(*gguf, *row.label, qb::QuantizeOptions{}, im.get()).mixEntries();
+        QVERIFY(close(row.summary.relativeRmse, aggregate(analyzer, mix, false)));
+        if (imatrix) QVERIFY(close(row.summary.weightedRelative, aggregate(analyzer, mix, true)));
+        for (const auto &e : mix)
+            if (gguf->tensors()[e.tensor].info->type != e.type) {
+                pairs.insert({e.tensor, e.type});
+                ++entries;
+            }
+    }
+    // The cost of the whole table: each distinct (tensor, type) pair once, nothing more.
+    QCOMPARE(table.distinctPairs, pairs.size());
+    QCOMPARE(table.pairsComputed, pairs.size());
+    QCOMPARE(analyzer.cacheSize(), pairs.size());
+    QVERIFY2(pairs.size() < entries, qPrintable(QStringLiteral("%1 of %2").arg(pairs.size()).arg(entries)));
+
+    // Again: everything from the cache, same answers.
+    const qb::LabelTable again = qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{},
+                                                     qb::AnalysisMode::Preview, 2);
+    QCOMPARE(again.pairsComputed, size_t(0));
+    QCOMPARE(again.rows.size(), table.rows.size());
+    for (size_t i = 0; i < again.rows.size(); ++i)
+        QCOMPARE(again.rows[i].summary.relativeRmse, table.rows[i].summary.relativeRmse);
+
+    // More bits, less error: along the K-quant ladder the aggregate error falls.
+    auto rowOf = [&](const char *label) -> const qb::MixSummary * {
+        for (const auto &r : table.rows)
+            if (std::string(r.label->name) == label) return &r.summary;
+        return nullptr;
+    };
+    double previous = INFINITY;
+    for (const char *label : {"Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0"}) {
+        const qb::MixSummary *s = rowOf(label);
+        QVERIFY2(s, label);
+        QVERIFY2(s->relativeRmse < previous, label);
+        previous = s->relativeRmse;
+    }
+    const qb::MixSummary *f16 = rowOf("F16");
+    QVERIFY(f16);
+    QCOMPARE(f16->bitsPerWeight > 15.9, true);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+void TestModelAnalyzer::labelTableCancellationAndProgress() try {
+    const auto gguf = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(*gguf, nullptr);
+    const auto labels = qb::parseLabelList("Q4_K_M,Q6_K,Q8_0");
+    std::atomic<bool> cancel{true};
+    try {
+        qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, qb::AnalysisMode::Preview, 2, &cancel);
+        QFAIL("expected cancellation");
+    } catch (const qb::Error &e) {
+        QCOMPARE(e.kind(), qb::ErrorKind::Cancelled);
+    }
+    QCOMPARE(analyzer.cacheSize(), size_t(0));
+
+    // Cancelled midway by the progress callback: stops early, keeps what finished.
+    cancel = false;
+    size_t reports = 0;
+    try {
+        qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, qb::AnalysisMode::Exact, 1, &cancel,
+                            [&](double) { if (++reports == 3) cancel = true; });
+        QFAIL("expected cancellation");
+    } catch (const qb::Error &e) {
+        QCOMPARE(e.kind(), qb::ErrorKind::Cancelled);
+    }
+    QCOMPARE(reports, size_t(3));
+    QCOMPARE(analyzer.cacheSize(), size_t(3));
+
+    cancel = false;
+    std::vector<double> fractions;
+    const qb::LabelTable table = qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, qb::AnalysisMode::Exact,
+                                                     2, &cancel, [&](double f) { fractions.push_back(f); });
+    QCOMPARE(table.pairsComputed, table.distinctPairs - 3);
+    QCOMPARE(fractions.size(), table.pairsComputed);
+    QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
+    QCOMPARE(fractions.back(), 1.0);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
 }
 
 QTEST_GUILESS_MAIN(TestModelAnalyzer)

@@ -1,0 +1,82 @@
+#include "analysis/label_table.h"
+
+#include "error.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace qb {
+
+std::vector<const QuantLabel *> tableLabels() {
+    std::vector<const QuantLabel *> labels;
+    for (const QuantLabel &l : allQuantLabels())
+        if (!l.aliasOf && !l.copyOnly) labels.push_back(&l);
+    return labels;
+}
+
+std::vector<const QuantLabel *> parseLabelList(std::string_view text) {
+    if (text == "all") return tableLabels();
+    std::vector<const QuantLabel *> labels;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string_view item = text.substr(start, comma - start);
+        const QuantLabel *label = findQuantLabel(item);
+        if (!label) throw Error("--labels: unknown label '" + std::string(item) + "'");
+        if (label->copyOnly) throw Error("--labels: COPY quantizes nothing, so it has no error to analyse");
+        label = &resolveAlias(*label);
+        if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+        start = comma + 1;
+    }
+    return labels;
+}
+
+LabelTable buildLabelTable(ModelAnalyzer &analyzer, const std::vector<const QuantLabel *> &labels,
+                           const QuantizeOptions &options, AnalysisMode mode, int threads,
+                           const std::atomic<bool> *cancel, const std::function<void(double)> &progress) {
+    const auto start = std::chrono::steady_clock::now();
+    LabelTable table;
+
+    // 1. What every label would do to every tensor (cheap: headers only).
+    std::vector<std::pair<const QuantLabel *, std::vector<MixEntry>>> mixes;
+    std::vector<MixEntry> allPairs;
+    for (const QuantLabel *label : labels) {
+        try {
+            const MixDecision decision = decideMix(analyzer.model(), *label, options, analyzer.importanceMatrix());
+            std::vector<MixEntry> entries = decision.mixEntries();
+            allPairs.insert(allPairs.end(), entries.begin(), entries.end());
+            mixes.emplace_back(label, std::move(entries));
+        } catch (const Error &e) {
+            if (e.kind() == ErrorKind::Cancelled) throw;
+            table.skipped.push_back({label->name, e.what()});
+        }
+    }
+
+    // 2. Every distinct pair once, all labels' pairs in one parallel pass.
+    std::vector<MixEntry> distinct;
+    for (const MixEntry &e : allPairs)
+        if (analyzer.model().tensors().at(e.tensor).info->type != e.type) distinct.push_back(e);
+    std::sort(distinct.begin(), distinct.end(), [](const MixEntry &a, const MixEntry &b) {
+        return a.tensor != b.tensor ? a.tensor < b.tensor : a.type < b.type;
+    });
+    distinct.erase(std::unique(distinct.begin(), distinct.end(),
+                               [](const MixEntry &a, const MixEntry &b) {
+                                   return a.tensor == b.tensor && a.type == b.type;
+                               }),
+                   distinct.end());
+    table.distinctPairs = distinct.size();
+    table.pairsComputed = analyzer.analyzePairs(distinct, mode, threads, cancel, progress);
+
+    // 3. Each label from the cache: no further analyses.
+    for (auto &[label, entries] : mixes) {
+        LabelTableRow row;
+        row.label = label;
+        row.summary = analyzer.summarize(label->name, entries, mode, threads, cancel);
+        table.pairsComputed += row.summary.pairsComputed;  // 0 unless the cache was cleared meanwhile
+        table.rows.push_back(std::move(row));
+    }
+    table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return table;
+}
+
+} // namespace qb
