@@ -1,13 +1,288 @@
 #include "main_window.h"
 
+#include "error_banner.h"
+#include "formatting.h"
+#include "mix_document.h"
+#include "mix_error_scanner.h"
+#include "model_info_panel.h"
+#include "model_session.h"
+#include "tensor_panel.h"
+#include "tensor_table_model.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QThread>
+#include <QTimer>
+#include <QVBoxLayout>
 
 namespace qbui {
+namespace {
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
+constexpr int kMaxRecentFiles = 8;
+
+bool isImportanceFile(const QString &path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("dat") || suffix == QLatin1String("imatrix");
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
+      m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
+      m_tensors(new TensorPanel(m_mix, this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
-    setCentralWidget(new QLabel(tr("Open a GGUF model to begin."), this));
-    resize(1200, 800);
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+    // Work area: the banner, the tensor table above the pages of charts.
+    m_splitter->addWidget(m_tensors);
+    m_splitter->addWidget(m_pages);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 4);
+    m_pages->setDocumentMode(true);
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    auto *infoDock = new QDockWidget(tr("Model"), this);
+    infoDock->setObjectName(QStringLiteral("modelDock"));
+    infoDock->setWidget(m_info);
+    addDockWidget(Qt::LeftDockWidgetArea, infoDock);
+
+    m_busy->setRange(0, 0);
+    m_busy->setMaximumWidth(140);
+    m_busy->setTextVisible(false);
+    m_busy->hide();
+    statusBar()->addWidget(m_modelStatus, 1);
+    statusBar()->addPermanentWidget(m_mixStatus);
+    statusBar()->addPermanentWidget(m_busy);
+
+    QSettings settings;
+    m_threads = std::clamp(settings.value(QStringLiteral("threads"), QThread::idealThreadCount()).toInt(), 1, 1024);
+
+    createMenus();
+
+    connect(m_session, &ModelSession::busyChanged, this, [this](bool busy) {
+        m_busy->setVisible(busy);
+        if (busy) statusBar()->showMessage(tr("Reading…"));
+        else statusBar()->clearMessage();
+    });
+    connect(m_session, &ModelSession::modelOpened, this, &MainWindow::onModelOpened);
+    connect(m_session, &ModelSession::importanceLoaded, this, &MainWindow::onImportanceLoaded);
+    connect(m_session, &ModelSession::failed, this, &MainWindow::showError);
+    connect(m_mix, &MixDocument::changed, this, &MainWindow::onMixChanged);
+    connect(m_scanner, &MixErrorScanner::errorReady, m_tensors->tableModel(), &TensorTableModel::setError);
+    connect(m_scanner, &MixErrorScanner::progress, this, [this](int done, int total) {
+        m_tensors->setStatusText(done < total ? tr("Estimating errors: %1 of %2 tensors").arg(done).arg(total) : QString());
+    });
+
+    updateStatus();
+    resize(1440, 900);
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createMenus() {
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseFileToOpen);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("Load &Importance Matrix…"), this, &MainWindow::chooseImportanceMatrix);
+    file->addAction(tr("&Forget Importance Matrix"), m_session, &ModelSession::clearImportance);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addAction(tr("&Threads…"), this, &MainWindow::chooseThreads);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : findChildren<QDockWidget *>()) m_viewMenu->addAction(dock->toggleViewAction());
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About QuantBench"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::openPath(const QString &path) {
+    if (isImportanceFile(path)) {
+        m_session->loadImportance(path);
+        return;
+    }
+    m_banner->hide();
+    m_session->open(path);
+}
+
+void MainWindow::chooseFileToOpen() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QString(),
+                                                      tr("GGUF models (*.gguf);;All files (*)"));
+    if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::chooseImportanceMatrix() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load an importance matrix"), QString(),
+                                                      tr("Importance matrices (*.dat *.imatrix);;All files (*)"));
+    if (!path.isEmpty()) m_session->loadImportance(path);
+}
+
+void MainWindow::chooseThreads() {
+    bool ok = false;
+    const int n = QInputDialog::getInt(this, tr("Threads"), tr("Threads for analysis and quantization:"), m_threads, 1,
+                                       QThread::idealThreadCount() * 4, 1, &ok);
+    if (ok) setThreads(n);
+}
+
+void MainWindow::setThreads(int threads) {
+    m_threads = std::max(1, threads);
+    QSettings().setValue(QStringLiteral("threads"), m_threads);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About QuantBench"),
+                       tr("<h3>QuantBench %1</h3><p>A workbench for quantizing GGUF language models: see every tensor, "
+                          "compare the error of each type, pick or tune a mix, and write files byte-identical to "
+                          "llama.cpp's llama-quantize.</p>")
+                           .arg(QApplication::applicationVersion()));
+}
+
+void MainWindow::onModelOpened() {
+    const auto model = m_session->model();
+    m_scanner->cancel();
+    m_mix->reset(model);
+    m_tensors->setModel(model);
+    m_info->setModel(model, m_session->path());
+    onImportanceLoaded();
+    addRecentFile(m_session->path());
+    setWindowTitle(tr("%1 — QuantBench").arg(QFileInfo(m_session->path()).fileName()));
+    updateStatus();
+    emit modelReady();
+}
+
+void MainWindow::onImportanceLoaded() {
+    if (!m_session->importance()) {
+        m_info->setImportanceSummary(tr("none"));
+    } else {
+        const int covered = m_session->importanceCoverage();
+        const int total = m_session->model() ? int(m_session->model()->tensors().size()) : 0;
+        m_info->setImportanceSummary(tr("%1 (covers %2 of %3 tensors)")
+                                         .arg(QFileInfo(m_session->importancePath()).fileName())
+                                         .arg(covered)
+                                         .arg(total));
+    }
+    // Errors depend on the importance data: recompute what the table shows.
+    m_tensors->tableModel()->clearErrors();
+    rescanErrors();
+}
+
+void MainWindow::onMixChanged() {
+    updateStatus();
+    // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.
+    if (m_rescanQueued) return;
+    m_rescanQueued = true;
+    QTimer::singleShot(0, this, [this] {
+        m_rescanQueued = false;
+        rescanErrors();
+    });
+}
+
+void MainWindow::rescanErrors() {
+    if (!m_session->analyzer() || m_mix->tensorCount() == 0) return;
+    m_scanner->scan(m_session->analyzer(), m_mix->entries(), 1);
+}
+
+void MainWindow::updateStatus() {
+    const auto model = m_session->model();
+    if (!model) {
+        m_modelStatus->setText(tr("Open a GGUF model (Ctrl+O) or drop one on the window."));
+        m_mixStatus->clear();
+        return;
+    }
+    m_modelStatus->setText(tr("%1 · %2 parameters · %3")
+                               .arg(QFileInfo(m_session->path()).fileName(), formatCount(model->parameterCount()),
+                                    formatBytes(model->totalFileSize())));
+    m_mixStatus->setText(tr("Mix: %1 → %2, %3 bpw")
+                             .arg(m_mix->displayName(), formatBytes(m_mix->totalBytesAfter()))
+                             .arg(m_mix->bitsPerWeightAfter(), 0, 'f', 2));
+}
+
+void MainWindow::addRecentFile(const QString &path) {
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentFiles")).toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > kMaxRecentFiles) recent.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    for (const QString &path : recent) {
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openPath(path); })->setToolTip(path);
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+    m_recentMenu->setToolTipsVisible(true);
+}
+
+void MainWindow::showError(const QString &what, const QString &details) {
+    m_banner->showError(what, details);
+    statusBar()->showMessage(what, 5000);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    m_scanner->cancel();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
+    for (const QUrl &url : event->mimeData()->urls()) {
+        if (url.isLocalFile()) {
+            event->acceptProposedAction();
+            return;
+        }
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent *event) {
+    // A model and its importance matrix may be dropped together: open the model first.
+    QStringList models, matrices;
+    for (const QUrl &url : event->mimeData()->urls()) {
+        if (!url.isLocalFile()) continue;
+        (isImportanceFile(url.toLocalFile()) ? matrices : models).append(url.toLocalFile());
+    }
+    if (!models.isEmpty()) openPath(models.first());
+    for (const QString &m : matrices) openPath(m);
+    event->acceptProposedAction();
 }
 
 } // namespace qbui
