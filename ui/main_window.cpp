@@ -2,6 +2,7 @@
 
 #include "error_banner.h"
 #include "formatting.h"
+#include "histogram_page.h"
 #include "mix_document.h"
 #include "mix_error_scanner.h"
 #include "model_info_panel.h"
@@ -46,7 +47,7 @@ bool isImportanceFile(const QString &path) {
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
       m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
-      m_tensors(new TensorPanel(m_mix, this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
       m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
     setAcceptDrops(true);
@@ -58,6 +59,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 4);
     m_pages->setDocumentMode(true);
+    m_pages->addTab(m_histogram, tr("Tensor error"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 0);
@@ -80,6 +82,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     QSettings settings;
     m_threads = std::clamp(settings.value(QStringLiteral("threads"), QThread::idealThreadCount()).toInt(), 1, 1024);
+    m_histogram->setThreads(m_threads);
 
     createMenus();
 
@@ -92,6 +95,10 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_session, &ModelSession::importanceLoaded, this, &MainWindow::onImportanceLoaded);
     connect(m_session, &ModelSession::failed, this, &MainWindow::showError);
     connect(m_mix, &MixDocument::changed, this, &MainWindow::onMixChanged);
+    connect(m_tensors, &TensorPanel::currentTensorChanged, this, [this](int tensor) {
+        m_currentTensor = tensor;
+        showCurrentTensor();
+    });
     connect(m_scanner, &MixErrorScanner::errorReady, m_tensors->tableModel(), &TensorTableModel::setError);
     connect(m_scanner, &MixErrorScanner::progress, this, [this](int done, int total) {
         m_tensors->setStatusText(done < total ? tr("Estimating errors: %1 of %2 tensors").arg(done).arg(total) : QString());
@@ -158,6 +165,7 @@ void MainWindow::chooseThreads() {
 
 void MainWindow::setThreads(int threads) {
     m_threads = std::max(1, threads);
+    m_histogram->setThreads(m_threads);
     QSettings().setValue(QStringLiteral("threads"), m_threads);
 }
 
@@ -172,6 +180,7 @@ void MainWindow::showAbout() {
 void MainWindow::onModelOpened() {
     const auto model = m_session->model();
     m_scanner->cancel();
+    m_currentTensor = -1;
     m_mix->reset(model);
     m_tensors->setModel(model);
     m_info->setModel(model, m_session->path());
@@ -193,13 +202,21 @@ void MainWindow::onImportanceLoaded() {
                                          .arg(covered)
                                          .arg(total));
     }
-    // Errors depend on the importance data: recompute what the table shows.
+    // Errors depend on the importance data: recompute what the table and the page show.
+    m_histogram->setAnalyzer(m_session->analyzer());
+    showCurrentTensor();
     m_tensors->tableModel()->clearErrors();
     rescanErrors();
 }
 
-void MainWindow::onMixChanged() {
+void MainWindow::showCurrentTensor() {
+    if (m_currentTensor < 0 || m_currentTensor >= m_mix->tensorCount()) return;
+    m_histogram->showTensor(m_currentTensor, m_mix->chosenType(m_currentTensor));
+}
+
+void MainWindow::onMixChanged(const QList<int> &tensors) {
     updateStatus();
+    if (tensors.contains(m_currentTensor)) showCurrentTensor();
     // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.
     if (m_rescanQueued) return;
     m_rescanQueued = true;

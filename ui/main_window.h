@@ -21,6 +21,7 @@ class QTabWidget;
 namespace qbui {
 
 class ErrorBanner;
+class HistogramPage;
 class MixDocument;
 class MixErrorScanner;
 class ModelInfoPanel;
@@ -41,6 +42,7 @@ public:
     TensorPanel *tensorPanel() const { return m_tensors; }
     ModelInfoPanel *infoPanel() const { return m_info; }
     ErrorBanner *banner() const { return m_banner; }
+    HistogramPage *histogramPage() const { return m_histogram; }
     int threads() const { return m_threads; }
     void setThreads(int threads);
 
@@ -61,7 +63,8 @@ private:
     void showAbout();
     void onModelOpened();
     void onImportanceLoaded();
-    void onMixChanged();
+    void onMixChanged(const QList<int> &tensors);
+    void showCurrentTensor();
     void rescanErrors();
     void updateStatus();
     void addRecentFile(const QString &path);
@@ -74,6 +77,8 @@ private:
     ErrorBanner *m_banner;
     ModelInfoPanel *m_info;
     TensorPanel *m_tensors;
+    HistogramPage *m_histogram;
+    int m_currentTensor = -1;
     QTabWidget *m_pages;
     QSplitter *m_splitter;
     QMenu *m_recentMenu = nullptr;
