@@ -1,6 +1,7 @@
 #include "imatrix/importance_matrix.h"
 
 #include "error.h"
+#include "gguf/gguf_file.h"
 #include "gguf/mapped_file.h"
 
 #include <cmath>
@@ -90,9 +91,67 @@ ImportanceMatrix ImportanceMatrix::parseLegacy(std::span<const uint8_t> bytes, c
     return m;
 }
 
+ImportanceMatrix ImportanceMatrix::parseGguf(std::span<const uint8_t> bytes, const std::string &sourceName) {
+    const auto file = GgufFile::parse(bytes, sourceName);
+    const auto kind = file->findString("general.type");
+    if (kind != "imatrix")
+        throw Error(sourceName + ": a GGUF file but not an importance matrix (general.type is '" + kind.value_or("") + "')");
+    ImportanceMatrix m;
+    m.m_sourcePath = sourceName;
+    m.m_chunkCount = file->findInt("imatrix.chunk_count").value_or(0);
+    if (const GgufValue *ds = file->find("imatrix.datasets"))
+        if (const auto *arr = ds->array(); arr && !arr->items.empty() && arr->items.front().string())
+            m.m_dataset = *arr->items.front().string();
+    constexpr std::string_view kSums = ".in_sum2";
+    for (const auto &sums : file->tensors()) {
+        if (sums.name.size() <= kSums.size() || sums.name.compare(sums.name.size() - kSums.size(), kSums.size(), kSums) != 0)
+            continue;
+        const std::string name = sums.name.substr(0, sums.name.size() - kSums.size());
+        const GgufTensorInfo *counts = file->findTensor(name + ".counts");
+        if (!counts) throw Error(sourceName + ": tensor " + sums.name + " has no matching " + name + ".counts");
+        if (sums.type != GgmlType::F32 || counts->type != GgmlType::F32)
+            throw Error(sourceName + ": importance tensors of " + name + " must be F32");
+        const int64_t cols = sums.ne[0], mats = sums.ne[1];
+        if (sums.nDims > 2 || counts->nDims > 2 || counts->ne[0] != 1 || counts->ne[1] != mats)
+            throw Error(sourceName + ": tensors of " + name + " have inconsistent shapes (in_sum2 " + std::to_string(cols) +
+                        " x " + std::to_string(mats) + ", counts " + std::to_string(counts->ne[0]) + " x " +
+                        std::to_string(counts->ne[1]) + ")");
+        const auto sumData = file->tensorData(sums);
+        const auto countData = file->tensorData(*counts);
+        std::vector<float> values(size_t(cols * mats));
+        for (int64_t j = 0; j < mats; ++j) {
+            float count;
+            std::memcpy(&count, countData.data() + 4 * j, 4);
+            for (int64_t i = 0; i < cols; ++i) {
+                float sum;
+                std::memcpy(&sum, sumData.data() + 4 * (j * cols + i), 4);
+                // A matrix that never saw input during calibration gets neutral weights (llama.cpp).
+                values[size_t(j * cols + i)] = count > 0.0f ? sum / count : 1.0f;
+            }
+        }
+        for (float v : values)
+            if (!(v >= 0.0f) || !std::isfinite(v))
+                throw Error(sourceName + ": entry '" + name + "' holds a negative or non-finite importance value");
+        m.m_entries.emplace(name, std::move(values));
+    }
+    return m;
+}
+
 ImportanceMatrix ImportanceMatrix::load(const std::filesystem::path &path) {
     MappedFile file(path);
-    return parseLegacy(file.bytes(), path.string());
+    const auto bytes = file.bytes();
+    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) return parseGguf(bytes, path.string());
+    return parseLegacy(bytes, path.string());
+}
+
+ImportanceMatrix ImportanceMatrix::filtered(const std::function<bool(const std::string &)> &keep) const {
+    ImportanceMatrix m;
+    m.m_sourcePath = m_sourcePath;
+    m.m_dataset = m_dataset;
+    m.m_chunkCount = m_chunkCount;
+    for (const auto &[name, values] : m_entries)
+        if (keep(name)) m.m_entries.emplace(name, values);
+    return m;
 }
 
 const std::vector<float> *ImportanceMatrix::find(const std::string &tensorName) const {

@@ -1,0 +1,97 @@
+// buildExecutionPlan(): llama-quantize's metadata edits and importance lookup, in its order.
+#include "mix/plan_builder.h"
+
+#include "error.h"
+#include "imatrix/importance_matrix.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+namespace qb {
+namespace {
+
+// gguf_set_val_*: an existing key is removed and the new value appended at the end.
+void setValue(std::vector<GgufKeyValue> &metadata, const std::string &key, GgufValue value) {
+    std::erase_if(metadata, [&](const GgufKeyValue &kv) { return kv.key == key; });
+    metadata.push_back(GgufKeyValue{key, std::move(value)});
+}
+
+bool isSplitKey(const std::string &key) {
+    return key == "split.no" || key == "split.count" || key == "split.tensors.count";
+}
+
+} // namespace
+
+GgufKeyValue parseKvOverride(std::string_view text) {
+    const auto fail = [&](const std::string &why) -> GgufKeyValue {
+        throw Error("--override-kv '" + std::string(text) + "': " + why + " (expected KEY=TYPE:VALUE, TYPE int, float, bool or str)");
+    };
+    const size_t eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0) return fail("no KEY= part");
+    if (eq >= 128) return fail("the key is longer than 127 characters");
+    GgufKeyValue kv;
+    kv.key = std::string(text.substr(0, eq));
+    const std::string_view rest = text.substr(eq + 1);
+    auto valueAfter = [&](std::string_view prefix) -> std::optional<std::string_view> {
+        if (rest.substr(0, prefix.size()) == prefix) return rest.substr(prefix.size());
+        return std::nullopt;
+    };
+    if (auto v = valueAfter("int:")) {
+        int64_t x = 0;
+        const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
+        if (v->empty() || ec != std::errc() || p != v->data() + v->size()) return fail("'" + std::string(*v) + "' is not an integer");
+        if (x < INT32_MIN || x > INT32_MAX) return fail("integer overrides are stored as int32 (as llama-quantize does)");
+        kv.value = GgufValue(int32_t(x));
+    } else if (auto v = valueAfter("float:")) {
+        const std::string s(*v);
+        char *end = nullptr;
+        const double x = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0') return fail("'" + s + "' is not a number");
+        kv.value = GgufValue(float(x));
+    } else if (auto v = valueAfter("bool:")) {
+        if (*v == "true") kv.value = GgufValue(true);
+        else if (*v == "false") kv.value = GgufValue(false);
+        else return fail("a bool must be true or false");
+    } else if (auto v = valueAfter("str:")) {
+        if (v->size() > 127) return fail("string overrides are limited to 127 characters");
+        kv.value = GgufValue(std::string(*v));
+    } else {
+        return fail("unknown value type");
+    }
+    return kv;
+}
+
+ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
+                                 const PlanOptions &options) {
+    ExecutionPlan plan;
+    for (const auto &kv : model.metadata())
+        if (!isSplitKey(kv.key)) plan.metadata.push_back(kv);
+    setValue(plan.metadata, "general.quantization_version", GgufValue(uint32_t(2)));
+    setValue(plan.metadata, "general.file_type", GgufValue(uint32_t(mix.fileType)));
+    for (const auto &kv : options.kvOverrides) setValue(plan.metadata, kv.key, kv.value);
+    if (imatrix) {
+        // quantize.cpp adds these as overrides after the user's, each only when it has a value.
+        if (!options.imatrixFile.empty()) setValue(plan.metadata, "quantize.imatrix.file", GgufValue(options.imatrixFile));
+        if (!imatrix->dataset().empty()) setValue(plan.metadata, "quantize.imatrix.dataset", GgufValue(imatrix->dataset()));
+        if (!imatrix->entries().empty())
+            setValue(plan.metadata, "quantize.imatrix.entries_count", GgufValue(int32_t(imatrix->entries().size())));
+        if (imatrix->chunkCount() > 0)
+            setValue(plan.metadata, "quantize.imatrix.chunks_count", GgufValue(int32_t(imatrix->chunkCount())));
+    }
+
+    plan.tensors.reserve(mix.tensors.size());
+    for (const auto &d : mix.tensors) {
+        if (d.tensor >= model.tensors().size() || model.tensors()[d.tensor].info->name != d.name)
+            throw std::logic_error("mix decision does not belong to this model (tensor " + d.name + ")");
+        PlannedTensor t;
+        t.source = d.tensor;
+        t.target = d.target;
+        if (d.usesImportance && imatrix && d.target != d.source)
+            if (const auto *values = imatrix->find(d.name)) t.importance = *values;
+        plan.tensors.push_back(t);
+    }
+    return plan;
+}
+
+} // namespace qb

@@ -1,0 +1,108 @@
+// Shared by the mix tests: every llama-quantize run that ../shared/golden/status.json records
+// (mixes/<model>/<LABEL>[.imatrix] and pure/<LABEL>[.imatrix]), with the inputs and the
+// expected result of each, so each test can replay them all as data rows.
+#pragma once
+
+#include "golden.h"
+
+#include "gguf/gguf_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace qbtest {
+
+struct ExpectedTensor {
+    std::string name;
+    std::string type;              // upper-case ggml name, as in the manifests
+    std::vector<int64_t> shape;
+    std::string sha256;            // empty for pure runs (compare the file's bytes instead)
+};
+
+struct GoldenRun {
+    std::string key;               // status.json key
+    std::string model;             // relative to the golden folder
+    std::string label;
+    std::string imatrix;           // relative path, empty for none
+    bool pure = false;
+    std::string status;            // "ok..." or "refused..."
+    std::string expected;          // manifest (.json) or pure output (.gguf), relative
+
+    bool refused() const { return status.rfind("refused", 0) == 0; }
+    bool hasExpected() const { return std::filesystem::exists(golden(expected)); }
+
+    // The part of llama-quantize's refusal message QuantBench's error must contain.
+    std::string refusalPhrase() const {
+        std::string s = status;
+        const std::string quoted = "llama-quantize: '";
+        if (const size_t q = s.find(quoted); q != std::string::npos) {
+            s = s.substr(q + quoted.size());
+            return s.substr(0, s.find('\''));
+        }
+        s = s.substr(s.find(':') + 2);
+        return s.substr(0, s.find(" ("));
+    }
+};
+
+inline nlohmann::json readJson(const std::string &relative) {
+    std::ifstream in(golden(relative));
+    return nlohmann::json::parse(in);
+}
+
+inline std::vector<GoldenRun> goldenRuns() {
+    std::vector<GoldenRun> runs;
+    const auto status = readJson("status.json");
+    for (const auto &[key, value] : status.items()) {
+        GoldenRun r;
+        r.key = key;
+        r.status = value.get<std::string>();
+        const bool withImatrix = key.size() > 8 && key.compare(key.size() - 8, 8, ".imatrix") == 0;
+        const std::string name = key.substr(key.rfind('/') + 1);
+        r.label = name.substr(0, name.find('.'));
+        if (key.rfind("pure/", 0) == 0) {
+            r.pure = true;
+            r.model = "models/tiny.f16.gguf";
+            static const std::vector<std::string> withEmbd = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_S", "IQ1_M"};
+            if (withImatrix)
+                r.imatrix = std::find(withEmbd.begin(), withEmbd.end(), r.label) != withEmbd.end()
+                                ? "imatrix/tiny.f16.with-embd.imatrix.dat"
+                                : "imatrix/tiny.f16.imatrix.dat";
+            r.expected = "pure/" + name + ".gguf";
+        } else {
+            // mixes/<model>.gguf/<LABEL>[.imatrix]
+            const std::string modelFile = key.substr(6, key.rfind('/') - 6);
+            const std::string model = modelFile.substr(0, modelFile.size() - 5);
+            r.model = "models/" + modelFile;
+            if (withImatrix) r.imatrix = "imatrix/" + model + ".imatrix.dat";
+            r.expected = "mixes/" + model + "/" + name + ".json";
+        }
+        runs.push_back(std::move(r));
+    }
+    return runs;
+}
+
+inline std::string upperType(qb::GgmlType type) {
+    std::string s = qb::typeName(type);
+    for (char &c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+inline std::vector<ExpectedTensor> expectedTensors(const GoldenRun &run) {
+    std::vector<ExpectedTensor> out;
+    if (run.pure) {
+        const auto file = qb::GgufFile::open(golden(run.expected));
+        for (const auto &t : file->tensors())
+            out.push_back({t.name, upperType(t.type), std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.nDims), {}});
+        return out;
+    }
+    const auto manifest = readJson(run.expected);
+    for (const auto &t : manifest["tensors"])
+        out.push_back({t["name"].get<std::string>(), t["type"].get<std::string>(), t["shape"].get<std::vector<int64_t>>(),
+                       t["sha256"].get<std::string>()});
+    return out;
+}
+
+} // namespace qbtest
