@@ -2,7 +2,11 @@
 
 #include "error_banner.h"
 #include "formatting.h"
+#include "background.h"
 #include "histogram_page.h"
+#include "label_picker.h"
+#include "label_table_model.h"
+#include "mix_controller.h"
 #include "mix_document.h"
 #include "mix_error_scanner.h"
 #include "model_info_panel.h"
@@ -12,7 +16,9 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -47,7 +53,8 @@ bool isImportanceFile(const QString &path) {
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
       m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
-      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_controller(new MixController(m_session, m_mix, this)),
+      m_labelModel(new LabelTableModel(this)), m_labelPicker(new LabelPicker(m_labelModel, this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
       m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
     setAcceptDrops(true);
@@ -71,6 +78,13 @@ MainWindow::MainWindow(QWidget *parent)
     infoDock->setObjectName(QStringLiteral("modelDock"));
     infoDock->setWidget(m_info);
     addDockWidget(Qt::LeftDockWidgetArea, infoDock);
+
+    auto *labelDock = new QDockWidget(tr("Labels"), this);
+    labelDock->setObjectName(QStringLiteral("labelDock"));
+    labelDock->setWidget(m_labelPicker);
+    addDockWidget(Qt::RightDockWidgetArea, labelDock);
+    connect(m_labelPicker, &LabelPicker::labelChosen, this, &MainWindow::chooseLabel);
+    connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
 
     m_busy->setRange(0, 0);
     m_busy->setMaximumWidth(140);
@@ -121,6 +135,11 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(tr("Load &Importance Matrix…"), this, &MainWindow::chooseImportanceMatrix);
     file->addAction(tr("&Forget Importance Matrix"), m_session, &ModelSession::clearImportance);
+    file->addSeparator();
+    file->addAction(tr("&Export Preset…"), this, &MainWindow::chooseExportPreset);
+    file->addAction(tr("I&mport Preset…"), this, &MainWindow::chooseImportPreset);
+    file->addAction(tr("&Copy as llama-quantize Command"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
+                    &MainWindow::copyLlamaQuantizeCommand);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -202,11 +221,75 @@ void MainWindow::onImportanceLoaded() {
                                          .arg(covered)
                                          .arg(total));
     }
+    estimateLabels();
     // Errors depend on the importance data: recompute what the table and the page show.
     m_histogram->setAnalyzer(m_session->analyzer());
     showCurrentTensor();
     m_tensors->tableModel()->clearErrors();
     rescanErrors();
+}
+
+void MainWindow::estimateLabels() {
+    const auto model = m_session->model();
+    if (!model) return;
+    const quint64 job = ++m_estimateJob;
+    m_labelPicker->setSummary(tr("Estimating every label for this model…"));
+    runInBackground(
+        this, [model, imatrix = m_session->importance()] { return MixController::estimateLabels(*model, imatrix.get()); },
+        [this, job](const std::vector<LabelEstimate> &estimates) {
+            if (job != m_estimateJob) return;
+            m_labelModel->setEstimates(estimates);
+            m_labelModel->setCurrentLabel(m_mix->label());
+            const auto available = std::count_if(estimates.begin(), estimates.end(), [](const auto &e) { return e.available; });
+            m_labelPicker->setSummary(
+                tr("%1 of %2 labels apply to this model%3. Click one to apply its mix.")
+                    .arg(available)
+                    .arg(estimates.size())
+                    .arg(m_session->importance() ? QString() : tr(" (the others need an importance matrix)")));
+            emit labelsEstimated();
+        });
+}
+
+QString MainWindow::chooseLabel(const QString &name) {
+    const QString error = m_controller->chooseLabel(name);
+    if (!error.isEmpty()) showError(tr("Label %1 cannot be used for this model").arg(name), error);
+    return error;
+}
+
+QString MainWindow::exportPreset(const QString &path) {
+    const QString error = m_controller->exportPreset(path);
+    if (!error.isEmpty()) showError(tr("Could not export the preset"), error);
+    else statusBar()->showMessage(tr("Preset saved to %1").arg(path), 5000);
+    return error;
+}
+
+QString MainWindow::importPreset(const QString &path) {
+    const QString error = m_controller->importPreset(path);
+    if (!error.isEmpty()) showError(tr("Could not import the preset %1").arg(QFileInfo(path).fileName()), error);
+    else statusBar()->showMessage(tr("Preset %1 applied").arg(QFileInfo(path).fileName()), 5000);
+    return error;
+}
+
+void MainWindow::chooseExportPreset() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export preset"), QString(), tr("Presets (*.json)"));
+    if (!path.isEmpty()) exportPreset(path);
+}
+
+void MainWindow::chooseImportPreset() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import preset"), QString(), tr("Presets (*.json)"));
+    if (!path.isEmpty()) importPreset(path);
+}
+
+void MainWindow::copyLlamaQuantizeCommand() {
+    const QFileInfo in(m_session->path());
+    const QString out = in.dir().filePath(in.completeBaseName() + QLatin1Char('-') + m_mix->label() + QStringLiteral(".gguf"));
+    const QString command = m_controller->llamaQuantizeCommand(out);
+    if (command.isEmpty()) {
+        showError(tr("Nothing to copy"), tr("Choose a label first."));
+        return;
+    }
+    QGuiApplication::clipboard()->setText(command);
+    statusBar()->showMessage(tr("Copied: %1").arg(command), 8000);
 }
 
 void MainWindow::showCurrentTensor() {

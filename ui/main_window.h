@@ -22,6 +22,9 @@ namespace qbui {
 
 class ErrorBanner;
 class HistogramPage;
+class LabelPicker;
+class LabelTableModel;
+class MixController;
 class MixDocument;
 class MixErrorScanner;
 class ModelInfoPanel;
@@ -43,12 +46,23 @@ public:
     ModelInfoPanel *infoPanel() const { return m_info; }
     ErrorBanner *banner() const { return m_banner; }
     HistogramPage *histogramPage() const { return m_histogram; }
+    MixController *controller() const { return m_controller; }
+    LabelTableModel *labelModel() const { return m_labelModel; }
+    LabelPicker *labelPicker() const { return m_labelPicker; }
+
+    // Applies a label's mix; a refusal is shown in the banner and returned.
+    QString chooseLabel(const QString &name);
+    // Preset files; errors are shown in the banner and returned (empty on success).
+    QString exportPreset(const QString &path);
+    QString importPreset(const QString &path);
     int threads() const { return m_threads; }
     void setThreads(int threads);
 
 signals:
     // The model's tensors are in the table (after an open completes).
     void modelReady();
+    // Every label's size estimate is listed for the current model and importance data.
+    void labelsEstimated();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -65,6 +79,10 @@ private:
     void onImportanceLoaded();
     void onMixChanged(const QList<int> &tensors);
     void showCurrentTensor();
+    void estimateLabels();
+    void chooseExportPreset();
+    void chooseImportPreset();
+    void copyLlamaQuantizeCommand();
     void rescanErrors();
     void updateStatus();
     void addRecentFile(const QString &path);
@@ -78,6 +96,10 @@ private:
     ModelInfoPanel *m_info;
     TensorPanel *m_tensors;
     HistogramPage *m_histogram;
+    MixController *m_controller;
+    LabelTableModel *m_labelModel;
+    LabelPicker *m_labelPicker;
+    quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;
     QSplitter *m_splitter;

@@ -18,7 +18,8 @@ void MixDocument::reset(std::shared_ptr<const qb::GgufModel> model) {
     m_overrides.clear();
     m_label.clear();
     if (m_model) {
-        for (const auto &t : m_model->tensors()) m_base.push_back({t.info->type, tr("kept as stored")});
+        for (const auto &t : m_model->tensors())
+            m_base.push_back({t.info->type, tr("kept as stored (no label chosen)"), t.info->nDims >= 2});
     }
     emit labelChanged(m_label);
     emit changed(allTensors());
@@ -28,6 +29,8 @@ void MixDocument::applyLabel(const QString &label, std::vector<TensorChoice> bas
     if (base.size() != m_base.size()) return;  // a stale assignment for another model
     m_base = std::move(base);
     m_label = label;
+    // Overrides the new label cannot honour would make the table lie about the file: drop them.
+    std::erase_if(m_overrides, [this](const auto &o) { return !m_base[size_t(o.first)].overridable; });
     emit labelChanged(m_label);
     emit changed(allTensors());
 }
@@ -39,7 +42,9 @@ bool MixDocument::typeFits(const qb::GgufTensorInfo &info, qb::GgmlType type) {
 bool MixDocument::setOverride(const QList<int> &tensors, qb::GgmlType type) {
     if (!m_model) return false;
     for (int t : tensors) {
-        if (t < 0 || t >= tensorCount() || !typeFits(*m_model->tensors()[size_t(t)].info, type)) return false;
+        if (t < 0 || t >= tensorCount() || !m_base[size_t(t)].overridable ||
+            !typeFits(*m_model->tensors()[size_t(t)].info, type))
+            return false;
     }
     for (int t : tensors) m_overrides[t] = type;
     emit changed(tensors);

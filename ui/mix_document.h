@@ -22,6 +22,7 @@ namespace qbui {
 struct TensorChoice {
     qb::GgmlType type = qb::GgmlType::F32;
     QString reason;
+    bool overridable = true;  // the mix rules would honour an explicit type for this tensor
 };
 
 class MixDocument final : public QObject {
@@ -34,7 +35,8 @@ public:
     // The label's assignment for every tensor, in model order (size must equal the tensor count).
     void applyLabel(const QString &label, std::vector<TensorChoice> base);
 
-    // Returns false (and changes nothing) if the type cannot hold some tensor's rows.
+    // Returns false (and changes nothing) if the type cannot hold some tensor's rows or the
+    // rules never change that tensor (1-D tensors, norms, or a label that converts to a float type).
     bool setOverride(const QList<int> &tensors, qb::GgmlType type);
     void clearOverrides(const QList<int> &tensors);
     void clearAllOverrides();
@@ -46,6 +48,7 @@ public:
     qb::GgmlType chosenType(int tensor) const;
     QString reason(int tensor) const;
     bool isOverridden(int tensor) const { return m_overrides.count(tensor) != 0; }
+    bool isOverridable(int tensor) const { return m_base.at(size_t(tensor)).overridable; }
     int overrideCount() const { return int(m_overrides.size()); }
     const std::map<int, qb::GgmlType> &overrides() const { return m_overrides; }
 
