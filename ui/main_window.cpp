@@ -11,6 +11,7 @@
 #include "mix_error_scanner.h"
 #include "model_info_panel.h"
 #include "model_session.h"
+#include "quality_chart_page.h"
 #include "tensor_panel.h"
 #include "tensor_table_model.h"
 
@@ -54,7 +55,7 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
       m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
       m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_controller(new MixController(m_session, m_mix, this)),
-      m_labelModel(new LabelTableModel(this)), m_labelPicker(new LabelPicker(m_labelModel, this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_labelModel(new LabelTableModel(this)), m_labelPicker(new LabelPicker(m_labelModel, this)), m_chart(new QualityChartPage(this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
       m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
     setAcceptDrops(true);
@@ -67,6 +68,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_splitter->setStretchFactor(1, 4);
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_histogram, tr("Tensor error"));
+    m_pages->addTab(m_chart, tr("Size vs quality"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 0);
@@ -85,6 +87,8 @@ MainWindow::MainWindow(QWidget *parent)
     addDockWidget(Qt::RightDockWidgetArea, labelDock);
     connect(m_labelPicker, &LabelPicker::labelChosen, this, &MainWindow::chooseLabel);
     connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
+    connect(m_chart, &QualityChartPage::summaryReady, m_labelModel, &LabelTableModel::setQuality);
+    connect(m_chart, &QualityChartPage::labelClicked, this, &MainWindow::chooseLabel);
 
     m_busy->setRange(0, 0);
     m_busy->setMaximumWidth(140);
@@ -97,6 +101,7 @@ MainWindow::MainWindow(QWidget *parent)
     QSettings settings;
     m_threads = std::clamp(settings.value(QStringLiteral("threads"), QThread::idealThreadCount()).toInt(), 1, 1024);
     m_histogram->setThreads(m_threads);
+    m_chart->setThreads(m_threads);
 
     createMenus();
 
@@ -185,6 +190,7 @@ void MainWindow::chooseThreads() {
 void MainWindow::setThreads(int threads) {
     m_threads = std::max(1, threads);
     m_histogram->setThreads(m_threads);
+    m_chart->setThreads(m_threads);
     QSettings().setValue(QStringLiteral("threads"), m_threads);
 }
 
@@ -239,6 +245,7 @@ void MainWindow::estimateLabels() {
         [this, job](const std::vector<LabelEstimate> &estimates) {
             if (job != m_estimateJob) return;
             m_labelModel->setEstimates(estimates);
+            m_chart->setLabels(m_session->analyzer(), estimates);
             m_labelModel->setCurrentLabel(m_mix->label());
             const auto available = std::count_if(estimates.begin(), estimates.end(), [](const auto &e) { return e.available; });
             m_labelPicker->setSummary(
@@ -299,6 +306,7 @@ void MainWindow::showCurrentTensor() {
 
 void MainWindow::onMixChanged(const QList<int> &tensors) {
     updateStatus();
+    if (m_mix->tensorCount() > 0) m_chart->setCurrentMix(m_mix->displayName(), m_mix->entries());
     if (tensors.contains(m_currentTensor)) showCurrentTensor();
     // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.
     if (m_rescanQueued) return;
@@ -361,6 +369,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
     m_scanner->cancel();
+    m_chart->cancel();
     event->accept();
 }
 

@@ -29,6 +29,7 @@ class MixDocument;
 class MixErrorScanner;
 class ModelInfoPanel;
 class ModelSession;
+class QualityChartPage;
 class TensorPanel;
 
 class MainWindow final : public QMainWindow {
@@ -49,6 +50,7 @@ public:
     MixController *controller() const { return m_controller; }
     LabelTableModel *labelModel() const { return m_labelModel; }
     LabelPicker *labelPicker() const { return m_labelPicker; }
+    QualityChartPage *qualityChart() const { return m_chart; }
 
     // Applies a label's mix; a refusal is shown in the banner and returned.
     QString chooseLabel(const QString &name);
@@ -99,6 +101,7 @@ private:
     MixController *m_controller;
     LabelTableModel *m_labelModel;
     LabelPicker *m_labelPicker;
+    QualityChartPage *m_chart;
     quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;

@@ -2,14 +2,16 @@
 
 #include "error.h"
 
-#include <QPointer>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace qbui {
 
 MixErrorScanner::MixErrorScanner(QObject *parent) : QObject(parent) {}
 
-MixErrorScanner::~MixErrorScanner() { cancel(); }
+MixErrorScanner::~MixErrorScanner() {
+    cancel();
+    m_future.waitForFinished();  // the worker posts to this object: it must finish first
+}
 
 void MixErrorScanner::cancel() {
     if (m_cancel) m_cancel->store(true);
@@ -32,16 +34,16 @@ void MixErrorScanner::scan(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vec
     const int total = int(entries.size());
     emit progress(0, total);
 
-    QPointer<MixErrorScanner> self(this);
-    auto deliver = [self, job](auto fn) {
+    auto deliver = [this, job](auto fn) {
         QMetaObject::invokeMethod(
-            self.data(),
-            [self, job, fn] {
-                if (self && self->m_job == job) fn(*self);
+            this,
+            [this, job, fn] {
+                if (m_job == job) fn(*this);
             },
             Qt::QueuedConnection);
     };
-    (void)QtConcurrent::run([analyzer, entries = std::move(entries), cancelFlag, threads, total, deliver] {
+    m_future.waitForFinished();  // a cancelled predecessor stops at its next batch of rows
+    m_future = QtConcurrent::run([analyzer, entries = std::move(entries), cancelFlag, threads, total, deliver] {
         int done = 0;
         for (const qb::MixEntry &e : entries) {
             if (cancelFlag->load()) return;

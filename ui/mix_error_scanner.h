@@ -9,6 +9,7 @@
 
 #include "analysis/model_analyzer.h"
 
+#include <QFuture>
 #include <QObject>
 #include <QString>
 
@@ -36,6 +37,7 @@ signals:
 private:
     quint64 m_job = 0;
     std::shared_ptr<std::atomic<bool>> m_cancel;
+    QFuture<void> m_future;
     bool m_running = false;
 };
 
