@@ -12,6 +12,7 @@
 #include "model_info_panel.h"
 #include "model_session.h"
 #include "quality_chart_page.h"
+#include "quantize_dialog.h"
 #include "tensor_panel.h"
 #include "tensor_table_model.h"
 
@@ -149,6 +150,7 @@ void MainWindow::createMenus() {
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu *tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::openQuantizeDialog);
     tools->addAction(tr("&Threads…"), this, &MainWindow::chooseThreads);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
@@ -287,9 +289,32 @@ void MainWindow::chooseImportPreset() {
     if (!path.isEmpty()) importPreset(path);
 }
 
-void MainWindow::copyLlamaQuantizeCommand() {
+QString MainWindow::suggestedOutputPath() const {
     const QFileInfo in(m_session->path());
-    const QString out = in.dir().filePath(in.completeBaseName() + QLatin1Char('-') + m_mix->label() + QStringLiteral(".gguf"));
+    QString base = in.completeBaseName();
+    // "model.f16" quantized to Q4_K_M becomes "model.Q4_K_M", not "model.f16-Q4_K_M".
+    if (const int dot = base.lastIndexOf(QLatin1Char('.')); dot > 0) base.truncate(dot);
+    return in.dir().filePath(base + QLatin1Char('.') + m_mix->label() + QStringLiteral(".gguf"));
+}
+
+QuantizeDialog *MainWindow::openQuantizeDialog() {
+    QString error;
+    std::shared_ptr<const void> keepAlive;
+    auto plan = m_controller->buildPlan(&error, &keepAlive);
+    if (!plan) {
+        showError(tr("Cannot quantize yet"), error);
+        return nullptr;
+    }
+    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), std::move(keepAlive), m_mix->displayName(),
+                                      suggestedOutputPath(), m_threads, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QuantizeDialog::openResult, this, &MainWindow::openPath);
+    dialog->show();
+    return dialog;
+}
+
+void MainWindow::copyLlamaQuantizeCommand() {
+    const QString out = suggestedOutputPath();
     const QString command = m_controller->llamaQuantizeCommand(out);
     if (command.isEmpty()) {
         showError(tr("Nothing to copy"), tr("Choose a label first."));

@@ -30,6 +30,7 @@ class MixErrorScanner;
 class ModelInfoPanel;
 class ModelSession;
 class QualityChartPage;
+class QuantizeDialog;
 class TensorPanel;
 
 class MainWindow final : public QMainWindow {
@@ -57,6 +58,11 @@ public:
     // Preset files; errors are shown in the banner and returned (empty on success).
     QString exportPreset(const QString &path);
     QString importPreset(const QString &path);
+    // Opens the quantize dialog for the current mix (nullptr, with the reason in the banner, if
+    // no plan can be built). The dialog belongs to the window and deletes itself when closed.
+    QuantizeDialog *openQuantizeDialog();
+    // Where a quantized file goes by default: next to the model, named after the label.
+    QString suggestedOutputPath() const;
     int threads() const { return m_threads; }
     void setThreads(int threads);
 
