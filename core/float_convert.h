@@ -2,6 +2,8 @@
 //
 // Contract: bit-exact with ggml's reference conversions (round to nearest, ties to even;
 // NaN becomes a quiet NaN of the same sign), so F16/BF16 outputs match llama-quantize.
+// fp32 -> fp16 NaN is always 0x7e00 | sign (ggml drops the payload); fp16 -> fp32 NaN and
+// fp32 -> bf16 NaN keep the payload's top bits and set the quiet bit.
 #pragma once
 
 #include <bit>
@@ -15,7 +17,9 @@ inline float fp16ToFp32(uint16_t h) {
     uint32_t mant = h & 0x3ff;
     uint32_t bits;
     if (exp == 0x1f) {
-        bits = sign | 0x7f800000 | (mant << 13);  // inf / NaN keep their payload
+        // inf stays inf; NaN keeps its payload and comes out quiet, as ggml's scalar conversion
+        // (a float multiply, which quiets) and the F16C instruction both do.
+        bits = sign | 0x7f800000 | (mant << 13) | (mant ? 0x00400000u : 0u);
     } else if (exp != 0) {
         bits = sign | ((exp + 112) << 23) | (mant << 13);
     } else if (mant == 0) {
