@@ -10,6 +10,8 @@
 #include <QObject>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <QList>
+
 #include <utility>
 
 namespace qbui {
@@ -25,5 +27,22 @@ void runInBackground(QObject *context, Work work, Apply apply) {
                      });
     watcher->setFuture(QtConcurrent::run(std::move(work)));
 }
+
+// Workers that post results to an object must finish before it is destroyed, but the GUI thread
+// must never wait for one while running: keep them here and wait only in the destructor.
+class PendingWork {
+public:
+    void add(QFuture<void> future) {
+        m_futures.removeIf([](const QFuture<void> &f) { return f.isFinished(); });
+        m_futures.append(std::move(future));
+    }
+    void waitAll() {
+        for (auto &f : m_futures) f.waitForFinished();
+        m_futures.clear();
+    }
+
+private:
+    QList<QFuture<void>> m_futures;
+};
 
 } // namespace qbui

@@ -10,7 +10,7 @@ MixErrorScanner::MixErrorScanner(QObject *parent) : QObject(parent) {}
 
 MixErrorScanner::~MixErrorScanner() {
     cancel();
-    m_future.waitForFinished();  // the worker posts to this object: it must finish first
+    m_workers.waitAll();  // the workers post to this object: they must finish first
 }
 
 void MixErrorScanner::cancel() {
@@ -42,8 +42,8 @@ void MixErrorScanner::scan(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vec
             },
             Qt::QueuedConnection);
     };
-    m_future.waitForFinished();  // a cancelled predecessor stops at its next batch of rows
-    m_future = QtConcurrent::run([analyzer, entries = std::move(entries), cancelFlag, threads, total, deliver] {
+    // A cancelled predecessor stops at its next batch of rows; its results are dropped by job id.
+    m_workers.add(QtConcurrent::run([analyzer, entries = std::move(entries), cancelFlag, threads, total, deliver] {
         int done = 0;
         for (const qb::MixEntry &e : entries) {
             if (cancelFlag->load()) return;
@@ -70,7 +70,7 @@ void MixErrorScanner::scan(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vec
             s.m_running = false;
             emit s.finished();
         });
-    });
+    }));
 }
 
 } // namespace qbui

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "analysis/model_analyzer.h"
+#include "background.h"
 
 #include <QFuture>
 #include <QObject>
@@ -37,7 +38,7 @@ signals:
 private:
     quint64 m_job = 0;
     std::shared_ptr<std::atomic<bool>> m_cancel;
-    QFuture<void> m_future;
+    PendingWork m_workers;
     bool m_running = false;
 };
 

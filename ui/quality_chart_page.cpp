@@ -77,8 +77,7 @@ QualityChartPage::~QualityChartPage() {
     cancel();
     if (m_currentCancel) m_currentCancel->store(true);
     // The workers post results to this object: they must be gone before it is.
-    m_future.waitForFinished();
-    m_currentFuture.waitForFinished();
+    m_workers.waitAll();
 }
 
 void QualityChartPage::cancel() {
@@ -118,8 +117,8 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
     m_cancelButton->show();
     m_status->setText(tr("Summarising %1 labels…").arg(work.size()));
 
-    m_future.waitForFinished();  // a cancelled predecessor stops at its next tensor
-    m_future = QtConcurrent::run([this, job, analyzer = m_analyzer, work = std::move(work), cancelFlag,
+    // A cancelled predecessor stops at its next tensor on its own; its results are dropped by job id.
+    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, work = std::move(work), cancelFlag,
                                   threads = m_threads] {
         QElapsedTimer sinceProgress;
         sinceProgress.start();
@@ -159,7 +158,7 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
             rebuildPlot();
             emit finished();
         }, Qt::QueuedConnection);
-    });
+    }));
 }
 
 void QualityChartPage::deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure) {
@@ -191,8 +190,7 @@ void QualityChartPage::summariseCurrent() {
         params += uint64_t(info.elements());
     }
     m_current = {params ? 8.0 * double(bytes) / double(params) : 0.0, double(bytes) / 1e9, NAN, {}};
-    m_currentFuture.waitForFinished();
-    m_currentFuture = QtConcurrent::run([this, job, analyzer = m_analyzer, mix = m_currentMix, cancelFlag, threads = m_threads] {
+    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, mix = m_currentMix, cancelFlag, threads = m_threads] {
         QString failure;
         qb::MixSummary s;
         try {
@@ -208,7 +206,7 @@ void QualityChartPage::summariseCurrent() {
             rebuildPlot();
             emit currentMixSummarised(m_current.relative);
         }, Qt::QueuedConnection);
-    });
+    }));
 }
 
 QStringList QualityChartPage::paretoFront() const {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "analysis/model_analyzer.h"
+#include "background.h"
 #include "mix_controller.h"
 
 #include <QFuture>
@@ -75,8 +76,7 @@ private:
     quint64 m_job = 0;
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::shared_ptr<std::atomic<bool>> m_currentCancel;
-    QFuture<void> m_future;
-    QFuture<void> m_currentFuture;
+    PendingWork m_workers;
     bool m_running = false;
     std::map<QString, Point> m_points;
     Point m_current;
