@@ -13,5 +13,6 @@ using CommandAction = std::function<int()>;
 
 void addInspectCommand(CLI::App &app, CommandAction &action);
 void addAnalyzeCommand(CLI::App &app, CommandAction &action);
+void addMakeDemoCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

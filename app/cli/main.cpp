@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
     qbcli::CommandAction action;
     qbcli::addInspectCommand(app, action);
     qbcli::addAnalyzeCommand(app, action);
+    qbcli::addMakeDemoCommand(app, action);
 
     try {
         app.parse(argc, argv);
