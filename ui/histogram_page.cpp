@@ -39,7 +39,15 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
         } catch (const std::exception &e) {
             ta.failure = QString::fromUtf8(e.what());
         }
+        if (ta.analysis && !r.weightsSource) r.weightsSource = ta.analysis;
         r.types.push_back(std::move(ta));
+    }
+    if (!r.weightsSource) {
+        try {
+            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, threads, cancel);
+        } catch (const std::exception &) {
+            // Nothing to draw; the metrics table says why each type failed.
+        }
     }
     return r;
 }
@@ -229,13 +237,9 @@ void HistogramPage::applyResult(const HistogramResult &result) {
 
 void HistogramPage::rebuildPlots() {
     for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_profilePlot}) p->clearGraphs();
-    const TypeAnalysis *first = nullptr;
-    for (const TypeAnalysis &ta : m_result.types)
-        if (ta.analysis && !first) first = &ta;
-
     QVector<double> keys, values;
-    if (first) {
-        histogramToCurve(first->analysis->weights, keys, values);
+    if (m_result.weightsSource) {
+        histogramToCurve(m_result.weightsSource->weights, keys, values);
         QCPGraph *g = m_weightsPlot->addGraph();
         g->setLineStyle(QCPGraph::lsStepCenter);
         g->setPen(QPen(m_weightsPlot->palette().color(QPalette::WindowText), 1.2));
@@ -280,6 +284,8 @@ void HistogramPage::rebuildPlots() {
         if (log) p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
         else p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     }
+    m_errorPlot->legend->setVisible(m_errorPlot->graphCount() > 0);
+    m_profilePlot->legend->setVisible(m_profilePlot->graphCount() > 0);
     for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_profilePlot}) {
         p->rescaleAxes();
         if (!log) p->yAxis->setRangeLower(0);

@@ -36,6 +36,9 @@ struct HistogramResult {
     int tensor = -1;
     qb::AnalysisMode mode = qb::AnalysisMode::Preview;
     std::vector<TypeAnalysis> types;
+    // The weights distribution does not depend on the type; when every compared type failed
+    // (no kernel, importance data required) it comes from a float analysis instead.
+    std::shared_ptr<const qb::TensorAnalysis> weightsSource;
 };
 
 class HistogramPage final : public QWidget {

@@ -87,6 +87,7 @@ MainWindow::MainWindow(QWidget *parent)
     labelDock->setWidget(m_labelPicker);
     addDockWidget(Qt::RightDockWidgetArea, labelDock);
     connect(m_labelPicker, &LabelPicker::labelChosen, this, &MainWindow::chooseLabel);
+    resizeDocks({infoDock, labelDock}, {300, 500}, Qt::Horizontal);
     connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
     connect(m_chart, &QualityChartPage::summaryReady, m_labelModel, &LabelTableModel::setQuality);
     connect(m_chart, &QualityChartPage::labelClicked, this, &MainWindow::chooseLabel);

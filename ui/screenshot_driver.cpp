@@ -48,6 +48,8 @@ void ScreenshotDriver::onModelReady() {
         for (size_t i = 0; i < model->tensors().size() && index < 0; ++i)
             if (model->tensors()[i].info->nDims >= 2) index = int(i);
     }
+    // Overlay two neighbours of the chosen type, as a person comparing options would.
+    m_window->histogramPage()->setComparisonTypes(qb::GgmlType::Q6_K, qb::GgmlType::Q3_K);
     if (index >= 0) m_window->tensorPanel()->selectTensor(index);
 }
 
