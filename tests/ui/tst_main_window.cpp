@@ -31,6 +31,7 @@ private slots:
     void malformedFileShowsErrorAndWindowKeepsWorking_data();
     void malformedFileShowsErrorAndWindowKeepsWorking();
     void overrideChangesSizeEstimate();
+    void importanceMatrixIsLoadedAndShown();
 };
 
 namespace {
@@ -194,6 +195,34 @@ void TestMainWindow::overrideChangesSizeEstimate() {
     mix->clearOverrides({t});
     QVERIFY(!mix->isOverridden(t));
     QCOMPARE(mix->totalBytesAfter(), before);
+}
+
+void TestMainWindow::importanceMatrixIsLoadedAndShown() {
+    qbui::MainWindow window;
+    QVERIFY(openAndWait(window, goldenPath("models/llama256.f16.gguf")));
+    QCOMPARE(window.infoPanel()->field(QStringLiteral("Importance")), QStringLiteral("none"));
+    QSignalSpy loaded(window.session(), &qbui::ModelSession::importanceLoaded);
+    // A .dat file given to openPath (menu, drop or command line) is an importance matrix.
+    window.openPath(goldenPath("imatrix/llama256.f16.imatrix.dat"));
+    QVERIFY(loaded.wait(10000));
+    QVERIFY(window.session()->importance());
+    const int covered = window.session()->importanceCoverage();
+    QVERIFY(covered > 0);
+    const QString shown = window.infoPanel()->field(QStringLiteral("Importance"));
+    QVERIFY2(shown.contains(QStringLiteral("covers %1 of %2").arg(covered).arg(window.session()->model()->tensors().size())),
+             qPrintable(shown));
+    QVERIFY(window.session()->analyzer()->hasImportance());
+    // A broken matrix is reported and the loaded one stays.
+    QTemporaryDir dir;
+    QFile bad(dir.filePath(QStringLiteral("broken.dat")));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("\x05\x00\x00\x00garbage");
+    bad.close();
+    QSignalSpy failed(window.session(), &qbui::ModelSession::failed);
+    window.openPath(bad.fileName());
+    QVERIFY(failed.wait(10000));
+    QVERIFY(window.banner()->text().contains(QLatin1String("broken.dat")));
+    QVERIFY(window.session()->importance());
 }
 
 QTEST_MAIN(TestMainWindow)
