@@ -1,13 +1,423 @@
 #include "main_window.h"
 
+#include "error_banner.h"
+#include "formatting.h"
+#include "background.h"
+#include "histogram_page.h"
+#include "label_picker.h"
+#include "label_table_model.h"
+#include "mix_controller.h"
+#include "mix_document.h"
+#include "mix_error_scanner.h"
+#include "model_info_panel.h"
+#include "model_session.h"
+#include "quality_chart_page.h"
+#include "quantize_dialog.h"
+#include "tensor_panel.h"
+#include "tensor_table_model.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QThread>
+#include <QTimer>
+#include <QVBoxLayout>
 
 namespace qbui {
+namespace {
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
+constexpr int kMaxRecentFiles = 8;
+
+bool isImportanceFile(const QString &path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("dat") || suffix == QLatin1String("imatrix");
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
+      m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
+      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_controller(new MixController(m_session, m_mix, this)),
+      m_labelModel(new LabelTableModel(this)), m_labelPicker(new LabelPicker(m_labelModel, this)), m_chart(new QualityChartPage(this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
-    setCentralWidget(new QLabel(tr("Open a GGUF model to begin."), this));
-    resize(1200, 800);
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+    // Work area: the banner, the tensor table above the pages of charts.
+    m_splitter->addWidget(m_tensors);
+    m_splitter->addWidget(m_pages);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 4);
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_histogram, tr("Tensor error"));
+    m_pages->addTab(m_chart, tr("Size vs quality"));
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    auto *infoDock = new QDockWidget(tr("Model"), this);
+    infoDock->setObjectName(QStringLiteral("modelDock"));
+    infoDock->setWidget(m_info);
+    addDockWidget(Qt::LeftDockWidgetArea, infoDock);
+
+    auto *labelDock = new QDockWidget(tr("Labels"), this);
+    labelDock->setObjectName(QStringLiteral("labelDock"));
+    labelDock->setWidget(m_labelPicker);
+    addDockWidget(Qt::RightDockWidgetArea, labelDock);
+    connect(m_labelPicker, &LabelPicker::labelChosen, this, &MainWindow::chooseLabel);
+    resizeDocks({infoDock, labelDock}, {300, 500}, Qt::Horizontal);
+    connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
+    connect(m_chart, &QualityChartPage::summaryReady, m_labelModel, &LabelTableModel::setQuality);
+    connect(m_chart, &QualityChartPage::labelClicked, this, &MainWindow::chooseLabel);
+
+    m_busy->setRange(0, 0);
+    m_busy->setMaximumWidth(140);
+    m_busy->setTextVisible(false);
+    m_busy->hide();
+    statusBar()->addWidget(m_modelStatus, 1);
+    statusBar()->addPermanentWidget(m_mixStatus);
+    statusBar()->addPermanentWidget(m_busy);
+
+    QSettings settings;
+    m_threads = std::clamp(settings.value(QStringLiteral("threads"), QThread::idealThreadCount()).toInt(), 1, 1024);
+    m_histogram->setThreads(m_threads);
+    m_chart->setThreads(m_threads);
+
+    createMenus();
+
+    connect(m_session, &ModelSession::busyChanged, this, [this](bool busy) {
+        m_busy->setVisible(busy);
+        if (busy) statusBar()->showMessage(tr("Reading…"));
+        else statusBar()->clearMessage();
+    });
+    connect(m_session, &ModelSession::modelOpened, this, &MainWindow::onModelOpened);
+    connect(m_session, &ModelSession::importanceLoaded, this, &MainWindow::onImportanceLoaded);
+    connect(m_session, &ModelSession::failed, this, &MainWindow::showError);
+    connect(m_mix, &MixDocument::changed, this, &MainWindow::onMixChanged);
+    connect(m_tensors, &TensorPanel::currentTensorChanged, this, [this](int tensor) {
+        m_currentTensor = tensor;
+        showCurrentTensor();
+    });
+    connect(m_scanner, &MixErrorScanner::errorReady, m_tensors->tableModel(), &TensorTableModel::setError);
+    connect(m_scanner, &MixErrorScanner::progress, this, [this](int done, int total) {
+        m_tensors->setStatusText(done < total ? tr("Estimating errors: %1 of %2 tensors").arg(done).arg(total) : QString());
+    });
+
+    updateStatus();
+    resize(1440, 900);
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createMenus() {
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseFileToOpen);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("Load &Importance Matrix…"), this, &MainWindow::chooseImportanceMatrix);
+    file->addAction(tr("&Forget Importance Matrix"), m_session, &ModelSession::clearImportance);
+    file->addSeparator();
+    file->addAction(tr("&Export Preset…"), this, &MainWindow::chooseExportPreset);
+    file->addAction(tr("I&mport Preset…"), this, &MainWindow::chooseImportPreset);
+    file->addAction(tr("&Copy as llama-quantize Command"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
+                    &MainWindow::copyLlamaQuantizeCommand);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *tools = menuBar()->addMenu(tr("&Tools"));
+    tools->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::openQuantizeDialog);
+    tools->addAction(tr("&Threads…"), this, &MainWindow::chooseThreads);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : findChildren<QDockWidget *>()) m_viewMenu->addAction(dock->toggleViewAction());
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About QuantBench"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::openPath(const QString &path) {
+    if (isImportanceFile(path)) {
+        m_session->loadImportance(path);
+        return;
+    }
+    m_banner->hide();
+    m_session->open(path);
+}
+
+void MainWindow::chooseFileToOpen() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QString(),
+                                                      tr("GGUF models (*.gguf);;All files (*)"));
+    if (!path.isEmpty()) openPath(path);
+}
+
+void MainWindow::chooseImportanceMatrix() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load an importance matrix"), QString(),
+                                                      tr("Importance matrices (*.dat *.imatrix);;All files (*)"));
+    if (!path.isEmpty()) m_session->loadImportance(path);
+}
+
+void MainWindow::chooseThreads() {
+    bool ok = false;
+    const int n = QInputDialog::getInt(this, tr("Threads"), tr("Threads for analysis and quantization:"), m_threads, 1,
+                                       QThread::idealThreadCount() * 4, 1, &ok);
+    if (ok) setThreads(n);
+}
+
+void MainWindow::setThreads(int threads) {
+    m_threads = std::max(1, threads);
+    m_histogram->setThreads(m_threads);
+    m_chart->setThreads(m_threads);
+    QSettings().setValue(QStringLiteral("threads"), m_threads);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About QuantBench"),
+                       tr("<h3>QuantBench %1</h3><p>A workbench for quantizing GGUF language models: see every tensor, "
+                          "compare the error of each type, pick or tune a mix, and write files byte-identical to "
+                          "llama.cpp's llama-quantize.</p>")
+                           .arg(QApplication::applicationVersion()));
+}
+
+void MainWindow::onModelOpened() {
+    const auto model = m_session->model();
+    m_scanner->cancel();
+    m_currentTensor = -1;
+    m_mix->reset(model);
+    m_tensors->setModel(model);
+    m_info->setModel(model, m_session->path());
+    onImportanceLoaded();
+    addRecentFile(m_session->path());
+    setWindowTitle(tr("%1 — QuantBench").arg(QFileInfo(m_session->path()).fileName()));
+    updateStatus();
+    emit modelReady();
+}
+
+void MainWindow::onImportanceLoaded() {
+    if (!m_session->importance()) {
+        m_info->setImportanceSummary(tr("none"));
+    } else {
+        const int covered = m_session->importanceCoverage();
+        const int total = m_session->model() ? int(m_session->model()->tensors().size()) : 0;
+        m_info->setImportanceSummary(tr("%1 (covers %2 of %3 tensors)")
+                                         .arg(QFileInfo(m_session->importancePath()).fileName())
+                                         .arg(covered)
+                                         .arg(total));
+    }
+    estimateLabels();
+    // Errors depend on the importance data: recompute what the table and the page show.
+    m_histogram->setAnalyzer(m_session->analyzer());
+    showCurrentTensor();
+    m_tensors->tableModel()->clearErrors();
+    rescanErrors();
+}
+
+void MainWindow::estimateLabels() {
+    const auto model = m_session->model();
+    if (!model) return;
+    const quint64 job = ++m_estimateJob;
+    m_labelPicker->setSummary(tr("Estimating every label for this model…"));
+    runInBackground(
+        this, [model, imatrix = m_session->importance()] { return MixController::estimateLabels(*model, imatrix.get()); },
+        [this, job](const std::vector<LabelEstimate> &estimates) {
+            if (job != m_estimateJob) return;
+            m_labelModel->setEstimates(estimates);
+            m_chart->setLabels(m_session->analyzer(), estimates);
+            m_labelModel->setCurrentLabel(m_mix->label());
+            const auto available = std::count_if(estimates.begin(), estimates.end(), [](const auto &e) { return e.available; });
+            m_labelPicker->setSummary(
+                tr("%1 of %2 labels apply to this model%3. Click one to apply its mix.")
+                    .arg(available)
+                    .arg(estimates.size())
+                    .arg(m_session->importance() ? QString() : tr(" (the others need an importance matrix)")));
+            emit labelsEstimated();
+        });
+}
+
+QString MainWindow::chooseLabel(const QString &name) {
+    const QString error = m_controller->chooseLabel(name);
+    if (!error.isEmpty()) showError(tr("Label %1 cannot be used for this model").arg(name), error);
+    return error;
+}
+
+QString MainWindow::exportPreset(const QString &path) {
+    const QString error = m_controller->exportPreset(path);
+    if (!error.isEmpty()) showError(tr("Could not export the preset"), error);
+    else statusBar()->showMessage(tr("Preset saved to %1").arg(path), 5000);
+    return error;
+}
+
+QString MainWindow::importPreset(const QString &path) {
+    const QString error = m_controller->importPreset(path);
+    if (!error.isEmpty()) showError(tr("Could not import the preset %1").arg(QFileInfo(path).fileName()), error);
+    else statusBar()->showMessage(tr("Preset %1 applied").arg(QFileInfo(path).fileName()), 5000);
+    return error;
+}
+
+void MainWindow::chooseExportPreset() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export preset"), QString(), tr("Presets (*.json)"));
+    if (!path.isEmpty()) exportPreset(path);
+}
+
+void MainWindow::chooseImportPreset() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import preset"), QString(), tr("Presets (*.json)"));
+    if (!path.isEmpty()) importPreset(path);
+}
+
+QString MainWindow::suggestedOutputPath() const {
+    const QFileInfo in(m_session->path());
+    QString base = in.completeBaseName();
+    // "model.f16" quantized to Q4_K_M becomes "model.Q4_K_M", not "model.f16-Q4_K_M".
+    if (const int dot = base.lastIndexOf(QLatin1Char('.')); dot > 0) base.truncate(dot);
+    return in.dir().filePath(base + QLatin1Char('.') + m_mix->label() + QStringLiteral(".gguf"));
+}
+
+QuantizeDialog *MainWindow::openQuantizeDialog() {
+    QString error;
+    std::shared_ptr<const void> keepAlive;
+    auto plan = m_controller->buildPlan(&error, &keepAlive);
+    if (!plan) {
+        showError(tr("Cannot quantize yet"), error);
+        return nullptr;
+    }
+    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), std::move(keepAlive), m_mix->displayName(),
+                                      suggestedOutputPath(), m_threads, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QuantizeDialog::openResult, this, &MainWindow::openPath);
+    dialog->show();
+    return dialog;
+}
+
+void MainWindow::copyLlamaQuantizeCommand() {
+    const QString out = suggestedOutputPath();
+    const QString command = m_controller->llamaQuantizeCommand(out);
+    if (command.isEmpty()) {
+        showError(tr("Nothing to copy"), tr("Choose a label first."));
+        return;
+    }
+    QGuiApplication::clipboard()->setText(command);
+    statusBar()->showMessage(tr("Copied: %1").arg(command), 8000);
+}
+
+void MainWindow::showCurrentTensor() {
+    if (m_currentTensor < 0 || m_currentTensor >= m_mix->tensorCount()) return;
+    m_histogram->showTensor(m_currentTensor, m_mix->chosenType(m_currentTensor));
+}
+
+void MainWindow::onMixChanged(const QList<int> &tensors) {
+    updateStatus();
+    if (m_mix->tensorCount() > 0) m_chart->setCurrentMix(m_mix->displayName(), m_mix->entries());
+    if (tensors.contains(m_currentTensor)) showCurrentTensor();
+    // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.
+    if (m_rescanQueued) return;
+    m_rescanQueued = true;
+    QTimer::singleShot(0, this, [this] {
+        m_rescanQueued = false;
+        rescanErrors();
+    });
+}
+
+void MainWindow::rescanErrors() {
+    if (!m_session->analyzer() || m_mix->tensorCount() == 0) return;
+    m_scanner->scan(m_session->analyzer(), m_mix->entries(), 1);
+}
+
+void MainWindow::updateStatus() {
+    const auto model = m_session->model();
+    if (!model) {
+        m_modelStatus->setText(tr("Open a GGUF model (Ctrl+O) or drop one on the window."));
+        m_mixStatus->clear();
+        return;
+    }
+    m_modelStatus->setText(tr("%1 · %2 parameters · %3")
+                               .arg(QFileInfo(m_session->path()).fileName(), formatCount(model->parameterCount()),
+                                    formatBytes(model->totalFileSize())));
+    m_mixStatus->setText(tr("Mix: %1 → %2, %3 bpw")
+                             .arg(m_mix->displayName(), formatBytes(m_mix->totalBytesAfter()))
+                             .arg(m_mix->bitsPerWeightAfter(), 0, 'f', 2));
+}
+
+void MainWindow::addRecentFile(const QString &path) {
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentFiles")).toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > kMaxRecentFiles) recent.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    for (const QString &path : recent) {
+        m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openPath(path); })->setToolTip(path);
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+    m_recentMenu->setToolTipsVisible(true);
+}
+
+void MainWindow::showError(const QString &what, const QString &details) {
+    m_banner->showError(what, details);
+    statusBar()->showMessage(what, 5000);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    m_scanner->cancel();
+    m_chart->cancel();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
+    for (const QUrl &url : event->mimeData()->urls()) {
+        if (url.isLocalFile()) {
+            event->acceptProposedAction();
+            return;
+        }
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent *event) {
+    // A model and its importance matrix may be dropped together: open the model first.
+    QStringList models, matrices;
+    for (const QUrl &url : event->mimeData()->urls()) {
+        if (!url.isLocalFile()) continue;
+        (isImportanceFile(url.toLocalFile()) ? matrices : models).append(url.toLocalFile());
+    }
+    if (!models.isEmpty()) openPath(models.first());
+    for (const QString &m : matrices) openPath(m);
+    event->acceptProposedAction();
 }
 
 } // namespace qbui

@@ -1,14 +1,124 @@
-// The workbench's main window.
+// The workbench's main window: open a model, see every tensor, choose and tune a mix, look at
+// the error it causes, and quantize, without the window ever waiting on the work.
+//
+// Contract: every slow step (parsing, analysis, summaries, quantization) runs in the background
+// and reports back to the GUI thread; errors appear in a banner that names what failed, and the
+// window stays usable afterwards. Settings (recent files, thread count, layout) persist in
+// QSettings between runs.
 #pragma once
 
 #include <QMainWindow>
 
+#include <memory>
+
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSplitter;
+class QTabWidget;
+
 namespace qbui {
+
+class ErrorBanner;
+class HistogramPage;
+class LabelPicker;
+class LabelTableModel;
+class MixController;
+class MixDocument;
+class MixErrorScanner;
+class ModelInfoPanel;
+class ModelSession;
+class QualityChartPage;
+class QuantizeDialog;
+class TensorPanel;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a .gguf model or, for .dat / .imatrix files, loads an importance matrix.
+    void openPath(const QString &path);
+
+    ModelSession *session() const { return m_session; }
+    MixDocument *mix() const { return m_mix; }
+    TensorPanel *tensorPanel() const { return m_tensors; }
+    ModelInfoPanel *infoPanel() const { return m_info; }
+    ErrorBanner *banner() const { return m_banner; }
+    HistogramPage *histogramPage() const { return m_histogram; }
+    MixController *controller() const { return m_controller; }
+    LabelTableModel *labelModel() const { return m_labelModel; }
+    LabelPicker *labelPicker() const { return m_labelPicker; }
+    QualityChartPage *qualityChart() const { return m_chart; }
+
+    // Applies a label's mix; a refusal is shown in the banner and returned.
+    QString chooseLabel(const QString &name);
+    // Preset files; errors are shown in the banner and returned (empty on success).
+    QString exportPreset(const QString &path);
+    QString importPreset(const QString &path);
+    // Opens the quantize dialog for the current mix (nullptr, with the reason in the banner, if
+    // no plan can be built). The dialog belongs to the window and deletes itself when closed.
+    QuantizeDialog *openQuantizeDialog();
+    // Where a quantized file goes by default: next to the model, named after the label.
+    QString suggestedOutputPath() const;
+    int threads() const { return m_threads; }
+    void setThreads(int threads);
+
+signals:
+    // The model's tensors are in the table (after an open completes).
+    void modelReady();
+    // Every label's size estimate is listed for the current model and importance data.
+    void labelsEstimated();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createMenus();
+    void chooseFileToOpen();
+    void chooseImportanceMatrix();
+    void chooseThreads();
+    void showAbout();
+    void onModelOpened();
+    void onImportanceLoaded();
+    void onMixChanged(const QList<int> &tensors);
+    void showCurrentTensor();
+    void estimateLabels();
+    void chooseExportPreset();
+    void chooseImportPreset();
+    void copyLlamaQuantizeCommand();
+    void rescanErrors();
+    void updateStatus();
+    void addRecentFile(const QString &path);
+    void rebuildRecentMenu();
+    void showError(const QString &what, const QString &details);
+
+    ModelSession *m_session;
+    MixDocument *m_mix;
+    MixErrorScanner *m_scanner;
+    ErrorBanner *m_banner;
+    ModelInfoPanel *m_info;
+    TensorPanel *m_tensors;
+    HistogramPage *m_histogram;
+    MixController *m_controller;
+    LabelTableModel *m_labelModel;
+    LabelPicker *m_labelPicker;
+    QualityChartPage *m_chart;
+    quint64 m_estimateJob = 0;
+    int m_currentTensor = -1;
+    QTabWidget *m_pages;
+    QSplitter *m_splitter;
+    QMenu *m_recentMenu = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QLabel *m_modelStatus;
+    QLabel *m_mixStatus;
+    QProgressBar *m_busy;
+    int m_threads = 1;
+    bool m_rescanQueued = false;
 };
 
 } // namespace qbui

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -27,14 +28,26 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("--seed", args->seed, "weights seed (default 1)");
     cmd->callback([&action, args] {
         action = [args] {
-            qb::DemoModelSpec spec = qb::demoSpecForSize(uint64_t(args->sizeMb * 1e6));
-            if (args->layers > 0) spec.layers = args->layers;
+            // Benchmark shape (a small 7B-like layer): n_embd 1024, n_ff 2816, 16 heads / 4 kv heads, vocab
+            // 32000; the layer count sets the size. F16 bytes: two vocab matrices plus per layer q, o (e x e),
+            // k, v (e x e/4) and gate, up, down (e x ff).
+            qb::DemoModelSpec spec;
+            spec.embedding = 1024;
+            spec.feedForward = 2816;
+            spec.heads = 16;
+            spec.kvHeads = 4;
+            spec.vocabulary = 32000;
+            const double e = spec.embedding, ff = spec.feedForward;
+            const double fixedBytes = 2.0 * 2.0 * spec.vocabulary * e;
+            const double layerBytes = 2.0 * (2.0 * e * e + 2.0 * e * e / 4.0 + 3.0 * e * ff);
+            const double wanted = args->sizeMb * 1e6;
+            spec.layers = args->layers > 0 ? int(args->layers)
+                                           : std::max(1, int((wanted - fixedBytes) / layerBytes + 0.5));
             spec.seed = args->seed;
-            const uint64_t bytes = qb::writeDemoModel(args->output, spec);
-            std::printf("wrote %s: %lld layers, n_embd %lld, n_ff %lld, vocab %lld, %llu parameters, %llu bytes\n",
-                        args->output.c_str(), (long long)spec.layers, (long long)spec.embedding,
-                        (long long)spec.feedForward, (long long)spec.vocab, (unsigned long long)spec.parameterCount(),
-                        (unsigned long long)bytes);
+            const qb::DemoModelInfo info = qb::writeDemoModel(args->output, spec);
+            std::printf("wrote %s: %d layers, n_embd %d, n_ff %d, vocab %d, %llu parameters, %llu bytes\n",
+                        args->output.c_str(), spec.layers, spec.embedding, spec.feedForward, spec.vocabulary,
+                        (unsigned long long)info.parameters, (unsigned long long)info.fileBytes);
             return 0;
         };
     });

@@ -16,5 +16,6 @@ void addAnalyzeCommand(CLI::App &app, CommandAction &action);
 void addQuantizeCommand(CLI::App &app, CommandAction &action);
 void addLabelsCommand(CLI::App &app, CommandAction &action);
 void addMakeModelCommand(CLI::App &app, CommandAction &action);
+void addMakeDemoCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

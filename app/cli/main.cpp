@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
     qbcli::addQuantizeCommand(app, action);
     qbcli::addLabelsCommand(app, action);
     qbcli::addMakeModelCommand(app, action);
+    qbcli::addMakeDemoCommand(app, action);
 
     try {
         app.parse(argc, argv);

@@ -1,12 +1,67 @@
+// quantbench: the workbench window. `quantbench [MODEL.gguf] [IMATRIX.dat]`, or
+// `quantbench --screenshot FILE [MODEL.gguf]` to render the window offscreen into a PNG.
 #include "main_window.h"
+#include "screenshot_driver.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+// The demo model the build writes next to the binaries (build/bin -> build/share/quantbench).
+QString demoModelPath() {
+    return QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/quantbench/demo.gguf"));
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
+    // A screenshot needs no display: choose the offscreen platform before Qt starts.
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("QuantBench"));
+    QApplication::setOrganizationName(QStringLiteral("QuantBench"));
     QApplication::setApplicationVersion(QStringLiteral(QB_VERSION_STRING));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("A workbench for quantizing GGUF language models."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Render the window with MODEL (default: the demo model) into FILE (PNG) and exit."),
+                                  QStringLiteral("FILE"));
+    parser.addOption(screenshot);
+    parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("A .gguf model and/or an importance matrix."),
+                                 QStringLiteral("[MODEL.gguf] [IMATRIX.dat]"));
+    parser.process(app);
+
     qbui::MainWindow window;
+    if (parser.isSet(screenshot)) {
+        const QStringList files = parser.positionalArguments();
+        const QString model = files.isEmpty() ? demoModelPath() : files.first();
+        window.resize(1680, 1050);
+        window.show();
+        auto *driver = new qbui::ScreenshotDriver(&window, parser.value(screenshot), &window);
+        int status = 1;
+        QObject::connect(driver, &qbui::ScreenshotDriver::done, &app, [&status](bool ok, const QString &message) {
+            std::fprintf(ok ? stdout : stderr, "%s%s\n", ok ? "" : "error: ", qPrintable(message));
+            status = ok ? 0 : 1;
+            QCoreApplication::exit(status);
+        });
+        driver->start(model);
+        app.exec();
+        return status;
+    }
+
     window.show();
+    for (const QString &path : parser.positionalArguments()) window.openPath(path);
     return app.exec();
 }

@@ -1,0 +1,102 @@
+// The selected tensor up close: the distribution of its weights, the distribution of the
+// quantization error for up to three types overlaid, the metrics side by side, and the per-row
+// error profile (one point per output channel analysed).
+//
+// Contract: showTensor() returns at once. A preview (a sample of rows, well under 100 ms per
+// type) is shown first, then an exact analysis of every row replaces it in the background.
+// Requests made stale by a newer selection are dropped by job id, and the stale exact analysis
+// is cancelled. Rebuilding the plots happens in one function from the stored result.
+#pragma once
+
+#include "analysis/model_analyzer.h"
+
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QTableWidget;
+class QTimer;
+
+namespace qbui {
+
+struct TypeAnalysis {
+    qb::GgmlType type = qb::GgmlType::F32;
+    std::shared_ptr<const qb::TensorAnalysis> analysis;  // null when it failed
+    QString failure;
+};
+
+struct HistogramResult {
+    quint64 job = 0;
+    int tensor = -1;
+    qb::AnalysisMode mode = qb::AnalysisMode::Preview;
+    std::vector<TypeAnalysis> types;
+    // The weights distribution does not depend on the type; when every compared type failed
+    // (no kernel, importance data required) it comes from a float analysis instead.
+    std::shared_ptr<const qb::TensorAnalysis> weightsSource;
+};
+
+class HistogramPage final : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kMaxTypes = 3;
+    static constexpr int kBins = 64;
+
+    explicit HistogramPage(QWidget *parent = nullptr);
+    ~HistogramPage() override;
+
+    void setAnalyzer(std::shared_ptr<qb::ModelAnalyzer> analyzer);
+    void setThreads(int threads) { m_threads = threads; }
+    // The tensor and its chosen type (the first of the compared types).
+    void showTensor(int tensor, qb::GgmlType chosen);
+    // The second and third types to compare (nullopt: none).
+    void setComparisonTypes(std::optional<qb::GgmlType> second, std::optional<qb::GgmlType> third);
+
+    const HistogramResult &result() const { return m_result; }
+    QCustomPlot *weightsPlot() const { return m_weightsPlot; }
+    QCustomPlot *errorPlot() const { return m_errorPlot; }
+    QCustomPlot *profilePlot() const { return m_profilePlot; }
+    QTableWidget *metricsTable() const { return m_metrics; }
+
+signals:
+    // A result is on screen (preview first, then exact).
+    void resultShown(int tensor, qb::AnalysisMode mode);
+
+private:
+    void scheduleRequest();
+    void startRequest();
+    void startExact(quint64 job, int tensor, std::vector<qb::GgmlType> types);
+    void applyResult(const HistogramResult &result);
+    void rebuildPlots();
+    void rebuildMetrics();
+    std::vector<qb::GgmlType> requestedTypes() const;
+    void fillComparisonChoices();
+
+    std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
+    int m_threads = 1;
+    int m_tensor = -1;
+    qb::GgmlType m_chosen = qb::GgmlType::F32;
+    quint64 m_job = 0;
+    std::shared_ptr<std::atomic<bool>> m_exactCancel;
+    HistogramResult m_result;
+
+    QLabel *m_title;
+    QLabel *m_state;
+    QComboBox *m_second;
+    QComboBox *m_third;
+    QCheckBox *m_logScale;
+    QCustomPlot *m_weightsPlot;
+    QCustomPlot *m_errorPlot;
+    QCustomPlot *m_profilePlot;
+    QTableWidget *m_metrics;
+    QTimer *m_coalesce;
+};
+
+} // namespace qbui
+
+Q_DECLARE_METATYPE(qbui::HistogramResult)

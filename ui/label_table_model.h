@@ -1,0 +1,46 @@
+// Every quantization label with its description, its size for the loaded model, and, once the
+// size-against-quality chart has computed it, its aggregate error.
+//
+// Contract: rows follow llama-quantize's listing order; SortRole gives numbers for the numeric
+// columns. Labels the rules refuse for this model stay listed, disabled, with the reason.
+#pragma once
+
+#include "mix_controller.h"
+
+#include <QAbstractTableModel>
+
+#include <cmath>
+
+namespace qbui {
+
+class LabelTableModel final : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Label, Size, Bits, Error, Description, ColumnCount };
+    enum Role { SortRole = Qt::UserRole + 1, NameRole };
+
+    explicit LabelTableModel(QObject *parent = nullptr);
+
+    void setEstimates(std::vector<LabelEstimate> estimates);
+    const std::vector<LabelEstimate> &estimates() const { return m_estimates; }
+    const LabelEstimate *find(const QString &name) const;
+    int rowOf(const QString &name) const;
+    void setCurrentLabel(const QString &name);
+    // Aggregate relative RMSE of a label (NaN: unknown); failure when it could not be computed.
+    void setQuality(const QString &name, double relativeRmse, const QString &failure = {});
+    double quality(const QString &name) const;
+
+    int rowCount(const QModelIndex &parent = {}) const final;
+    int columnCount(const QModelIndex &parent = {}) const final;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const final;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const final;
+    Qt::ItemFlags flags(const QModelIndex &index) const final;
+
+private:
+    std::vector<LabelEstimate> m_estimates;
+    std::vector<double> m_quality;
+    std::vector<QString> m_qualityFailure;
+    QString m_current;
+};
+
+} // namespace qbui

@@ -1,0 +1,163 @@
+#include "mix_controller.h"
+
+#include "error.h"
+#include "formatting.h"
+#include "mix/plan_builder.h"
+
+#include <QFileInfo>
+
+namespace qbui {
+
+MixController::MixController(ModelSession *session, MixDocument *mix, QObject *parent)
+    : QObject(parent), m_session(session), m_mix(mix) {
+    // A new model starts from the default recipe; the document has already been reset.
+    connect(m_session, &ModelSession::modelOpened, this, [this] { m_recipe = qb::MixPreset{}; });
+    // New importance data changes what the rules decide: re-apply the label, keeping overrides.
+    connect(m_session, &ModelSession::importanceLoaded, this, [this] {
+        if (!m_mix->label().isEmpty()) applyDecision(m_mix->label(), m_recipe);
+    });
+}
+
+std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix) {
+    std::vector<LabelEstimate> out;
+    const double params = double(model.parameterCount());
+    for (const qb::QuantLabel &label : qb::allQuantLabels()) {
+        if (label.aliasOf || label.copyOnly) continue;
+        LabelEstimate e;
+        e.label = &label;
+        try {
+            const qb::MixDecision d = qb::decideMix(model, label, {}, imatrix);
+            for (const qb::TensorDecision &t : d.tensors) {
+                const auto &info = *model.tensors()[t.tensor].info;
+                e.bytes += t.target == info.type ? info.nbytes
+                                                 : uint64_t(qb::rowSizeBytes(t.target, info.rowLength())) * uint64_t(info.rows());
+            }
+            e.bitsPerWeight = params > 0 ? 8.0 * double(e.bytes) / params : 0.0;
+            e.mix = d.mixEntries();
+            e.available = true;
+        } catch (const std::exception &err) {
+            e.refusal = QString::fromUtf8(err.what());
+        }
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::shared_ptr<const qb::ImportanceMatrix> MixController::effectiveImportance(const qb::MixPreset &recipe) const {
+    auto imatrix = m_session->importance();
+    if (imatrix && (!recipe.includeWeights.empty() || !recipe.excludeWeights.empty()))
+        return std::make_shared<const qb::ImportanceMatrix>(qb::filterImportance(*imatrix, recipe.toOptions()));
+    return imatrix;
+}
+
+QString MixController::applyDecision(const QString &name, const qb::MixPreset &recipe) {
+    const auto model = m_session->model();
+    if (!model) return tr("Open a model first.");
+    try {
+        qb::MixPreset withLabel = recipe;
+        withLabel.baseLabel = name.toStdString();
+        withLabel.tensorTypes.clear();
+        const qb::QuantLabel &label = withLabel.label();
+        const auto imatrix = effectiveImportance(withLabel);
+        const qb::MixDecision decision = qb::decideMix(*model, label, withLabel.toOptions(), imatrix.get());
+        std::vector<TensorChoice> choices(model->tensors().size());
+        const bool baseQuantized = qb::typeTraits(label.baseType).quantized;
+        for (const qb::TensorDecision &d : decision.tensors) {
+            const bool explicitType = (d.name == "token_embd.weight" && withLabel.tokenEmbeddingType) ||
+                                      (d.name == "output.weight" && withLabel.outputTensorType);
+            choices[d.tensor] = {d.target, QString::fromStdString(d.reason), d.quantizable && baseQuantized && !explicitType};
+        }
+        m_recipe = withLabel;
+        const QString resolved = QString::fromLatin1(decision.label->name);
+        m_mix->applyLabel(resolved, std::move(choices));
+        emit labelApplied(resolved);
+        return {};
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    }
+}
+
+QString MixController::chooseLabel(const QString &name) { return applyDecision(name, m_recipe); }
+
+qb::MixPreset MixController::preset() const {
+    qb::MixPreset p = m_recipe;
+    if (!m_mix->label().isEmpty()) p.baseLabel = m_mix->label().toStdString();
+    p.tensorTypes.clear();
+    if (const auto model = m_session->model()) {
+        for (const auto &[tensor, type] : m_mix->overrides()) p.tensorTypes[model->tensors()[size_t(tensor)].info->name] = type;
+    }
+    p.imatrixFile = m_session->importancePath().toStdString();
+    return p;
+}
+
+QString MixController::exportPreset(const QString &path) const {
+    if (m_mix->label().isEmpty()) return tr("Choose a label first: a preset is a label plus your changes.");
+    try {
+        preset().save(path.toStdString());
+        return {};
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    }
+}
+
+QString MixController::importPreset(const QString &path) {
+    const auto model = m_session->model();
+    if (!model) return tr("Open a model first.");
+    qb::MixPreset loaded;
+    try {
+        loaded = qb::MixPreset::load(path.toStdString());
+        (void)loaded.label();
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    }
+    // Check every named tensor before changing anything: a preset for another model is refused whole.
+    QList<QPair<int, qb::GgmlType>> overrides;
+    for (const auto &[name, type] : loaded.tensorTypes) {
+        const auto *t = model->findTensor(name);
+        if (!t) return tr("%1: the preset names tensor %2, which this model does not have").arg(QFileInfo(path).fileName(), QString::fromStdString(name));
+        overrides.append({int(t - model->tensors().data()), type});
+    }
+    if (QString error = applyDecision(QString::fromStdString(loaded.baseLabel), loaded); !error.isEmpty()) return error;
+    m_mix->clearAllOverrides();
+    for (const auto &[tensor, type] : overrides) {
+        if (!m_mix->setOverride({tensor}, type))
+            return tr("%1: type %2 cannot be used for tensor %3")
+                .arg(QFileInfo(path).fileName(), typeLabel(type), QString::fromStdString(model->tensors()[size_t(tensor)].info->name));
+    }
+    return {};
+}
+
+QString MixController::llamaQuantizeCommand(const QString &output) const {
+    if (m_mix->label().isEmpty()) return {};
+    const QString input = m_session->path();
+    return QString::fromStdString(preset().toLlamaQuantizeCommand(input.toStdString(), output.toStdString()));
+}
+
+std::optional<qb::ExecutionPlan> MixController::buildPlan(QString *error, std::shared_ptr<const void> *keepAlive) const {
+    const auto model = m_session->model();
+    if (!model || m_mix->label().isEmpty()) {
+        if (error) *error = tr("Choose a label first.");
+        return std::nullopt;
+    }
+    try {
+        const qb::MixPreset p = preset();
+        const auto imatrix = effectiveImportance(p);
+        const qb::MixDecision decision = qb::decideMix(*model, p.label(), p.toOptions(), imatrix.get());
+        // The table promised these types; the plan must deliver exactly them.
+        for (const qb::TensorDecision &d : decision.tensors) {
+            if (d.target != m_mix->chosenType(int(d.tensor)))
+                throw qb::Error("the rules give " + d.name + " type " + qb::typeName(d.target) + ", not the " +
+                                qb::typeName(m_mix->chosenType(int(d.tensor))) + " shown");
+        }
+        qb::PlanOptions options;
+        options.imatrixFile = p.imatrixFile;
+        qb::ExecutionPlan plan = qb::buildExecutionPlan(*model, decision, imatrix.get(), options);
+        if (keepAlive) *keepAlive = imatrix;
+        return plan;
+    } catch (const std::exception &e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return std::nullopt;
+    }
+}
+
+} // namespace qbui

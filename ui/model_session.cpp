@@ -1,0 +1,109 @@
+#include "model_session.h"
+
+#include "background.h"
+#include "error.h"
+
+#include <QFileInfo>
+
+namespace qbui {
+namespace {
+
+// What a background parse hands back: the value or a message, never an exception across threads.
+template <typename T>
+struct Parsed {
+    std::shared_ptr<const T> value;
+    QString error;
+};
+
+QString describe(const std::exception &e) { return QString::fromUtf8(e.what()); }
+
+} // namespace
+
+ModelSession::ModelSession(QObject *parent) : QObject(parent) {}
+
+void ModelSession::setBusy(int delta) {
+    const bool before = m_busy > 0;
+    m_busy += delta;
+    if (before != (m_busy > 0)) emit busyChanged(m_busy > 0);
+}
+
+void ModelSession::open(const QString &path) {
+    const quint64 job = ++m_openJob;
+    setBusy(+1);
+    runInBackground(this, [path] {
+        Parsed<qb::GgufModel> out;
+        try {
+            out.value = qb::GgufModel::open(path.toStdString());
+        } catch (const std::exception &e) {
+            out.error = describe(e);
+        }
+        return out;
+    }, [this, job, path](const Parsed<qb::GgufModel> &parsed) {
+        setBusy(-1);
+        if (job != m_openJob) return;  // superseded by a later open
+        if (!parsed.value) {
+            emit failed(tr("Could not open %1").arg(QFileInfo(path).fileName()), parsed.error);
+            return;
+        }
+        m_model = parsed.value;
+        m_path = path;
+        // An importance matrix belongs to one model; keep it only if it still covers something.
+        if (m_importance && importanceCoverage() == 0) {
+            m_importance.reset();
+            m_importancePath.clear();
+        }
+        rebuildAnalyzer();
+        emit modelOpened();
+    });
+}
+
+void ModelSession::loadImportance(const QString &path) {
+    const quint64 job = ++m_importanceJob;
+    setBusy(+1);
+    runInBackground(this, [path] {
+        Parsed<qb::ImportanceMatrix> out;
+        try {
+            out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+        } catch (const std::exception &e) {
+            out.error = describe(e);
+        }
+        return out;
+    }, [this, job, path](const Parsed<qb::ImportanceMatrix> &parsed) {
+        setBusy(-1);
+        if (job != m_importanceJob) return;
+        if (!parsed.value) {
+            emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), parsed.error);
+            return;
+        }
+        m_importance = parsed.value;
+        m_importancePath = path;
+        rebuildAnalyzer();
+        emit importanceLoaded();
+    });
+}
+
+void ModelSession::clearImportance() {
+    if (!m_importance) return;
+    m_importance.reset();
+    m_importancePath.clear();
+    rebuildAnalyzer();
+    emit importanceLoaded();
+}
+
+int ModelSession::importanceCoverage() const {
+    if (!m_model || !m_importance) return 0;
+    int n = 0;
+    for (const auto &t : m_model->tensors()) n += m_importance->find(t.info->name) != nullptr;
+    return n;
+}
+
+void ModelSession::rebuildAnalyzer() {
+    if (!m_model) return;
+    // The analyzer refers to the model; a custom deleter keeps the model alive as long as any
+    // background job still holds the analyzer.
+    auto model = m_model;
+    auto *analyzer = new qb::ModelAnalyzer(*model, m_importance);
+    m_analyzer = std::shared_ptr<qb::ModelAnalyzer>(analyzer, [model](qb::ModelAnalyzer *a) { delete a; });
+}
+
+} // namespace qbui

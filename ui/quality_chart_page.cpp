@@ -1,0 +1,298 @@
+#include "quality_chart_page.h"
+
+#include "chart_style.h"
+#include "formatting.h"
+
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <qcustomplot.h>
+
+#include <algorithm>
+
+namespace qbui {
+namespace {
+
+// Zero error (a label that keeps the stored type) cannot sit on a log axis: it is drawn at this floor.
+constexpr double kFloorPercent = 1e-3;
+
+double percentOf(double relative) { return std::max(relative * 100.0, kFloorPercent); }
+
+} // namespace
+
+QualityChartPage::QualityChartPage(QWidget *parent)
+    : QWidget(parent), m_plot(new QCustomPlot(this)), m_axis(new QComboBox(this)), m_status(new QLabel(this)),
+      m_progress(new QProgressBar(this)), m_cancelButton(new QPushButton(tr("Cancel"), this)),
+      m_currentDelay(new QTimer(this)), m_replotDelay(new QTimer(this)) {
+    m_axis->addItem(tr("Bits per weight"));
+    m_axis->addItem(tr("Size (GB)"));
+    connect(m_axis, &QComboBox::currentIndexChanged, this, [this] { rebuildPlot(); });
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(220);
+    m_progress->hide();
+    m_cancelButton->hide();
+    connect(m_cancelButton, &QPushButton::clicked, this, &QualityChartPage::cancel);
+
+    styleChart(m_plot, tr("Size against quality"), tr("bits per weight"), tr("relative RMSE (%)"));
+    m_plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
+    auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
+    m_plot->yAxis->setTicker(ticker);
+    m_plot->yAxis->setNumberFormat(QStringLiteral("gb"));
+    m_plot->legend->setVisible(true);
+    m_plot->setMinimumSize(300, 220);
+    connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent *event) {
+        const QString label = labelAt(event->position());
+        if (!label.isEmpty()) emit labelClicked(label);
+    });
+
+    m_currentDelay->setSingleShot(true);
+    m_currentDelay->setInterval(250);
+    connect(m_currentDelay, &QTimer::timeout, this, &QualityChartPage::summariseCurrent);
+    // Results arrive one label at a time; the plot is rebuilt at most every 100 ms.
+    m_replotDelay->setSingleShot(true);
+    m_replotDelay->setInterval(100);
+    connect(m_replotDelay, &QTimer::timeout, this, &QualityChartPage::rebuildPlot);
+
+    auto *controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Size axis:"), this));
+    controls->addWidget(m_axis);
+    controls->addSpacing(12);
+    controls->addWidget(m_status, 1);
+    controls->addWidget(m_progress);
+    controls->addWidget(m_cancelButton);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(controls);
+    layout->addWidget(m_plot, 1);
+    m_status->setText(tr("Open a model to compare its labels."));
+}
+
+QualityChartPage::~QualityChartPage() {
+    cancel();
+    if (m_currentCancel) m_currentCancel->store(true);
+    // The workers post results to this object: they must be gone before it is.
+    m_workers.waitAll();
+}
+
+void QualityChartPage::cancel() {
+    if (m_cancel) m_cancel->store(true);
+    if (!m_running) return;
+    ++m_job;
+    m_running = false;
+    m_progress->hide();
+    m_cancelButton->hide();
+    m_status->setText(tr("Cancelled: %1 of %2 labels summarised.")
+                          .arg(std::count_if(m_points.begin(), m_points.end(),
+                                             [](const auto &p) { return !std::isnan(p.second.relative); }))
+                          .arg(m_points.size()));
+}
+
+double QualityChartPage::xOf(const Point &p) const { return m_axis->currentIndex() == 0 ? p.bits : p.gigabytes; }
+
+void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, const std::vector<LabelEstimate> &labels) {
+    cancel();
+    m_analyzer = std::move(analyzer);
+    m_points.clear();
+    const quint64 job = ++m_job;
+    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    m_cancel = cancelFlag;
+    std::vector<std::pair<QString, std::vector<qb::MixEntry>>> work;
+    for (const LabelEstimate &e : labels) {
+        if (!e.available) continue;
+        const QString name = QString::fromLatin1(e.label->name);
+        m_points[name] = {e.bitsPerWeight, double(e.bytes) / 1e9, NAN, {}};
+        work.emplace_back(name, e.mix);
+    }
+    rebuildPlot();
+    if (!m_analyzer || work.empty()) return;
+    m_running = true;
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancelButton->show();
+    m_status->setText(tr("Summarising %1 labels…").arg(work.size()));
+
+    // A cancelled predecessor stops at its next tensor on its own; its results are dropped by job id.
+    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, work = std::move(work), cancelFlag,
+                                  threads = m_threads] {
+        QElapsedTimer sinceProgress;
+        sinceProgress.start();
+        for (size_t i = 0; i < work.size() && !cancelFlag->load(); ++i) {
+            const auto &[name, mix] = work[i];
+            qb::MixSummary summary;
+            QString failure;
+            auto progress = [&, i](double f) {
+                if (sinceProgress.elapsed() < 100) return;
+                sinceProgress.restart();
+                const int value = int(1000.0 * (double(i) + f) / double(work.size()));
+                QMetaObject::invokeMethod(this, [this, job, value] {
+                    if (job == m_job) m_progress->setValue(value);
+                }, Qt::QueuedConnection);
+            };
+            try {
+                summary = analyzer->summarize(name.toStdString(), mix, qb::AnalysisMode::Preview, threads,
+                                              cancelFlag.get(), progress);
+            } catch (const std::exception &e) {
+                if (cancelFlag->load()) return;
+                failure = QString::fromUtf8(e.what());
+            }
+            QMetaObject::invokeMethod(this, [this, job, name, summary, failure] { deliver(job, name, summary, failure); },
+                                      Qt::QueuedConnection);
+        }
+        QMetaObject::invokeMethod(this, [this, job] {
+            if (job != m_job) return;
+            m_running = false;
+            m_progress->hide();
+            m_cancelButton->hide();
+            int failed = 0;
+            for (const auto &[n, p] : m_points) failed += !p.failure.isEmpty();
+            m_status->setText(failed ? tr("%1 labels summarised; %2 could not be analysed (hover the label list for why).")
+                                           .arg(m_points.size() - size_t(failed))
+                                           .arg(failed)
+                                     : tr("%1 labels summarised. Click a point to choose its label.").arg(m_points.size()));
+            rebuildPlot();
+            emit finished();
+        }, Qt::QueuedConnection);
+    }));
+}
+
+void QualityChartPage::deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure) {
+    if (job != m_job) return;
+    Point &p = m_points[label];
+    p.failure = failure;
+    if (failure.isEmpty()) p.relative = summary.weighted ? summary.weightedRelative : summary.relativeRmse;
+    emit summaryReady(label, p.relative, failure);
+    if (!m_replotDelay->isActive()) m_replotDelay->start();
+}
+
+void QualityChartPage::setCurrentMix(const QString &name, std::vector<qb::MixEntry> mix) {
+    m_currentName = name;
+    m_currentMix = std::move(mix);
+    m_currentDelay->start();
+}
+
+void QualityChartPage::summariseCurrent() {
+    if (!m_analyzer || m_currentMix.empty()) return;
+    if (m_currentCancel) m_currentCancel->store(true);
+    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    m_currentCancel = cancelFlag;
+    const quint64 job = ++m_currentJob;
+    const auto &tensors = m_analyzer->model().tensors();
+    uint64_t bytes = 0, params = 0;
+    for (const qb::MixEntry &e : m_currentMix) {
+        const auto &info = *tensors[e.tensor].info;
+        bytes += e.type == info.type ? info.nbytes : uint64_t(qb::rowSizeBytes(e.type, info.rowLength())) * uint64_t(info.rows());
+        params += uint64_t(info.elements());
+    }
+    m_current = {params ? 8.0 * double(bytes) / double(params) : 0.0, double(bytes) / 1e9, NAN, {}};
+    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, mix = m_currentMix, cancelFlag, threads = m_threads] {
+        QString failure;
+        qb::MixSummary s;
+        try {
+            s = analyzer->summarize("current", mix, qb::AnalysisMode::Preview, threads, cancelFlag.get());
+        } catch (const std::exception &e) {
+            if (cancelFlag->load()) return;
+            failure = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(this, [this, job, s, failure] {
+            if (job != m_currentJob) return;
+            m_current.failure = failure;
+            m_current.relative = failure.isEmpty() ? (s.weighted ? s.weightedRelative : s.relativeRmse) : NAN;
+            rebuildPlot();
+            emit currentMixSummarised(m_current.relative);
+        }, Qt::QueuedConnection);
+    }));
+}
+
+QStringList QualityChartPage::paretoFront() const {
+    std::vector<std::tuple<double, double, QString>> points;
+    for (const auto &[name, p] : m_points)
+        if (std::isfinite(p.relative)) points.emplace_back(xOf(p), p.relative, name);
+    std::sort(points.begin(), points.end());
+    // From the smallest up, a label is on the front when its error beats every smaller label's:
+    // no other label is at most as large and at most as wrong (and better in one of the two).
+    QStringList front;
+    double best = INFINITY;
+    for (const auto &[x, rel, name] : points) {
+        if (rel < best) {
+            best = rel;
+            front.append(name);
+        }
+    }
+    return front;
+}
+
+QString QualityChartPage::labelAt(const QPointF &pixel) const {
+    QString best;
+    double bestDistance = 10.0;  // pixels
+    for (const auto &[name, p] : m_points) {
+        if (!std::isfinite(p.relative)) continue;
+        const double px = m_plot->xAxis->coordToPixel(xOf(p));
+        const double py = m_plot->yAxis->coordToPixel(percentOf(p.relative));
+        const double d = std::hypot(px - pixel.x(), py - pixel.y());
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = name;
+        }
+    }
+    return best;
+}
+
+void QualityChartPage::rebuildPlot() {
+    m_plot->clearGraphs();
+    m_plot->clearItems();
+    m_plot->xAxis->setLabel(m_axis->currentIndex() == 0 ? tr("bits per weight") : tr("size of tensor data (GB)"));
+    const QColor fg = m_plot->palette().color(QPalette::WindowText);
+
+    QVector<double> xs, ys;
+    for (const auto &[name, p] : m_points) {
+        if (!std::isfinite(p.relative)) continue;
+        xs.append(xOf(p));
+        ys.append(percentOf(p.relative));
+        auto *text = new QCPItemText(m_plot);
+        text->position->setCoords(xOf(p), percentOf(p.relative));
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        text->setText(name);
+        QFont f = m_plot->font();
+        f.setPointSizeF(f.pointSizeF() * 0.8);
+        text->setFont(f);
+        text->setColor(fg);
+        text->setPadding(QMargins(4, 0, 0, 2));
+    }
+    QCPGraph *labels = m_plot->addGraph();
+    labels->setName(tr("labels"));
+    labels->setLineStyle(QCPGraph::lsNone);
+    labels->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, seriesColor(0), seriesColor(0).lighter(150), 7));
+    labels->setData(xs, ys);
+
+    QVector<double> fx, fy;
+    for (const QString &name : paretoFront()) {
+        fx.append(xOf(m_points.at(name)));
+        fy.append(percentOf(m_points.at(name).relative));
+    }
+    QCPGraph *front = m_plot->addGraph();
+    front->setName(tr("Pareto front"));
+    front->setPen(QPen(seriesColor(2), 1.5, Qt::DashLine));
+    front->setData(fx, fy, true);
+
+    QCPGraph *current = m_plot->addGraph();
+    current->setName(tr("your mix: %1").arg(m_currentName.isEmpty() ? tr("none") : m_currentName));
+    current->setLineStyle(QCPGraph::lsNone);
+    current->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(seriesColor(1), 2.5), Qt::NoBrush, 16));
+    if (std::isfinite(m_current.relative)) current->setData({xOf(m_current)}, {percentOf(m_current.relative)});
+
+    m_plot->rescaleAxes();
+    // Room for the point labels to the right and above.
+    const QCPRange x = m_plot->xAxis->range();
+    m_plot->xAxis->setRange(x.lower - 0.3 - x.size() * 0.03, x.upper + x.size() * 0.12 + 0.3);
+    const QCPRange y = m_plot->yAxis->range();
+    m_plot->yAxis->setRange(y.lower / 1.6, y.upper * 1.6);
+    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+} // namespace qbui

@@ -1,0 +1,96 @@
+// Size against quality for every label: each label a point (bits per weight or GB against the
+// aggregate relative RMSE from ModelAnalyzer::summarize), the Pareto front through the labels
+// no other label beats on both axes, and the current custom mix as a highlighted point.
+//
+// Contract: summaries run in the background, one label after another, with progress and a
+// Cancel button; each result is plotted as it arrives (summaryReady). A new model, importance
+// matrix or label list cancels the running job and drops its late results (job id). Clicking a
+// point emits labelClicked. The destructor waits for the worker, so no result outlives the page.
+#pragma once
+
+#include "analysis/model_analyzer.h"
+#include "background.h"
+#include "mix_controller.h"
+
+#include <QFuture>
+#include <QWidget>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <memory>
+
+class QComboBox;
+class QCPGraph;
+class QCustomPlot;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+
+namespace qbui {
+
+class QualityChartPage final : public QWidget {
+    Q_OBJECT
+public:
+    struct Point {
+        double bits = 0;
+        double gigabytes = 0;
+        double relative = NAN;
+        QString failure;
+    };
+
+    explicit QualityChartPage(QWidget *parent = nullptr);
+    ~QualityChartPage() override;
+
+    void setThreads(int threads) { m_threads = threads; }
+    // Starts summarising every available label (cancelling any job still running).
+    void setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, const std::vector<LabelEstimate> &labels);
+    // The mix being edited; summarised after a short pause (edits come in bursts).
+    void setCurrentMix(const QString &name, std::vector<qb::MixEntry> mix);
+    void cancel();
+
+    bool isRunning() const { return m_running; }
+    const std::map<QString, Point> &points() const { return m_points; }
+    const Point &currentMixPoint() const { return m_current; }
+    // Labels on the Pareto front, from smallest to largest.
+    QStringList paretoFront() const;
+    QCustomPlot *plot() const { return m_plot; }
+    // The label whose point lies nearest a pixel position (within a few pixels), or empty.
+    QString labelAt(const QPointF &pixel) const;
+
+signals:
+    void summaryReady(const QString &label, double relativeRmse, const QString &failure);
+    void finished();
+    void currentMixSummarised(double relativeRmse);
+    void labelClicked(const QString &label);
+
+private:
+    void deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure);
+    void summariseCurrent();
+    void rebuildPlot();
+    double xOf(const Point &p) const;
+
+    std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
+    int m_threads = 1;
+    quint64 m_job = 0;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::shared_ptr<std::atomic<bool>> m_currentCancel;
+    PendingWork m_workers;
+    bool m_running = false;
+    std::map<QString, Point> m_points;
+    Point m_current;
+    QString m_currentName;
+    std::vector<qb::MixEntry> m_currentMix;
+    quint64 m_currentJob = 0;
+
+    QCustomPlot *m_plot;
+    QComboBox *m_axis;
+    QLabel *m_status;
+    QProgressBar *m_progress;
+    QPushButton *m_cancelButton;
+    QTimer *m_currentDelay;
+    QTimer *m_replotDelay;
+};
+
+} // namespace qbui

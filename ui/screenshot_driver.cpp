@@ -1,0 +1,82 @@
+#include "screenshot_driver.h"
+
+#include "histogram_page.h"
+#include "main_window.h"
+#include "mix_document.h"
+#include "model_session.h"
+#include "quality_chart_page.h"
+#include "tensor_panel.h"
+
+#include <QFileInfo>
+#include <QPixmap>
+#include <QTabWidget>
+
+namespace qbui {
+
+ScreenshotDriver::ScreenshotDriver(MainWindow *window, QString output, QObject *parent)
+    : QObject(parent), m_window(window), m_output(std::move(output)) {
+    m_timeout.setSingleShot(true);
+    // On timeout, capture what is there: a slow machine still gets a picture, marked in the log.
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        if (m_window->session()->hasModel()) capture();
+        else fail(tr("the model did not open in time"));
+    });
+}
+
+void ScreenshotDriver::start(const QString &modelPath, int timeoutMs) {
+    connect(m_window, &MainWindow::modelReady, this, &ScreenshotDriver::onModelReady, Qt::SingleShotConnection);
+    connect(m_window->session(), &ModelSession::failed, this,
+            [this](const QString &what, const QString &details) { fail(what + QStringLiteral(": ") + details); });
+    connect(m_window->histogramPage(), &HistogramPage::resultShown, this, [this](int, qb::AnalysisMode mode) {
+        m_histogramExact = m_histogramExact || mode == qb::AnalysisMode::Exact;
+        maybeCapture();
+    });
+    connect(m_window->qualityChart(), &QualityChartPage::finished, this, [this] {
+        m_chartDone = true;
+        maybeCapture();
+    });
+    m_timeout.start(timeoutMs);
+    m_window->openPath(modelPath);
+}
+
+void ScreenshotDriver::onModelReady() {
+    m_window->chooseLabel(m_label);
+    const auto model = m_window->session()->model();
+    const auto *tensor = model->findTensor(m_tensor.toStdString());
+    int index = tensor ? int(tensor - model->tensors().data()) : -1;
+    if (index < 0) {
+        for (size_t i = 0; i < model->tensors().size() && index < 0; ++i)
+            if (model->tensors()[i].info->nDims >= 2) index = int(i);
+    }
+    // Overlay two neighbours of the chosen type, as a person comparing options would.
+    m_window->histogramPage()->setComparisonTypes(qb::GgmlType::Q6_K, qb::GgmlType::Q3_K);
+    if (index >= 0) m_window->tensorPanel()->selectTensor(index);
+}
+
+void ScreenshotDriver::maybeCapture() {
+    if (m_histogramExact && m_chartDone) {
+        // One more turn of the event loop so queued replots and layouts land before the grab.
+        QTimer::singleShot(200, this, &ScreenshotDriver::capture);
+    }
+}
+
+void ScreenshotDriver::capture() {
+    if (m_finished) return;
+    m_finished = true;
+    m_timeout.stop();
+    const QPixmap pixmap = m_window->grab();
+    if (pixmap.isNull() || !pixmap.save(m_output, "PNG")) {
+        emit done(false, tr("could not write %1").arg(m_output));
+        return;
+    }
+    emit done(true, tr("wrote %1 (%2 × %3)").arg(m_output).arg(pixmap.width()).arg(pixmap.height()));
+}
+
+void ScreenshotDriver::fail(const QString &message) {
+    if (m_finished) return;
+    m_finished = true;
+    m_timeout.stop();
+    emit done(false, message);
+}
+
+} // namespace qbui
