@@ -1,9 +1,124 @@
 #!/usr/bin/env bash
-# The README's second command: install what is needed, build, run every test.
+# The README's second command: install what is needed, build, run every test. CI runs exactly this.
+#
+# Phases (each in its own build folder, so running the script again only rebuilds what changed):
+#   release  Release build of everything, the whole test suite (ctest).
+#   asan     The whole test suite (GUI tests offscreen, not the Debian package test) built with
+#            AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O2 -g1) and run by ctest.
+#   tsan     The concurrency tests (pipeline, fault injection and cancellation, threaded kernels,
+#            every GUI test: job runners) built with ThreadSanitizer and run by ctest. See tsan_phase.
+#   fuzz     packaging/run-fuzz.sh: every libFuzzer target for QB_FUZZ_SECONDS (default 60) each.
+# QB_TESTS=quick runs only the release phase (for a quick local check); under CI (CI=true) every
+# phase always runs. Every phase runs even when an earlier one failed; the script exits non-zero
+# if any failed. The last lines printed are each phase's time and ctest's closing lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh
+
+jobs=$(nproc)
 build=${QB_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+mode=${QB_TESTS:-full}
+[ "${CI:-}" = "true" ] && mode=full
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+declare -a summary=()
+failed=0
+
+# phase NAME FUNCTION: runs FUNCTION, records its time and result, never stops the script.
+phase() {
+  local name=$1 start=$SECONDS status=0
+  echo "==== phase $name"
+  # Not `( ... ) || status=$?`: bash ignores set -e inside anything on the left of ||.
+  set +e
+  ( set -euo pipefail; "$2" )
+  status=$?
+  set -e
+  local took=$((SECONDS - start))
+  summary+=("$(printf '%-8s %4d:%02d  %s' "$name" $((took / 60)) $((took % 60)) \
+               "$([ $status -eq 0 ] && echo ok || echo "FAILED (exit $status)")")")
+  [ $status -eq 0 ] || failed=1
+}
+
+# ctest with its output kept for the closing summary.
+run_ctest() {
+  local tag=$1; shift
+  ctest "$@" 2>&1 | tee "$logs/$tag.ctest"
+}
+
+# The test executables registered in a configured build folder, minus the given patterns.
+test_targets() {
+  local dir=$1; shift
+  ctest --test-dir "$dir" -N | sed -n 's/^ *Test *#[0-9]*: *//p' | grep -v -x -F "${@/#/-e}" || true
+}
+
+release_phase() {
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$build" -j"$jobs"
+  run_ctest release --test-dir "$build" --output-on-failure -j"$jobs"
+}
+
+asan_phase() {
+  local dir=build-asan
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+    -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  # Only the test executables (not the applications, which no test here runs).
+  mapfile -t targets < <(test_targets "$dir" packaging_deb)
+  cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  # Leak checking stays on; Qt keeps a few process-lifetime allocations that LSan sees as leaks,
+  # listed (library internals only) in tests/sanitizers/lsan.supp.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 QT_QPA_PLATFORM=offscreen \
+    run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^packaging_deb$'
+}
+
+# ThreadSanitizer only understands synchronization it can see. GNU libgomp is not instrumented,
+# so its barriers look like no synchronization at all and every parallel loop would be reported
+# as a race (false positives). This phase is therefore built with clang and LLVM's libomp, and
+# runs with Archer (libarcher.so, LLVM's OpenMP tool for TSan), which tells TSan about every
+# OpenMP barrier, task and lock: the kernels' parallel loops are checked for real, with their
+# real thread counts, and nothing is suppressed. Accesses made inside the uninstrumented
+# libraries themselves (libomp, Qt) are ignored (ignore_noninstrumented_modules), as Archer's
+# documentation prescribes; races in our code that involve them are still reported.
+tsan_tests() {
+  echo tst_pipeline tst_fault_injection tst_kernels_micro tst_kernels_rows tst_analysis
+  for f in tests/ui/tst_*.cpp; do [ -e "$f" ] && basename "$f" .cpp; done
+}
+
+tsan_phase() {
+  local dir=build-tsan archer
+  archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -1)
+  [ -n "$archer" ] || { echo "libarcher.so not found (package libomp-14-dev)"; return 1; }
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DQB_SANITIZE=thread -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  mapfile -t targets < <(tsan_tests | tr ' ' '\n')
+  cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  local regex
+  regex="^($(tsan_tests | tr ' ' '\n' | paste -sd'|'))\$"
+  OMP_TOOL_LIBRARIES=$archer TSAN_OPTIONS=ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1 \
+  QT_QPA_PLATFORM=offscreen \
+    run_ctest tsan --test-dir "$dir" --output-on-failure -j"$jobs" -R "$regex"
+}
+
+fuzz_phase() {
+  bash packaging/run-fuzz.sh "${QB_FUZZ_SECONDS:-60}"
+}
+
+phase release release_phase
+if [ "$mode" != quick ]; then
+  phase asan asan_phase
+  phase tsan tsan_phase
+  phase fuzz fuzz_phase
+else
+  echo "QB_TESTS=quick: sanitizer and fuzz phases skipped"
+fi
+
+echo "==== summary (phase, minutes:seconds, result)"
+printf '%s\n' "${summary[@]}"
+for tag in asan tsan release; do
+  [ -f "$logs/$tag.ctest" ] || continue
+  echo "-- $tag:"
+  grep -E "tests passed|tests failed|Total Test time" "$logs/$tag.ctest" || echo "(ctest did not finish)"
+done
+exit $failed
