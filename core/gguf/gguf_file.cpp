@@ -53,10 +53,13 @@ private:
         m_charged += count * unitBytes;
     }
 
+    // " of key 'k'" or " of tensor 't'" while one is being read, so messages say whose field it is.
+    std::string context() const { return m_context.empty() ? std::string() : " of " + m_context; }
+
     void need(uint64_t n, const char *what) const {
         if (n > remaining())
-            fail(m_pos, std::string("file is truncated while reading ") + what + " (needs " + std::to_string(n) +
-                            " bytes, " + std::to_string(remaining()) + " remain)");
+            fail(m_pos, std::string("file is truncated while reading ") + what + context() + " (needs " +
+                            std::to_string(n) + " bytes, " + std::to_string(remaining()) + " remain)");
     }
 
     template <typename T>
@@ -72,9 +75,9 @@ private:
         const uint64_t at = m_pos;
         const uint64_t len = read<uint64_t>(what);
         if (len > remaining())
-            fail(at, std::string(what) + " claims a length of " + std::to_string(len) + " bytes but only " +
-                         std::to_string(remaining()) + " remain");
-        charge(at, len, 1, [&] { return std::string(what) + " of " + std::to_string(len) + " bytes"; });
+            fail(at, std::string(what) + context() + " claims a length of " + std::to_string(len) +
+                         " bytes but only " + std::to_string(remaining()) + " remain");
+        charge(at, len, 1, [&] { return std::string(what) + context() + " of " + std::to_string(len) + " bytes"; });
         std::string s(reinterpret_cast<const char *>(m_bytes.data() + m_pos), size_t(len));
         m_pos += len;
         return s;
@@ -167,24 +170,28 @@ private:
         m_file.m_metadata.reserve(size_t(std::min<uint64_t>(count, kMaxReserve)));
         for (uint64_t i = 0; i < count; ++i) {
             const uint64_t at = m_pos;
+            m_context.clear();
             std::string key = readString("a metadata key");
             if (key.empty()) fail(at, "metadata key #" + std::to_string(i) + " is empty");
             if (!seen.insert(key).second) fail(at, "duplicate metadata key '" + key + "'");
             charge(at, 1, sizeof(GgufKeyValue) + sizeof(std::string) + key.size(), [&] { return "key '" + key + "'"; });
+            m_context = "key '" + key + "'";
             const GgufValueType type = readValueType(key);
+            if (key == "general.alignment") m_alignmentAt = m_pos;
             GgufValue value = readValue(type, key, 0);
             m_file.m_metadata.push_back({std::move(key), std::move(value)});
         }
+        m_context.clear();
     }
 
     void readAlignment() {
         const GgufValue *v = m_file.find("general.alignment");
         if (!v) return;
         if (v->type() != GgufValueType::UInt32)
-            fail(0, std::string("key 'general.alignment' must be a u32, not ") + ggufValueTypeName(v->type()));
+            fail(m_alignmentAt, std::string("key 'general.alignment' must be a u32, not ") + ggufValueTypeName(v->type()));
         const uint32_t a = std::get<uint32_t>(v->value);
         if (a == 0 || (a & (a - 1)) != 0)
-            fail(0, "key 'general.alignment' is " + std::to_string(a) + ", not a non-zero power of two");
+            fail(m_alignmentAt, "key 'general.alignment' is " + std::to_string(a) + ", not a non-zero power of two");
         m_file.m_alignment = a;
     }
 
@@ -194,8 +201,10 @@ private:
         for (uint64_t i = 0; i < count; ++i) {
             const uint64_t at = m_pos;
             GgufTensorInfo info;
+            m_context.clear();
             info.name = readString("a tensor name");
             const std::string who = "tensor '" + info.name + "'";
+            m_context = who;
             if (info.name.empty()) fail(at, "tensor #" + std::to_string(i) + " has an empty name");
             if (info.name.size() > kGgufMaxTensorName)
                 fail(at, who + ": name is longer than " + std::to_string(kGgufMaxTensorName) + " bytes");
@@ -211,8 +220,10 @@ private:
                 const uint64_t neAt = m_pos;
                 const uint64_t ne = read<uint64_t>("a tensor dimension");
                 if (ne == 0) fail(neAt, who + ": dimension " + std::to_string(d) + " is zero");
-                if (ne > uint64_t(std::numeric_limits<int64_t>::max()) ||
-                    int64_t(ne) > std::numeric_limits<int64_t>::max() / elements)
+                if (ne > uint64_t(std::numeric_limits<int64_t>::max()))
+                    fail(neAt, who + ": dimension " + std::to_string(d) + " is negative (" +
+                                   std::to_string(int64_t(ne)) + ")");
+                if (int64_t(ne) > std::numeric_limits<int64_t>::max() / elements)
                     fail(neAt, who + ": element count overflows");
                 info.ne[d] = int64_t(ne);
                 elements *= int64_t(ne);
@@ -238,11 +249,13 @@ private:
 
             const uint64_t offAt = m_pos;
             info.offset = read<uint64_t>("a tensor offset");
+            m_offsetFieldAt.push_back(offAt);
             if (info.offset % m_file.m_alignment != 0)
                 fail(offAt, who + ": data offset " + std::to_string(info.offset) + " is not a multiple of the alignment " +
                                 std::to_string(m_file.m_alignment));
             m_file.m_tensors.push_back(std::move(info));
         }
+        m_context.clear();
     }
 
     void locateData() {
@@ -256,22 +269,26 @@ private:
             fail(headerEnd, "file is truncated: the data section would start at byte " + std::to_string(dataOffset));
         const uint64_t dataSize = fileSize - dataOffset;
 
-        std::vector<const GgufTensorInfo *> byOffset;
-        byOffset.reserve(m_file.m_tensors.size());
-        for (const auto &t : m_file.m_tensors) {
+        // Errors point at the tensor's offset field in the header: that is the number that is wrong.
+        std::vector<size_t> byOffset(m_file.m_tensors.size());
+        for (size_t i = 0; i < byOffset.size(); ++i) {
+            const GgufTensorInfo &t = m_file.m_tensors[i];
             if (t.offset > dataSize || t.nbytes > dataSize - t.offset)
-                fail(dataOffset + std::min(t.offset, dataSize),
+                fail(m_offsetFieldAt[i],
                      "tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", +" + std::to_string(t.nbytes) +
                          ") lies outside the data section of " + std::to_string(dataSize) + " bytes (file truncated?)");
-            byOffset.push_back(&t);
+            byOffset[i] = i;
         }
+        const auto &tensors = m_file.m_tensors;
         std::sort(byOffset.begin(), byOffset.end(),
-                  [](const GgufTensorInfo *x, const GgufTensorInfo *y) { return x->offset < y->offset; });
+                  [&](size_t x, size_t y) { return tensors[x].offset < tensors[y].offset; });
         for (size_t i = 1; i < byOffset.size(); ++i) {
-            const GgufTensorInfo &prev = *byOffset[i - 1];
-            const GgufTensorInfo &cur = *byOffset[i];
+            const GgufTensorInfo &prev = tensors[byOffset[i - 1]];
+            const GgufTensorInfo &cur = tensors[byOffset[i]];
             if (cur.offset < prev.offset + prev.nbytes)
-                fail(dataOffset + cur.offset, "tensor '" + cur.name + "': data overlaps tensor '" + prev.name + "'");
+                fail(m_offsetFieldAt[byOffset[i]], "tensor '" + cur.name + "': data [" + std::to_string(cur.offset) +
+                                                       ", +" + std::to_string(cur.nbytes) + ") overlaps tensor '" +
+                                                       prev.name + "'");
         }
     }
 
@@ -281,6 +298,9 @@ private:
     uint64_t m_tensorCount = 0;
     uint64_t m_kvCount = 0;
     uint64_t m_charged = 0;  // estimated bytes of memory the parsed header holds
+    uint64_t m_alignmentAt = 0;               // where general.alignment's value starts
+    std::vector<uint64_t> m_offsetFieldAt;    // per tensor: where its offset field starts
+    std::string m_context;                    // the key or tensor being read, for messages
 };
 
 GgufFile::~GgufFile() = default;

@@ -3,7 +3,6 @@
 #include "error.h"
 
 #include <optional>
-#include <regex>
 #include <unordered_map>
 
 namespace qb {
@@ -22,12 +21,32 @@ struct SplitName {
     uint64_t count = 0;
 
     static std::optional<SplitName> parse(const fs::path &path) {
-        static const std::regex pattern(R"(^(.*)-([0-9]{1,9})-of-([0-9]{1,9})\.gguf$)");
-        const std::string name = path.filename().string();
-        std::smatch m;
-        if (!std::regex_match(name, m, pattern)) return std::nullopt;
-        SplitName s{m[1].str(), m[2].str(), m[3].str(), std::stoull(m[2].str()), std::stoull(m[3].str())};
+        std::string name = path.filename().string();
+        const std::string ext = ".gguf";
+        if (name.size() <= ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+            return std::nullopt;
+        name.resize(name.size() - ext.size());
+        const size_t of = name.rfind("-of-");
+        if (of == std::string::npos) return std::nullopt;
+        const size_t dash = name.rfind('-', of == 0 ? 0 : of - 1);
+        if (dash == std::string::npos || of == 0) return std::nullopt;
+        SplitName s;
+        s.prefix = name.substr(0, dash);
+        s.noText = name.substr(dash + 1, of - dash - 1);
+        s.countText = name.substr(of + 4);
+        if (!parseNumber(s.noText, s.no) || !parseNumber(s.countText, s.count)) return std::nullopt;
         return s;
+    }
+
+    // 1 to 9 decimal digits, nothing else.
+    static bool parseNumber(const std::string &text, uint64_t &value) {
+        if (text.empty() || text.size() > 9) return false;
+        value = 0;
+        for (char c : text) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + uint64_t(c - '0');
+        }
+        return true;
     }
 
     // Part i (1-based), formatted with the width the given file uses.

@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <string>
 
 namespace qb {
@@ -76,12 +77,21 @@ size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, i
     const int64_t chunk = rowsPerChunk(nrows, ncols, n);
     const int64_t chunks = (nrows + chunk - 1) / chunk;
     auto *out = static_cast<uint8_t *>(dst);
+    // An exception must not leave an OpenMP region (that terminates the process): the first
+    // one a kernel throws is kept and rethrown after the loop.
+    std::exception_ptr failure;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n) if (n > 1 && chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t first = c * chunk;
         const int64_t count = std::min(chunk, nrows - first);
-        ops.quantize(src + first * ncols, out + first * rowBytes, count, ncols, importance);
+        try {
+            ops.quantize(src + first * ncols, out + first * rowBytes, count, ncols, importance);
+        } catch (...) {
+#pragma omp critical(qb_quantize_failure)
+            if (!failure) failure = std::current_exception();
+        }
     }
+    if (failure) std::rethrow_exception(failure);
     return size_t(nrows * rowBytes);
 }
 

@@ -2,61 +2,21 @@
 // (split.no u16 0-based, split.count u16, split.tensors.count i32; name-0000i-of-0000N.gguf),
 // opened from any part, with clear errors for missing, inconsistent or duplicated parts.
 #include "golden.h"
+#include "split_set.h"
 
 #include "error.h"
 #include "gguf/gguf_model.h"
-#include "gguf/gguf_writer.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <cstdio>
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string partName(int no, int count) {
-    char name[64];
-    std::snprintf(name, sizeof name, "tiny-%05d-of-%05d.gguf", no, count);
-    return name;
-}
-
-// How to damage a generated split set, for the error cases.
-struct SplitDefect {
-    int badCountPart = -1;     // this part says split.count + 1
-    int badNoPart = -1;        // this part says split.no + 1
-    int duplicateInto = -1;    // this part also holds the first tensor of part 0
-    int tensorsCountDelta = 0; // added to split.tensors.count in every part
-};
-
-// Writes the tensors of source into `count` parts in dir; returns the part paths.
-std::vector<fs::path> writeSplitSet(const qb::GgufFile &source, const fs::path &dir, int count,
-                                    const SplitDefect &defect = {}) {
-    const auto &tensors = source.tensors();
-    std::vector<fs::path> paths;
-    const size_t perPart = (tensors.size() + size_t(count) - 1) / size_t(count);
-    for (int part = 0; part < count; ++part) {
-        std::vector<const qb::GgufTensorInfo *> mine;
-        for (size_t i = size_t(part) * perPart; i < std::min(tensors.size(), size_t(part + 1) * perPart); ++i)
-            mine.push_back(&tensors[i]);
-        if (part == defect.duplicateInto) mine.push_back(&tensors.front());
-
-        std::vector<qb::GgufKeyValue> kv;
-        if (part == 0) kv = source.metadata();
-        const int totalTensors = int(tensors.size()) + defect.tensorsCountDelta + (defect.duplicateInto >= 0 ? 1 : 0);
-        kv.push_back({"split.no", qb::GgufValue(uint16_t(part + (part == defect.badNoPart ? 1 : 0)))});
-        kv.push_back({"split.count", qb::GgufValue(uint16_t(count + (part == defect.badCountPart ? 1 : 0)))});
-        kv.push_back({"split.tensors.count", qb::GgufValue(int32_t(totalTensors))});
-
-        std::vector<qb::GgufTensorPlan> plans;
-        for (const auto *t : mine) plans.push_back({t->name, t->type, t->nDims, t->ne});
-        paths.push_back(dir / partName(part + 1, count));
-        qb::GgufWriter writer(paths.back(), std::move(kv), std::move(plans));
-        for (const auto *t : mine) writer.writeTensor(source.tensorData(*t));
-        writer.commit();
-    }
-    return paths;
+std::vector<fs::path> writeSplitSet(const qb::GgufFile &source, const QTemporaryDir &dir, int count,
+                                    const qbtest::SplitDefect &defect = {}) {
+    return qbtest::writeSplitSet(source, dir.path().toStdString(), "tiny", count, defect);
 }
 
 void expectError(const fs::path &open, const QString &expected) {
@@ -113,7 +73,7 @@ void TestGgufModel::splitSetMatchesOriginal() {
     QFETCH(int, parts);
     QFETCH(int, openPart);
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), parts);
+    const auto paths = writeSplitSet(*m_tiny, dir, parts);
     const auto model = qb::GgufModel::open(paths[size_t(openPart - 1)]);
     QCOMPARE(model->splitCount(), size_t(parts));
     QCOMPARE(model->paths(), paths);
@@ -146,7 +106,7 @@ void TestGgufModel::splitSetMatchesOriginal() {
 
 void TestGgufModel::missingPart() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 3);
+    const auto paths = writeSplitSet(*m_tiny, dir, 3);
     fs::remove(paths[1]);
     expectError(paths[0], QLatin1Char('\'') + QString::fromStdString(paths[1].string()) + QLatin1String("' is missing"));
     expectError(paths[2], QStringLiteral("part 2 of 3"));
@@ -154,7 +114,7 @@ void TestGgufModel::missingPart() {
 
 void TestGgufModel::mismatchedCount() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 3, {.badCountPart = 2});
+    const auto paths = writeSplitSet(*m_tiny, dir, 3, {.badCountPart = 2});
     expectError(paths[0], QString::fromStdString(paths[2].string() + ": split.count is 4 but the set has 3 parts"));
     // Opened from the damaged part itself, its name and its key disagree.
     expectError(paths[2], QStringLiteral("the name says 3 parts but split.count is 4"));
@@ -162,26 +122,26 @@ void TestGgufModel::mismatchedCount() {
 
 void TestGgufModel::mismatchedNumber() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 2, {.badNoPart = 1});
+    const auto paths = writeSplitSet(*m_tiny, dir, 2, {.badNoPart = 1});
     expectError(paths[0], QString::fromStdString(paths[1].string() + ": split.no is 2 but the file is part 2"));
 }
 
 void TestGgufModel::duplicateTensor() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 3, {.duplicateInto = 2});
+    const auto paths = writeSplitSet(*m_tiny, dir, 3, {.duplicateInto = 2});
     expectError(paths[1], QString::fromStdString(paths[2].string() + ": tensor '" + m_tiny->tensors().front().name +
                                                  "' is also in " + paths[0].string()));
 }
 
 void TestGgufModel::wrongTensorTotal() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 2, {.tensorsCountDelta = 1});
+    const auto paths = writeSplitSet(*m_tiny, dir, 2, {.tensorsCountDelta = 1});
     expectError(paths[0], QStringLiteral("split.tensors.count is 22 but the 2 parts hold 21 tensors"));
 }
 
 void TestGgufModel::splitKeysWithoutSplitName() {
     QTemporaryDir dir;
-    const auto paths = writeSplitSet(*m_tiny, dir.path().toStdString(), 2);
+    const auto paths = writeSplitSet(*m_tiny, dir, 2);
     const fs::path renamed = fs::path(dir.path().toStdString()) / "renamed.gguf";
     fs::rename(paths[0], renamed);
     expectError(renamed, QStringLiteral("the other parts cannot be found"));

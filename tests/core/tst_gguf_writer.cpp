@@ -90,7 +90,7 @@ void TestGgufWriter::initTestCase() {
 
 void TestGgufWriter::roundTripIsByteIdentical_data() {
     QTest::addColumn<QString>("file");
-    for (const char *folder : {"models", "pure"}) {
+    for (const char *folder : {"models", "pure", "imatrix"}) {
         std::vector<std::string> names;
         for (const auto &entry : fs::directory_iterator(qbtest::golden(folder)))
             if (entry.path().extension() == ".gguf") names.push_back(entry.path().filename().string());

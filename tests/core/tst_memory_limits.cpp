@@ -227,7 +227,7 @@ void TestMemoryLimits::sparseFileClaimingHugeValuesIsRefused_data() {
     };
     const uint64_t big = uint64_t(5) << 29;  // 2.5 GiB
     row("2.5 GiB string", gguf(0, 1).str("general.name").put<uint32_t>(kTypeString).put<uint64_t>(big),
-        "a string value of 2684354560 bytes would make the header need more than 1024 MiB");
+        "of 2684354560 bytes would make the header need more than 1024 MiB");
     row("2.5 G-item array",
         gguf(0, 1).str("tokenizer.ggml.token_type").put<uint32_t>(kTypeArray).put<uint32_t>(kTypeU8).put<uint64_t>(big),
         "array of 2684354560 u8 would make the header need more than 1024 MiB");
