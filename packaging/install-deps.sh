@@ -17,6 +17,7 @@ packages=(
   desktop-file-utils appstream        # validation of the desktop entry and metainfo
   file dpkg-dev                       # CPack's dependency computation (dpkg-shlibdeps)
   python3                             # writes the split-set fuzz seeds
+  time                                # /usr/bin/time: run-tests.sh measures each phase
 )
 
 missing=()

@@ -8,42 +8,33 @@
 #   tsan     The concurrency tests (pipeline, fault injection and cancellation, threaded kernels,
 #            every GUI test: job runners) built with ThreadSanitizer and run by ctest. See tsan_phase.
 #   fuzz     packaging/run-fuzz.sh: every libFuzzer target for QB_FUZZ_SECONDS (default 60) each.
-# QB_TESTS=quick runs only the release phase (for a quick local check); under CI (CI=true) every
-# phase always runs. Every phase runs even when an earlier one failed; the script exits non-zero
+# QB_TESTS=quick runs only the release phase (for a quick local check); QB_PHASES="asan tsan"
+# runs only the phases named. Under CI (CI=true) every phase always runs. Every phase runs even when an earlier one failed; the script exits non-zero
 # if any failed. The last lines printed are each phase's time and ctest's closing lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash packaging/install-deps.sh
-
+self=$PWD/packaging/run-tests.sh
 jobs=$(nproc)
 build=${QB_BUILD_DIR:-build}
-mode=${QB_TESTS:-full}
-[ "${CI:-}" = "true" ] && mode=full
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
 
-declare -a summary=()
-failed=0
-
-# phase NAME FUNCTION: runs FUNCTION, records its time and result, never stops the script.
+# phase NAME: runs NAME_phase in a child of this script under /usr/bin/time, records its wall and
+# CPU time (user + system of everything it ran: on a shared machine the wall time says little,
+# CPU time / cores estimates a dedicated runner) and its result; never stops the script.
 phase() {
-  local name=$1 start=$SECONDS status=0
+  local name=$1 status=0 wall user sys
   echo "==== phase $name"
-  # Not `( ... ) || status=$?`: bash ignores set -e inside anything on the left of ||.
-  set +e
-  ( set -euo pipefail; "$2" )
-  status=$?
-  set -e
-  local took=$((SECONDS - start))
-  summary+=("$(printf '%-8s %4d:%02d  %s' "$name" $((took / 60)) $((took % 60)) \
-               "$([ $status -eq 0 ] && echo ok || echo "FAILED (exit $status)")")")
+  /usr/bin/time -f '%e %U %S' -o "$QB_LOGS/$name.time" bash "$self" --phase "$name" || status=$?
+  read -r wall user sys < "$QB_LOGS/$name.time" || true
+  summary+=("$(awk -v n="$name" -v w="${wall:-0}" -v u="${user:-0}" -v s="${sys:-0}" \
+                 -v r="$([ $status -eq 0 ] && echo ok || echo "FAILED (exit $status)")" \
+                 'BEGIN { c = u + s; printf "%-8s wall %3d:%02d  cpu %3d:%02d  %s", n, w / 60, w % 60, c / 60, c % 60, r }')")
   [ $status -eq 0 ] || failed=1
 }
 
 # ctest with its output kept for the closing summary.
 run_ctest() {
   local tag=$1; shift
-  ctest "$@" 2>&1 | tee "$logs/$tag.ctest"
+  ctest "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
 }
 
 # The test executables registered in a configured build folder, minus the given patterns.
@@ -105,20 +96,34 @@ fuzz_phase() {
   bash packaging/run-fuzz.sh "${QB_FUZZ_SECONDS:-60}"
 }
 
-phase release release_phase
-if [ "$mode" != quick ]; then
-  phase asan asan_phase
-  phase tsan tsan_phase
-  phase fuzz fuzz_phase
-else
-  echo "QB_TESTS=quick: sanitizer and fuzz phases skipped"
+# Child: one phase (see phase()).
+if [ "${1:-}" = --phase ]; then
+  "${2}_phase"
+  exit
 fi
 
-echo "==== summary (phase, minutes:seconds, result)"
+bash packaging/install-deps.sh
+phases=${QB_PHASES:-release asan tsan fuzz}
+[ "${QB_TESTS:-full}" = quick ] && phases=release
+[ "${CI:-}" = "true" ] && phases="release asan tsan fuzz"
+QB_LOGS=$(mktemp -d)
+export QB_LOGS
+trap 'rm -rf "$QB_LOGS"' EXIT
+declare -a summary=()
+failed=0
+
+for p in release asan tsan fuzz; do
+  case " $phases " in
+    *" $p "*) phase "$p" "${p}_phase" ;;
+    *) echo "==== phase $p skipped (QB_TESTS=${QB_TESTS:-} QB_PHASES=${QB_PHASES:-})" ;;
+  esac
+done
+
+echo "==== summary (phase, wall and CPU minutes:seconds, result)"
 printf '%s\n' "${summary[@]}"
 for tag in asan tsan release; do
-  [ -f "$logs/$tag.ctest" ] || continue
+  [ -f "$QB_LOGS/$tag.ctest" ] || continue
   echo "-- $tag:"
-  grep -E "tests passed|tests failed|Total Test time" "$logs/$tag.ctest" || echo "(ctest did not finish)"
+  grep -E "tests passed|tests failed|Total Test time" "$QB_LOGS/$tag.ctest" || echo "(ctest did not finish)"
 done
 exit $failed
