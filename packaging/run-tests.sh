@@ -24,7 +24,8 @@ phase() {
   local name=$1 status=0 wall user sys
   echo "==== phase $name"
   /usr/bin/time -f '%e %U %S' -o "$QB_LOGS/$name.time" bash "$self" --phase "$name" || status=$?
-  read -r wall user sys < "$QB_LOGS/$name.time" || true
+  # /usr/bin/time adds "Command exited with non-zero status N" first on failure: take the last line.
+  read -r wall user sys < <(tail -n 1 "$QB_LOGS/$name.time") || true
   summary+=("$(awk -v n="$name" -v w="${wall:-0}" -v u="${user:-0}" -v s="${sys:-0}" \
                  -v r="$([ $status -eq 0 ] && echo ok || echo "FAILED (exit $status)")" \
                  'BEGIN { c = u + s; printf "%-8s wall %3d:%02d  cpu %3d:%02d  %s", n, w / 60, w % 60, c / 60, c % 60, r }')")
