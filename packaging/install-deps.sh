@@ -11,10 +11,13 @@ packages=(
   libcli11-dev                        # command-line parsing for quantbench-cli
   libbenchmark-dev                    # kernel benchmarks
   clang libclang-rt-14-dev            # sanitizer and fuzzer builds
+  libomp-14-dev                       # LLVM OpenMP + Archer (libarcher.so) for the ThreadSanitizer build
   xvfb xauth                          # a real X display when one is needed
   shared-mime-info                    # update-mime-database, to check the MIME definition
   desktop-file-utils appstream        # validation of the desktop entry and metainfo
   file dpkg-dev                       # CPack's dependency computation (dpkg-shlibdeps)
+  python3                             # writes the split-set fuzz seeds
+  time                                # /usr/bin/time: run-tests.sh measures each phase
 )
 
 missing=()

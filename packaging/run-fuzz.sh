@@ -12,16 +12,18 @@ artifacts=${QB_FUZZ_ARTIFACTS:-$build/findings}
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON \
   -DQB_SANITIZE=address,undefined -DQB_BUILD_GUI=OFF -DQB_BUILD_TESTS=OFF -DQB_BUILD_BENCHMARKS=OFF > /dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_gguf_reader fuzz_imatrix
+cmake --build "$build" -j"$(nproc)" --target fuzz_gguf_reader fuzz_imatrix fuzz_gguf_split
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-mkdir -p "$seeds/gguf" "$seeds/imatrix" "$artifacts"
+mkdir -p "$seeds/gguf" "$seeds/imatrix" "$seeds/split" "$artifacts"
 # GGUF seeds: the headers of the golden models and pure files (the first 64 KiB hold them).
 for f in "$golden"/models/*.gguf "$golden"/pure/*.gguf "$golden"/imatrix/*.gguf; do
   head -c 65536 "$f" > "$seeds/gguf/$(basename "$f")"
 done
 cp "$golden"/imatrix/*.dat "$seeds/imatrix/"
+# Split-set seeds: small valid and broken two-part sets in fuzz_gguf_split's input layout.
+python3 tests/fuzz/make_split_seeds.py "$seeds/split"
 
 status=0
 run() {
@@ -35,4 +37,5 @@ run() {
 }
 run fuzz_gguf_reader "$seeds/gguf" -dict=tests/fuzz/gguf.dict
 run fuzz_imatrix "$seeds/imatrix"
+run fuzz_gguf_split "$seeds/split" -dict=tests/fuzz/gguf.dict
 exit $status

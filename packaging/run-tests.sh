@@ -1,9 +1,130 @@
 #!/usr/bin/env bash
-# The README's second command: install what is needed, build, run every test.
+# The README's second command: install what is needed, build, run every test. CI runs exactly this.
+#
+# Phases (each in its own build folder, so running the script again only rebuilds what changed):
+#   release  Release build of everything, the whole test suite (ctest).
+#   asan     The whole test suite (GUI tests offscreen, not the Debian package test) built with
+#            AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -O2 -g1) and run by ctest.
+#   tsan     The concurrency tests (pipeline, fault injection and cancellation, threaded kernels,
+#            every GUI test: job runners) built with ThreadSanitizer and run by ctest. See tsan_phase.
+#   fuzz     packaging/run-fuzz.sh: every libFuzzer target for QB_FUZZ_SECONDS (default 60) each.
+# QB_TESTS=quick runs only the release phase (for a quick local check); QB_PHASES="asan tsan"
+# runs only the phases named. Under CI (CI=true) every phase always runs. Every phase runs even when an earlier one failed; the script exits non-zero
+# if any failed. The last lines printed are each phase's time and ctest's closing lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash packaging/install-deps.sh
+self=$PWD/packaging/run-tests.sh
+jobs=$(nproc)
 build=${QB_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+
+# phase NAME: runs NAME_phase in a child of this script under /usr/bin/time, records its wall and
+# CPU time (user + system of everything it ran: on a shared machine the wall time says little,
+# CPU time / cores estimates a dedicated runner) and its result; never stops the script.
+phase() {
+  local name=$1 status=0 wall user sys
+  echo "==== phase $name"
+  /usr/bin/time -f '%e %U %S' -o "$QB_LOGS/$name.time" bash "$self" --phase "$name" || status=$?
+  # /usr/bin/time adds "Command exited with non-zero status N" first on failure: take the last line.
+  read -r wall user sys < <(tail -n 1 "$QB_LOGS/$name.time") || true
+  summary+=("$(awk -v n="$name" -v w="${wall:-0}" -v u="${user:-0}" -v s="${sys:-0}" \
+                 -v r="$([ $status -eq 0 ] && echo ok || echo "FAILED (exit $status)")" \
+                 'BEGIN { c = u + s; printf "%-8s wall %3d:%02d  cpu %3d:%02d  %s", n, w / 60, w % 60, c / 60, c % 60, r }')")
+  [ $status -eq 0 ] || failed=1
+}
+
+# ctest with its output kept for the closing summary.
+run_ctest() {
+  local tag=$1; shift
+  ctest "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
+}
+
+# The test executables registered in a configured build folder, minus the given patterns.
+test_targets() {
+  local dir=$1; shift
+  ctest --test-dir "$dir" -N | sed -n 's/^ *Test *#[0-9]*: *//p' | grep -v -x -F "${@/#/-e}" || true
+}
+
+release_phase() {
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$build" -j"$jobs"
+  run_ctest release --test-dir "$build" --output-on-failure -j"$jobs"
+}
+
+asan_phase() {
+  local dir=build-asan
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+    -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  # Only the test executables (not the applications, which no test here runs).
+  mapfile -t targets < <(test_targets "$dir" packaging_deb)
+  cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  # Leak checking stays on; Qt keeps a few process-lifetime allocations that LSan sees as leaks,
+  # listed (library internals only) in tests/sanitizers/lsan.supp.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 QT_QPA_PLATFORM=offscreen \
+    run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^packaging_deb$'
+}
+
+# ThreadSanitizer only understands synchronization it can see. GNU libgomp is not instrumented,
+# so its barriers look like no synchronization at all and every parallel loop would be reported
+# as a race (false positives). This phase is therefore built with clang and LLVM's libomp, and
+# runs with Archer (libarcher.so, LLVM's OpenMP tool for TSan), which tells TSan about every
+# OpenMP barrier, task and lock: the kernels' parallel loops are checked for real, with their
+# real thread counts, and nothing is suppressed. Accesses made inside the uninstrumented
+# libraries themselves (libomp, Qt) are ignored (ignore_noninstrumented_modules), as Archer's
+# documentation prescribes; races in our code that involve them are still reported.
+tsan_tests() {
+  echo tst_pipeline tst_fault_injection tst_kernels_micro tst_kernels_rows tst_analysis
+  for f in tests/ui/tst_*.cpp; do [ -e "$f" ] && basename "$f" .cpp; done
+}
+
+tsan_phase() {
+  local dir=build-tsan archer
+  archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -1)
+  [ -n "$archer" ] || { echo "libarcher.so not found (package libomp-14-dev)"; return 1; }
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DQB_SANITIZE=thread -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  mapfile -t targets < <(tsan_tests | tr ' ' '\n')
+  cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  local regex
+  regex="^($(tsan_tests | tr ' ' '\n' | paste -sd'|'))\$"
+  OMP_TOOL_LIBRARIES=$archer TSAN_OPTIONS=ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1 \
+  QT_QPA_PLATFORM=offscreen \
+    run_ctest tsan --test-dir "$dir" --output-on-failure -j"$jobs" -R "$regex"
+}
+
+fuzz_phase() {
+  bash packaging/run-fuzz.sh "${QB_FUZZ_SECONDS:-60}"
+}
+
+# Child: one phase (see phase()).
+if [ "${1:-}" = --phase ]; then
+  "${2}_phase"
+  exit
+fi
+
+bash packaging/install-deps.sh
+phases=${QB_PHASES:-release asan tsan fuzz}
+[ "${QB_TESTS:-full}" = quick ] && phases=release
+[ "${CI:-}" = "true" ] && phases="release asan tsan fuzz"
+QB_LOGS=$(mktemp -d)
+export QB_LOGS
+trap 'rm -rf "$QB_LOGS"' EXIT
+declare -a summary=()
+failed=0
+
+for p in release asan tsan fuzz; do
+  case " $phases " in
+    *" $p "*) phase "$p" "${p}_phase" ;;
+    *) echo "==== phase $p skipped (QB_TESTS=${QB_TESTS:-} QB_PHASES=${QB_PHASES:-})" ;;
+  esac
+done
+
+echo "==== summary (phase, wall and CPU minutes:seconds, result)"
+printf '%s\n' "${summary[@]}"
+for tag in asan tsan release; do
+  [ -f "$QB_LOGS/$tag.ctest" ] || continue
+  echo "-- $tag:"
+  grep -E "tests passed|tests failed|Total Test time" "$QB_LOGS/$tag.ctest" || echo "(ctest did not finish)"
+done
+exit $failed

@@ -31,12 +31,27 @@ private:
     static constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
     static constexpr int kMaxArrayDepth = 8;           // arrays of arrays: deeper is hostile, not useful
     static constexpr uint64_t kMaxReserve = 1 << 16;   // items reserved before they are read
+    // What the parsed header may cost in memory. Counts are bounded by the bytes that remain, but
+    // that is not enough: an array item of one byte on disk becomes a GgufValue of ~40 bytes, and
+    // a sparse file of terabytes "holds" a string of terabytes while occupying no disk at all.
+    // Real headers (a 256K-token vocabulary with its merges) need a few tens of MiB.
+    static constexpr uint64_t kMaxHeaderMemory = uint64_t(1) << 30;
 
     [[noreturn]] void fail(uint64_t at, const std::string &what) const {
         throw Error(m_file.m_sourceName + ": byte " + std::to_string(at) + ": " + what);
     }
 
     uint64_t remaining() const { return m_bytes.size() - m_pos; }
+
+    // Accounts for memory the header is about to take, before allocating it. describe() names the
+    // item for the message; it is only called on failure (this runs for every string).
+    template <typename Describe>
+    void charge(uint64_t at, uint64_t count, uint64_t unitBytes, Describe describe) {
+        if (count > (kMaxHeaderMemory - m_charged) / unitBytes)
+            fail(at, describe() + " would make the header need more than " + std::to_string(kMaxHeaderMemory >> 20) +
+                         " MiB of memory; refusing the file");
+        m_charged += count * unitBytes;
+    }
 
     // " of key 'k'" or " of tensor 't'" while one is being read, so messages say whose field it is.
     std::string context() const { return m_context.empty() ? std::string() : " of " + m_context; }
@@ -62,6 +77,7 @@ private:
         if (len > remaining())
             fail(at, std::string(what) + context() + " claims a length of " + std::to_string(len) +
                          " bytes but only " + std::to_string(remaining()) + " remain");
+        charge(at, len, 1, [&] { return std::string(what) + context() + " of " + std::to_string(len) + " bytes"; });
         std::string s(reinterpret_cast<const char *>(m_bytes.data() + m_pos), size_t(len));
         m_pos += len;
         return s;
@@ -136,6 +152,9 @@ private:
             if (count > remaining() / minValueBytes(arr.elementType))
                 fail(at, "key '" + key + "': array of " + std::to_string(count) + " " +
                              ggufValueTypeName(arr.elementType) + " is larger than the file could hold");
+            charge(at, count, sizeof(GgufValue), [&] {
+                return "key '" + key + "': array of " + std::to_string(count) + " " + ggufValueTypeName(arr.elementType);
+            });
             // Reserve a bounded amount: an array of tiny items in a large file must not cost
             // many times the file size before its items are actually read.
             arr.items.reserve(size_t(std::min<uint64_t>(count, kMaxReserve)));
@@ -155,6 +174,7 @@ private:
             std::string key = readString("a metadata key");
             if (key.empty()) fail(at, "metadata key #" + std::to_string(i) + " is empty");
             if (!seen.insert(key).second) fail(at, "duplicate metadata key '" + key + "'");
+            charge(at, 1, sizeof(GgufKeyValue) + sizeof(std::string) + key.size(), [&] { return "key '" + key + "'"; });
             m_context = "key '" + key + "'";
             const GgufValueType type = readValueType(key);
             if (key == "general.alignment") m_alignmentAt = m_pos;
@@ -189,6 +209,7 @@ private:
             if (info.name.size() > kGgufMaxTensorName)
                 fail(at, who + ": name is longer than " + std::to_string(kGgufMaxTensorName) + " bytes");
             if (!seen.insert(info.name).second) fail(at, "duplicate tensor name '" + info.name + "'");
+            charge(at, 1, sizeof(GgufTensorInfo) + sizeof(std::string) + info.name.size(), [&] { return who; });
 
             const uint64_t dimsAt = m_pos;
             info.nDims = read<uint32_t>("a tensor's dimension count");
@@ -276,6 +297,7 @@ private:
     uint64_t m_pos = 0;
     uint64_t m_tensorCount = 0;
     uint64_t m_kvCount = 0;
+    uint64_t m_charged = 0;  // estimated bytes of memory the parsed header holds
     uint64_t m_alignmentAt = 0;               // where general.alignment's value starts
     std::vector<uint64_t> m_offsetFieldAt;    // per tensor: where its offset field starts
     std::string m_context;                    // the key or tensor being read, for messages
@@ -319,6 +341,17 @@ const GgufTensorInfo *GgufFile::findTensor(std::string_view name) const {
     for (const auto &t : m_tensors)
         if (t.name == name) return &t;
     return nullptr;
+}
+
+void GgufFile::ensureReadable(const GgufTensorInfo &info) const {
+    if (!m_mapping) return;  // bytes held by the caller cannot shrink
+    const uint64_t end = m_dataOffset + info.offset + info.nbytes;
+    const uint64_t now = m_mapping->currentSize();
+    if (now < end)
+        throw Error(m_sourceName + ": the file shrank from " + std::to_string(fileSize()) + " to " +
+                        std::to_string(now) + " bytes after it was opened; tensor '" + info.name +
+                        "' (bytes up to " + std::to_string(end) + ") can no longer be read",
+                    ErrorKind::Runtime);
 }
 
 std::span<const uint8_t> GgufFile::tensorData(const GgufTensorInfo &info) const {

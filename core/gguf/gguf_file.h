@@ -62,6 +62,11 @@ public:
     const std::vector<GgufTensorInfo> &tensors() const { return m_tensors; }
     const GgufTensorInfo *findTensor(std::string_view name) const;
     std::span<const uint8_t> tensorData(const GgufTensorInfo &info) const;
+    // For an opened (mapped) file: throws qb::Error (Runtime) naming the file and the tensor when
+    // the file has been truncated since it was opened so that the tensor's data is gone. Reading
+    // such data through the mapping would raise SIGBUS; call this just before touching it.
+    // A truncation racing with the read itself cannot be caught this way (see mapped_file.h).
+    void ensureReadable(const GgufTensorInfo &info) const;
 
 private:
     GgufFile() = default;

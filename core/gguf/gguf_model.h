@@ -36,6 +36,8 @@ public:
     const std::vector<Tensor> &tensors() const { return m_tensors; }
     const Tensor *findTensor(std::string_view name) const;
     std::span<const uint8_t> tensorData(const Tensor &tensor) const;
+    // Throws qb::Error (Runtime) if the tensor's part was truncated after opening (GgufFile::ensureReadable).
+    void ensureReadable(const Tensor &tensor) const { m_splits.at(tensor.split)->ensureReadable(*tensor.info); }
 
     uint64_t totalFileSize() const;
     uint64_t parameterCount() const;

@@ -14,6 +14,7 @@ namespace qb {
 MappedFile::MappedFile(const std::filesystem::path &path) : m_path(path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
+    m_fd = fd;
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
@@ -34,11 +35,19 @@ MappedFile::MappedFile(const std::filesystem::path &path) : m_path(path) {
         }
         m_data = static_cast<const uint8_t *>(p);
     }
-    ::close(fd);  // the mapping keeps the file alive
+    // The descriptor is kept (not needed for the mapping) so currentSize() sees the mapped file.
 }
 
 MappedFile::~MappedFile() {
     if (m_data) ::munmap(const_cast<uint8_t *>(m_data), m_size);
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+uint64_t MappedFile::currentSize() const {
+    struct stat st {};
+    if (::fstat(m_fd, &st) != 0)
+        throw Error(m_path.string() + ": cannot stat: " + std::strerror(errno), ErrorKind::Runtime);
+    return uint64_t(st.st_size);
 }
 
 } // namespace qb

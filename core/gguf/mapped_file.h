@@ -2,6 +2,10 @@
 //
 // Contract: opening costs O(1) in the file size (a 100 GB model maps instantly); pages are
 // read on first touch. Throws qb::Error naming the path on failure.
+// A file truncated by someone else after opening makes touching the lost pages raise SIGBUS
+// (the kernel cannot fail a plain memory read any other way). The descriptor stays open so
+// currentSize() can tell, before a range is touched, whether it still exists on disk; callers
+// check with it and turn a shrunken file into a qb::Error instead of a crash.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +23,15 @@ public:
 
     std::span<const uint8_t> bytes() const { return {m_data, m_size}; }
     const std::filesystem::path &path() const { return m_path; }
+    // The file's size on disk now (fstat of the open descriptor: a rename or a replacement of
+    // the path does not matter, only the file that is mapped).
+    uint64_t currentSize() const;
 
 private:
     std::filesystem::path m_path;
     const uint8_t *m_data = nullptr;
     size_t m_size = 0;
+    int m_fd = -1;
 };
 
 } // namespace qb

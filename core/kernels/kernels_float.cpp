@@ -6,6 +6,7 @@
 // the only difference, fp32 -> fp16 of NaN, is patched lane by lane to ggml's 0x7e00.
 // tst_float_convert checks all 2^16 halves and a large sample of floats against the scalar code.
 #include "float_convert.h"
+#include "kernels/cpu_features.h"
 #include "kernels/kernel_ops.h"
 
 #include <cstring>
@@ -98,15 +99,9 @@ __attribute__((target("avx2"))) void bf16ToFp32Avx2(const uint16_t *src, float *
     bf16ToFp32Scalar(src + i, dst + i, n - i);
 }
 
-bool hasF16c() {
-    static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
-    return yes;
-}
+bool hasF16c() { return cpuHasF16c(); }
 
-bool hasAvx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
-}
+bool hasAvx2() { return cpuHasAvx2(); }
 
 #endif // QB_FLOAT_X86
 

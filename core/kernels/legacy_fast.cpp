@@ -10,6 +10,7 @@
 #include "kernels/legacy_fast.h"
 
 #include "float_convert.h"
+#include "kernels/cpu_features.h"
 #include "kernels/legacy_blocks.h"
 
 #include <cfloat>
@@ -30,10 +31,7 @@ namespace {
 #define QB_AVX2 __attribute__((target("avx2,f16c")))
 
 bool haveAvx2() {
-    static const bool yes = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("f16c") != 0;
-    }();
+    static const bool yes = cpuHasAvx2() && cpuHasF16c();
     return yes;
 }
 

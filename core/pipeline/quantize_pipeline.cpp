@@ -117,6 +117,9 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
                 const PlannedTensor &p = plan.tensors[i];
                 const GgufModel::Tensor &t = model.tensors()[p.source];
                 DecodedTensor d{i, {}};
+                // An input truncated since it was opened is an error, not a SIGBUS; every tensor,
+                // copied ones too, is checked here in plan order so the first one lost is named.
+                model.ensureReadable(t);
                 if (!isCopy(*t.info, p)) {
                     d.values.resize(size_t(t.info->elements()));
                     dequantizeRows(t.info->type, model.tensorData(t).data(), d.values.data(), t.info->rows(),
@@ -163,6 +166,10 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
             const GgufModel::Tensor &t = model.tensors()[p.source];
             EncodedTensor e{d->index, {}, {}};
             if (isCopy(*t.info, p)) {
+                // Checked again just before the view is taken (the reader ran ahead). The writer
+                // copies from the mapping with write(), which fails with EFAULT rather than SIGBUS
+                // for a page lost later still, so even that race ends in an error.
+                model.ensureReadable(t);
                 e.view = model.tensorData(t);
             } else {
                 e.owned.resize(size_t(outInfos[d->index].nbytes));
