@@ -59,34 +59,31 @@ QB_LANES_INLINE F8 load8(const float *x) {
 }
 
 // Eight levels stored as bytes (the low byte of each lane). A byte shuffle, because GCC turns
-// __builtin_convertvector to 8 x uint8 into scalar extracts.
+// __builtin_convertvector to 8 x uint8 into scalar extracts. __builtin_shufflevector (GCC >= 12
+// and clang) rather than GCC's __builtin_shuffle, so the sanitizer and fuzz builds (clang) compile.
 QB_LANES_INLINE void storeLevels(const I8 &l, void *dst) {
-    const U8x32 lowBytes = {0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0,
-                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    const U8x32 bytes = __builtin_shuffle((U8x32)l, lowBytes);
+    const U8x32 all = (U8x32)l;
+    const auto bytes = __builtin_shufflevector(all, all, 0, 4, 8, 12, 16, 20, 24, 28);
     std::memcpy(dst, &bytes, 8);
 }
 
 // In-place transpose of an 8 x 8 matrix held as eight rows (pure data movement).
 template <typename V>
 QB_LANES_INLINE void transpose8x8(V *r) {
-    const I8 pairLo = {0, 8, 1, 9, 4, 12, 5, 13}, pairHi = {2, 10, 3, 11, 6, 14, 7, 15};
-    const I8 quadLo = {0, 1, 8, 9, 4, 5, 12, 13}, quadHi = {2, 3, 10, 11, 6, 7, 14, 15};
-    const I8 halfLo = {0, 1, 2, 3, 8, 9, 10, 11}, halfHi = {4, 5, 6, 7, 12, 13, 14, 15};
     V t[8], u[8];
     for (int p = 0; p < 4; ++p) {
-        t[2 * p] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairLo);
-        t[2 * p + 1] = __builtin_shuffle(r[2 * p], r[2 * p + 1], pairHi);
+        t[2 * p] = __builtin_shufflevector(r[2 * p], r[2 * p + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[2 * p + 1] = __builtin_shufflevector(r[2 * p], r[2 * p + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
     for (int p = 0; p < 2; ++p) {
-        u[4 * p + 0] = __builtin_shuffle(t[4 * p + 0], t[4 * p + 2], quadLo);
-        u[4 * p + 1] = __builtin_shuffle(t[4 * p + 0], t[4 * p + 2], quadHi);
-        u[4 * p + 2] = __builtin_shuffle(t[4 * p + 1], t[4 * p + 3], quadLo);
-        u[4 * p + 3] = __builtin_shuffle(t[4 * p + 1], t[4 * p + 3], quadHi);
+        u[4 * p + 0] = __builtin_shufflevector(t[4 * p + 0], t[4 * p + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * p + 1] = __builtin_shufflevector(t[4 * p + 0], t[4 * p + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[4 * p + 2] = __builtin_shufflevector(t[4 * p + 1], t[4 * p + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * p + 3] = __builtin_shufflevector(t[4 * p + 1], t[4 * p + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
     for (int c = 0; c < 4; ++c) {
-        r[c] = __builtin_shuffle(u[c], u[c + 4], halfLo);
-        r[c + 4] = __builtin_shuffle(u[c], u[c + 4], halfHi);
+        r[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 
