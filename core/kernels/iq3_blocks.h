@@ -6,6 +6,8 @@
 // ncols is a whole number of blocks (kernels.cpp checks it). importance is ncols weights or null.
 #pragma once
 
+#include "kernels/quant_search.h"
+
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -49,13 +51,6 @@ struct BlockIq4Xs {
     uint8_t qs[kSuperBlock / 2];
 };
 static_assert(sizeof(BlockIq4Xs) == 136, "IQ4_XS block must be 136 bytes");
-
-// ggml nearest_int: adding 1.5 * 2^23 leaves the rounded integer (half to even) in the low mantissa
-// bits. Kept bit-identical so out-of-range inputs give the same value as in ggml.
-inline int nearestInt(float v) {
-    const int32_t bits = std::bit_cast<int32_t>(v + 12582912.f);
-    return (bits & 0x007fffff) - 0x00400000;
-}
 
 size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
 size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
