@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <exception>
 #include <string>
+#include <vector>
 
 namespace qb {
 namespace {
@@ -93,6 +94,50 @@ size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, i
     }
     if (failure) std::rethrow_exception(failure);
     return size_t(nrows * rowBytes);
+}
+
+size_t transcodeRows(GgmlType from, const void *src, GgmlType to, void *dst, int64_t nrows, int64_t ncols,
+                     const float *importance, int threads) {
+    if (from == GgmlType::F32) return quantizeRows(to, static_cast<const float *>(src), dst, nrows, ncols, importance, threads);
+    const KernelOps &decode = requireOps(from, false);
+    const KernelOps &encode = requireOps(to, true);
+    checkShape(from, nrows, ncols);
+    checkShape(to, nrows, ncols);
+    checkImportance(encode, importance);
+    const int n = resolveThreads(threads);
+    const int64_t inRowBytes = rowSizeBytes(from, ncols);
+    const int64_t outRowBytes = rowSizeBytes(to, ncols);
+    const int64_t chunk = rowsPerChunk(nrows, ncols, n);
+    const int64_t chunks = (nrows + chunk - 1) / chunk;
+    const auto *in = static_cast<const uint8_t *>(src);
+    auto *out = static_cast<uint8_t *>(dst);
+    std::exception_ptr failure;  // see quantizeRows: exceptions must not leave the region
+#pragma omp parallel num_threads(n) if (n > 1 && chunks > 1)
+    {
+        std::vector<float> scratch;
+        try {
+            scratch.resize(size_t(chunk * ncols));  // at most 64 Ki floats, or one row
+        } catch (...) {
+#pragma omp critical(qb_quantize_failure)
+            if (!failure) failure = std::current_exception();
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t c = 0; c < chunks; ++c) {
+            if (scratch.empty()) continue;
+            const int64_t first = c * chunk;
+            const int64_t count = std::min(chunk, nrows - first);
+            try {
+                for (int64_t r = 0; r < count; ++r)
+                    decode.dequantize(in + (first + r) * inRowBytes, scratch.data() + r * ncols, ncols);
+                encode.quantize(scratch.data(), out + first * outRowBytes, count, ncols, importance);
+            } catch (...) {
+#pragma omp critical(qb_quantize_failure)
+                if (!failure) failure = std::current_exception();
+            }
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+    return size_t(nrows * outRowBytes);
 }
 
 size_t quantizeRowsReference(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,

@@ -23,6 +23,12 @@ bool needsImportance(GgmlType type);
 size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
                     const float *importance, int threads);
 
+// Quantizes rows stored as `from` (F32, F16, BF16 or any decodable type) straight into `to`:
+// each worker decodes a small chunk of rows into its own scratch and quantizes it, so no F32 copy
+// of the whole tensor is ever made (the pipeline's memory and page-fault cost) and the decoded rows
+// are still in cache when quantized. Bytes are exactly those of dequantizeRows + quantizeRows.
+size_t transcodeRows(GgmlType from, const void *src, GgmlType to, void *dst, int64_t nrows, int64_t ncols,
+                     const float *importance, int threads);
 // The plain scalar algorithm, single-threaded: the reference the fast path is tested against.
 size_t quantizeRowsReference(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
                              const float *importance);

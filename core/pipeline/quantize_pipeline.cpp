@@ -4,6 +4,7 @@
 #include "gguf/gguf_writer.h"
 #include "kernels/kernels.h"
 #include "pipeline/bounded_queue.h"
+#include "pipeline/buffer_pool.h"
 
 #include <cstring>
 #include <exception>
@@ -13,17 +14,16 @@
 namespace qb {
 namespace {
 
-// A tensor on its way from the reader to the quantizer: decoded floats, or nothing when copied.
-struct DecodedTensor {
+// A tensor the reader has checked and brought into memory, ready for the quantizer.
+struct ReadTensor {
     size_t index = 0;
-    std::vector<float> values;
 };
 
 // A tensor on its way from the quantizer to the writer: owned bytes, or a view of the input.
 struct EncodedTensor {
     size_t index = 0;
-    std::vector<uint8_t> owned;
-    std::span<const uint8_t> view;
+    BufferPool<uint8_t>::Buffer owned;
+    std::span<const uint8_t> bytes;  // into owned, or into the input mapping when copied
 };
 
 // First failure of any stage; the others see it and wind down.
@@ -78,18 +78,30 @@ std::vector<GgufTensorPlan> outputLayout(const GgufModel &model, const Execution
     return layout;
 }
 
-void quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, const float *src, uint8_t *dst, int threads) {
+// Decodes and quantizes in one pass (transcodeRows), chunk by chunk: no F32 copy of the tensor.
+void quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, const uint8_t *src, uint8_t *dst, int threads) {
     const int64_t n = info.ne[0];
     if (p.importance.size() <= size_t(n)) {
-        quantizeRows(p.target, src, dst, info.rows(), n, p.importance.empty() ? nullptr : p.importance.data(), threads);
+        transcodeRows(info.type, src, p.target, dst, info.rows(), n,
+                      p.importance.empty() ? nullptr : p.importance.data(), threads);
         return;
     }
     // One importance vector per expert matrix, as llama-quantize slices a 3-D tensor.
     const int64_t rowsPerMatrix = info.ne[1];
-    const int64_t rowBytes = rowSizeBytes(p.target, n);
+    const int64_t inBytes = rowSizeBytes(info.type, n) * rowsPerMatrix;
+    const int64_t outBytes = rowSizeBytes(p.target, n) * rowsPerMatrix;
     for (int64_t m = 0; m < info.ne[2]; ++m)
-        quantizeRows(p.target, src + m * rowsPerMatrix * n, dst + m * rowsPerMatrix * rowBytes, rowsPerMatrix, n,
-                     p.importance.data() + m * n, threads);
+        transcodeRows(info.type, src + m * inBytes, p.target, dst + m * outBytes, rowsPerMatrix, n,
+                      p.importance.data() + m * n, threads);
+}
+
+// Reads every page of the tensor once, so the quantizer finds it in memory instead of waiting
+// on the disk: this is the "read the next tensor" stage. The sum only keeps the loads alive.
+uint8_t touchPages(std::span<const uint8_t> bytes) {
+    constexpr size_t page = 4096;
+    uint8_t sum = 0;
+    for (size_t i = 0; i < bytes.size(); i += page) sum ^= bytes[i];
+    return sum;
 }
 
 } // namespace
@@ -106,32 +118,29 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
     for (const PlannedTensor &p : plan.tensors) inputTotal += model.tensors()[p.source].info->nbytes;
 
     auto cancelled = [&] { return options.cancel && options.cancel->load(std::memory_order_relaxed); };
-    BoundedQueue<DecodedTensor> decoded(1);
+    BoundedQueue<ReadTensor> ready(1);
     BoundedQueue<EncodedTensor> encoded(1);
     FailureLatch failure;
+    BufferPool<uint8_t> byteBuffers;
 
-    // Stage 1: decode the next tensor to F32 while the current one is quantized.
+    // Stage 1: read the next tensor while the current one is quantized.
+    std::atomic<uint8_t> touched{0};
     std::thread reader([&] {
         try {
             for (size_t i = 0; i < plan.tensors.size() && !failure.failed() && !cancelled(); ++i) {
                 const PlannedTensor &p = plan.tensors[i];
                 const GgufModel::Tensor &t = model.tensors()[p.source];
-                DecodedTensor d{i, {}};
                 // An input truncated since it was opened is an error, not a SIGBUS; every tensor,
                 // copied ones too, is checked here in plan order so the first one lost is named.
                 model.ensureReadable(t);
-                if (!isCopy(*t.info, p)) {
-                    d.values.resize(size_t(t.info->elements()));
-                    dequantizeRows(t.info->type, model.tensorData(t).data(), d.values.data(), t.info->rows(),
-                                   t.info->ne[0], 1);
-                }
-                if (!decoded.push(std::move(d))) break;
+                if (!isCopy(*t.info, p)) touched.fetch_xor(touchPages(model.tensorData(t)), std::memory_order_relaxed);
+                if (!ready.push(ReadTensor{i})) break;
             }
         } catch (...) {
             failure.set(std::current_exception());
             encoded.close();
         }
-        decoded.close();
+        ready.close();
     });
 
     // Stage 3: append finished tensors to the output in order.
@@ -140,7 +149,7 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
         try {
             uint64_t inputDone = 0;
             while (auto e = encoded.pop()) {
-                const std::span<const uint8_t> bytes = e->owned.empty() ? e->view : std::span<const uint8_t>(e->owned);
+                const std::span<const uint8_t> bytes = e->bytes;
                 writer.writeTensor(bytes);
                 const PlannedTensor &p = plan.tensors[e->index];
                 const GgufTensorInfo &in = *model.tensors()[p.source].info;
@@ -150,30 +159,34 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
                 if (options.progress)
                     options.progress({e->index, plan.tensors.size(), in.name, in.type, p.target, inputDone, inputTotal,
                                       uint64_t(bytes.size())});
+                byteBuffers.give(std::move(e->owned));
             }
         } catch (...) {
             failure.set(std::current_exception());
-            decoded.close();
+            ready.close();
         }
         encoded.close();
     });
 
     // Stage 2 (this thread): quantize with all the kernel threads.
     try {
-        while (auto d = decoded.pop()) {
+        while (auto d = ready.pop()) {
             if (cancelled() || failure.failed()) break;
             const PlannedTensor &p = plan.tensors[d->index];
             const GgufModel::Tensor &t = model.tensors()[p.source];
             EncodedTensor e{d->index, {}, {}};
+            // Checked again just before the data is used (the reader ran ahead), so an input
+            // truncated meanwhile is an error, not a SIGBUS.
+            model.ensureReadable(t);
             if (isCopy(*t.info, p)) {
-                // Checked again just before the view is taken (the reader ran ahead). The writer
-                // copies from the mapping with write(), which fails with EFAULT rather than SIGBUS
-                // for a page lost later still, so even that race ends in an error.
-                model.ensureReadable(t);
-                e.view = model.tensorData(t);
+                // The writer copies from the mapping with write(), which fails with EFAULT rather
+                // than SIGBUS for a page lost later still, so even that race ends in an error.
+                e.bytes = model.tensorData(t);
             } else {
-                e.owned.resize(size_t(outInfos[d->index].nbytes));
-                quantizeTensor(*t.info, p, d->values.data(), e.owned.data(), options.threads);
+                const size_t nbytes = size_t(outInfos[d->index].nbytes);
+                e.owned = byteBuffers.take(nbytes);
+                quantizeTensor(*t.info, p, model.tensorData(t).data(), e.owned.data.get(), options.threads);
+                e.bytes = std::span<const uint8_t>(e.owned.data.get(), nbytes);
             }
             if (!encoded.push(std::move(e))) break;
         }
@@ -181,7 +194,7 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
         failure.set(std::current_exception());
     }
     encoded.close();
-    decoded.close();
+    ready.close();
     reader.join();
     writerThread.join();
 

@@ -2,9 +2,11 @@
 //
 // Contract: the plan says, for every output tensor in output order, which input tensor it comes
 // from, its target type and the importance vector to use; the mix rules decide all that. Three
-// stages overlap: a reader decodes the next tensor to F32, the kernels quantize the current one
-// with all threads, a writer appends the previous one to the output. Queues between stages hold
-// at most two tensors each, so memory is bounded by a few tensors, never by the model. Output goes
+// stages overlap: a reader brings the next tensor's pages into memory, the kernels decode and
+// quantize the current one chunk by chunk with all threads (no F32 copy of a tensor is made), a
+// writer appends the previous one to the output. Queues between stages hold at most two tensors
+// each and output buffers are recycled, so memory is bounded by a few quantized tensors, never by
+// the model. Output goes
 // through GgufWriter: on error or cancellation no file is left and the input is never touched.
 // Tensors whose target type equals their stored type are copied byte for byte.
 #pragma once
