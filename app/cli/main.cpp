@@ -1,6 +1,7 @@
 // quantbench-cli: the headless front end over the same core as the GUI.
 #include "commands.h"
 #include "error.h"
+#include "kernels/openmp_wait_policy.h"
 
 #include <CLI/CLI.hpp>
 
@@ -8,6 +9,7 @@
 #include <exception>
 
 int main(int argc, char **argv) {
+    qb::preferPassiveOpenMpWait(argv);
     CLI::App app{"QuantBench: inspect, analyse and quantize GGUF models", "quantbench-cli"};
     app.set_version_flag("--version", std::string("quantbench-cli ") + QB_VERSION_STRING);
     app.require_subcommand(1);

@@ -1,5 +1,6 @@
 // quantbench: the workbench window. `quantbench [MODEL.gguf] [IMATRIX.dat]`, or
 // `quantbench --screenshot FILE [MODEL.gguf]` to render the window offscreen into a PNG.
+#include "kernels/openmp_wait_policy.h"
 #include "main_window.h"
 #include "screenshot_driver.h"
 
@@ -21,6 +22,7 @@ QString demoModelPath() {
 } // namespace
 
 int main(int argc, char **argv) {
+    qb::preferPassiveOpenMpWait(argv);
     // A screenshot needs no display: choose the offscreen platform before Qt starts.
     for (int i = 1; i < argc; ++i)
         if (std::strcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
