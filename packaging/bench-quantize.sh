@@ -2,23 +2,28 @@
 # Times whole-model quantization end to end: generates a deterministic llama-style F16 model
 # (quantbench-cli make-model), then runs `quantbench-cli quantize IN OUT LABEL THREADS` per label
 # under /usr/bin/time -v and prints wall time, input throughput and peak RSS as a Markdown table.
-# If LLAMA_QUANTIZE names a llama-quantize binary, it is timed on the same input and the two
-# outputs are compared byte for byte.
+# If LLAMA_QUANTIZE names llama.cpp's quantizer (a llama-quantize binary, or the library-backed
+# stand-in that packaging/llama-reference/fetch.sh builds), it runs on the same input with the same
+# label and threads, alternating with quantbench run by run (so both see the same machine load),
+# and the two outputs are compared tensor by tensor (names, types, shapes, data bytes). The last
+# lines give, per label, the ratio of the median wall and CPU times.
 #
-# Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-w WORKDIR] [LABEL...]
-#   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), labels Q4_K_M Q8_0
+# Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [LABEL...]
+#   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, labels Q4_K_M Q8_0
 set -u
 CLI=build/bin/quantbench-cli
 SIZE_MB=300
 THREADS=$(nproc)
+RUNS=1
 WORK=""
-while getopts "c:s:t:w:" opt; do
+while getopts "c:s:t:r:w:" opt; do
     case $opt in
         c) CLI=$OPTARG ;;
         s) SIZE_MB=$OPTARG ;;
         t) THREADS=$OPTARG ;;
+        r) RUNS=$OPTARG ;;
         w) WORK=$OPTARG ;;
-        *) sed -n '2,11p' "$0"; exit 2 ;;
+        *) sed -n '2,14p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -54,24 +59,43 @@ echo
 echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Input: $MODEL, $(awk -v b="$IN_BYTES" 'BEGIN { printf "%.1f MB", b / 1e6 }'), threads $THREADS, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
-echo "| tool | label | wall s | CPU s | input MB/s | peak RSS MiB | output MB | status |"
-echo "|---|---|---:|---:|---:|---:|---:|---|"
+echo "| tool | label | run | wall s | CPU s | input MB/s | peak RSS MiB | output MB | status |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+here=$(cd "$(dirname "$0")" && pwd)
+declare -A times=()   # "tool label" -> "wall cpu" lines, for the medians
+# measure TOOL LABEL RUN OUT CMD...: one timed run, one table row.
+measure() {
+    local tool=$1 label=$2 n=$3 out=$4; shift 4
+    local wall rss status cpu note size
+    read -r wall rss status cpu < <(run "$WORK/$tool-$label" "$@")
+    note="ok"
+    [ "$status" = 0 ] || note="failed (exit $status: $(grep -m1 -i 'error' "$WORK/$tool-$label.time" "$WORK/$tool-$label.out" | cut -c1-80))"
+    size=$([ -f "$out" ] && stat -c %s "$out" || echo 0)
+    [ "$status" = 0 ] && times["$tool $label"]+="$wall $cpu"$'\n'
+    awk -v t="$tool" -v l="$label" -v k="$n" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$IN_BYTES" -v o="$size" -v s="$note" \
+        'BEGIN { printf "| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", t, l, k, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, s }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+declare -a verdicts=()
 for label in "${LABELS[@]}"; do
     out="$WORK/qb-$label.gguf"
-    read -r wall rss status cpu < <(run "$WORK/qb-$label" "$CLI" quantize "$MODEL" "$out" "$label" "$THREADS")
-    note="ok"
-    [ "$status" = 0 ] || note="failed ($(grep -m1 '^error' "$WORK/qb-$label.time" | cut -c1-80))"
-    size=$([ -f "$out" ] && stat -c %s "$out" || echo 0)
-    awk -v t=quantbench -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$IN_BYTES" -v o="$size" -v n="$note" \
-        'BEGIN { printf "| %s | %s | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", t, l, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, n }'
-    if [ -n "${LLAMA_QUANTIZE:-}" ]; then
-        ref="$WORK/llama-$label.gguf"
-        read -r wall rss status cpu < <(run "$WORK/llama-$label" "$LLAMA_QUANTIZE" "$MODEL" "$ref" "$label" "$THREADS")
-        same="differs"
-        cmp -s "$out" "$ref" && same="byte-identical"
-        awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$IN_BYTES" -v o="$(stat -c %s "$ref" 2>/dev/null || echo 0)" -v n="exit $status, $same" \
-            'BEGIN { printf "| llama-quantize | %s | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", l, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, n }'
-        rm -f "$ref"
+    ref="$WORK/llama-$label.gguf"
+    for n in $(seq 1 "$RUNS"); do
+        rm -f "$out" "$ref"
+        measure quantbench "$label" "$n" "$out" "$CLI" quantize "$MODEL" "$out" "$label" "$THREADS"
+        [ -n "${LLAMA_QUANTIZE:-}" ] && measure llama.cpp "$label" "$n" "$ref" "$LLAMA_QUANTIZE" "$MODEL" "$ref" "$label" "$THREADS"
+    done
+    if [ -n "${LLAMA_QUANTIZE:-}" ] && [ -f "$out" ] && [ -f "$ref" ]; then
+        same=$(python3 "$here/llama-reference/compare_tensors.py" "$CLI" "$out" "$ref" 2>&1)
+        qw=$(printf '%s' "${times[quantbench $label]}" | awk '{ print $1 }' | median)
+        qc=$(printf '%s' "${times[quantbench $label]}" | awk '{ print $2 }' | median)
+        lw=$(printf '%s' "${times[llama.cpp $label]}" | awk '{ print $1 }' | median)
+        lc=$(printf '%s' "${times[llama.cpp $label]}" | awk '{ print $2 }' | median)
+        verdicts+=("$(awk -v l="$label" -v qw="$qw" -v lw="$lw" -v qc="$qc" -v lc="$lc" -v s="$same" -v n="$RUNS" \
+            'BEGIN { printf "%s: quantbench/llama.cpp median wall %.2f/%.2f s = %.2fx, CPU %.2f/%.2f s = %.2fx (%d runs each); %s", l, qw, lw, qw / lw, qc, lc, qc / lc, n, s }')")
     fi
-    rm -f "$out"
+    rm -f "$out" "$ref"
 done
+echo
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+for v in "${verdicts[@]}"; do echo "$v"; done
