@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -148,6 +149,20 @@ std::shared_ptr<const qb::ImportanceMatrix> syntheticImatrix(const qb::GgufModel
     return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::parseLegacy(bytes, "synthetic"));
 }
 
+// Where the time went: the analyses' own seconds (each on one thread), summed per candidate type.
+void printTypeBreakdown(const qb::ModelAnalyzer &analyzer) {
+    std::map<std::string, std::pair<int, double>> perType;
+    for (size_t t = 0; t < analyzer.model().tensors().size(); ++t)
+        for (const qb::TypeTraits *tt = qb::allTypesBegin(); tt != qb::allTypesEnd(); ++tt)
+            if (const auto a = analyzer.cached(t, tt->type, 0)) {
+                perType[tt->name].first += 1;
+                perType[tt->name].second += a->seconds;
+            }
+    std::fprintf(stderr, "analysis seconds per type (pairs):");
+    for (const auto &[name, v] : perType) std::fprintf(stderr, " %s %.1f (%d)", name.c_str(), v.second, v.first);
+    std::fprintf(stderr, "\n");
+}
+
 void labelTable(benchmark::State &state) {
     const auto model = qb::GgufModel::open(modelPath());
     uint64_t params = 0;
@@ -165,6 +180,7 @@ void labelTable(benchmark::State &state) {
         state.counters["pairs"] = double(table.distinctPairs);
         state.counters["computed"] = double(table.pairsComputed);
         cpu += processCpuSeconds() - cpuStart;
+        printTypeBreakdown(analyzer);
     }
     state.counters["cpu_s"] = cpu / double(state.iterations());
     state.counters["Gparams"] = double(params) / 1e9;
