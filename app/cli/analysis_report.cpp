@@ -48,8 +48,9 @@ void AnalysisReport::setLabelWork(size_t distinctPairs, size_t pairsComputed, do
 void AnalysisReport::printText() const {
     std::printf("%s: %s analysis%s\n\n", m_file.c_str(), m_mode == qb::AnalysisMode::Exact ? "exact" : "preview",
                 m_imatrix.empty() ? "" : (", importance matrix " + m_imatrix).c_str());
-    std::printf("%-32s %-8s %12s %7s %11s %9s %8s %9s %10s%s\n", "tensor", "type", "bytes", "bpw", "rmse", "rel", "snr dB",
-                "cosine", "max abs", m_imatrix.empty() ? "" : "  w.rel");
+    if (!m_tensors.empty() || !m_skipped.empty() || !m_hasLabelWork)
+        std::printf("%-32s %-8s %12s %7s %11s %9s %8s %9s %10s%s\n", "tensor", "type", "bytes", "bpw", "rmse", "rel",
+                    "snr dB", "cosine", "max abs", m_imatrix.empty() ? "" : "  w.rel");
     for (const TensorRow &r : m_tensors) {
         const qb::ErrorMetrics &m = r.analysis.metrics;
         std::printf("%-32s %-8s %12llu %7.3f %11.4e %8.4f%% %8.2f %9.6f %10.4e", r.tensor.c_str(),
@@ -61,7 +62,7 @@ void AnalysisReport::printText() const {
     for (const SkippedRow &s : m_skipped)
         std::printf("%-32s %-8s skipped: %s\n", s.tensor.c_str(), qb::typeName(s.type), s.reason.c_str());
     if (!m_labels.empty()) {
-        std::printf("\n%-10s %15s %9s %8s %10s%s\n", "label", "bytes", "GB", "bpw", "rel rmse",
+        std::printf("%s%-10s %15s %9s %8s %10s%s\n", m_hasLabelWork ? "" : "\n", "label", "bytes", "GB", "bpw", "rel rmse",
                     m_imatrix.empty() ? "" : "   w.rel");
         for (const qb::MixSummary &l : m_labels) {
             std::printf("%-10s %15llu %9.3f %8.3f %9.4f%%", l.name.c_str(), (unsigned long long)l.bytes,

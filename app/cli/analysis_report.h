@@ -11,7 +11,9 @@
 //   "labels": [ { "label", "bytes", "size_gb", "parameters", "bits_per_weight", "relative_rmse",
 //                 "weighted_relative" } ],
 //   "skipped_labels": [ { "label", "reason" } ],
-//   "label_work": { "distinct_pairs", "pairs_computed", "seconds" } }   (the last three with --labels)
+//   "label_work": { "distinct_pairs", "pairs_computed", "seconds" } }
+// "tensors"/"skipped" are filled with --types, "labels" with --labels; the last two keys appear
+// only with --labels.
 #pragma once
 
 #include "analysis/model_analyzer.h"

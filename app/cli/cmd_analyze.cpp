@@ -49,11 +49,33 @@ std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
     return types;
 }
 
+// An importance matrix made for another model would silently weight nothing (no names match)
+// or weight columns with another model's values; either way the weighted figures would lie.
+// llama-quantize accepts a token_embd entry of another size (it ignores it); analyze has no
+// reason to, since that entry would weight this model's embedding columns.
+void checkImportanceFits(const qb::GgufModel &model, const qb::ImportanceMatrix &imatrix, const std::string &path) {
+    size_t matched = 0;
+    for (const qb::GgufModel::Tensor &t : model.tensors()) {
+        const std::vector<float> *values = imatrix.find(t.info->name);
+        if (!values) continue;
+        const uint64_t expected = uint64_t(t.info->ne[0]) * uint64_t(t.info->ne[2]);
+        if (values->size() != expected)
+            throw qb::Error("--imatrix " + path + ": the entry for " + t.info->name + " has " +
+                            std::to_string(values->size()) + " values but the tensor has " + std::to_string(expected) +
+                            " columns; the importance matrix was not made for this model");
+        ++matched;
+    }
+    if (matched == 0)
+        throw qb::Error("--imatrix " + path + ": none of its " + std::to_string(imatrix.entries().size()) +
+                        " entries names a tensor of this model; the importance matrix was not made for this model");
+}
+
 int runAnalyze(const AnalyzeOptions &opts) {
     const auto model = qb::GgufModel::open(opts.input);
     std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     if (!opts.imatrix.empty())
         imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(opts.imatrix));
+    if (imatrix) checkImportanceFits(*model, *imatrix, opts.imatrix);
     qb::ModelAnalyzer analyzer(*model, imatrix);
 
     std::regex pattern;
@@ -67,8 +89,8 @@ int runAnalyze(const AnalyzeOptions &opts) {
     AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
 
     if (!opts.labels.empty()) {
-        // The size-against-quality table: labels' mixes as quantize would choose them. --tensor
-        // does not apply: a label's size and error are the whole model's.
+        // The size-against-quality table: labels' mixes as quantize would choose them (--tensor
+        // is refused with --labels: a label's size and error are the whole model's).
         const auto labels = qb::parseLabelList(opts.labels);
         const qb::LabelTable table =
             qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, mode, threads > 0 ? threads : ompThreads());
@@ -85,9 +107,11 @@ int runAnalyze(const AnalyzeOptions &opts) {
         parseTypes(opts.types.empty()
                        ? std::vector<std::string>{"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0"}
                        : opts.types);
+    size_t matched = 0;
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const qb::GgufTensorInfo &info = *model->tensors()[i].info;
         if (info.nDims < 2 || !std::regex_search(info.name, pattern)) continue;
+        ++matched;
         for (qb::GgmlType type : types) {
             if (info.ne[0] % qb::typeTraits(type).blockSize != 0) {
                 report.addSkipped(info.name, type, "row length is not a whole number of blocks");
@@ -100,6 +124,9 @@ int runAnalyze(const AnalyzeOptions &opts) {
             report.addTensor(info.name, *analyzer.analyze(i, type, mode, opts.bins, threads));
         }
     }
+    // An empty report would look like success; a pattern that selects nothing is a mistake.
+    if (matched == 0)
+        throw qb::Error("--tensor: no tensor of two or more dimensions matches '" + opts.tensorPattern + "'");
 
     if (opts.json) report.printJson();
     else if (opts.csv) report.printCsv();
@@ -114,10 +141,12 @@ void addAnalyzeCommand(CLI::App &app, CommandAction &action) {
     CLI::App *cmd = app.add_subcommand("analyze", "Quantization error per tensor and type, and size against quality per label");
     cmd->add_option("IN", opts->input, "GGUF model")->required();
     auto *types = cmd->add_option("--types", opts->types, "Types to try (comma-separated ggml names)")->delimiter(',');
-    cmd->add_option("--labels", opts->labels,
+    auto *labels = cmd->add_option("--labels", opts->labels,
                     "Size against quality per label: comma-separated labels (Q4_K_M, ...) or 'all'")
         ->excludes(types);
-    cmd->add_option("--tensor", opts->tensorPattern, "Only tensors whose name matches this regular expression");
+    // A label's size and error are the whole model's, so --tensor cannot narrow a label table.
+    cmd->add_option("--tensor", opts->tensorPattern, "Only tensors whose name matches this regular expression")
+        ->excludes(labels);
     cmd->add_option("--imatrix", opts->imatrix, "Importance matrix (.dat or GGUF)");
     cmd->add_flag("--exact", opts->exact, "Analyse every row instead of a preview sample");
     cmd->add_option("--bins", opts->bins, "Histogram bins")->check(CLI::Range(1, 4096));

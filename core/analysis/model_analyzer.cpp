@@ -90,7 +90,8 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
     auto workOf = [&](const MixEntry &e) {
         const GgufTensorInfo &info = *m_model.tensors()[e.tensor].info;
         const int64_t rows = mode == AnalysisMode::Exact ? info.rows()
-                                                         : previewRowCount(e.type, info.rows(), info.rowLength());
+                                                         : previewRowCount(e.type, info.rows(), info.rowLength(), 0,
+                                                                           !importanceFor(e.tensor).empty());
         return rows * info.rowLength();
     };
     std::stable_sort(todo.begin(), todo.end(), [&](const MixEntry &a, const MixEntry &b) { return workOf(a) > workOf(b); });

@@ -12,9 +12,12 @@ namespace qb {
 namespace {
 
 // Elements a preview quantizes: the slower kernels get smaller samples so every type answers in
-// about the same time. Measured on one core (bench_analysis, 50 M-element F16 tensor, 6144-wide
-// rows), every type stays under about 40 ms of CPU time with these budgets.
-int64_t previewElementBudget(GgmlType type) {
+// about the same time. Importance data makes some quantizers search far more (Q4_0/Q5_0 weighted
+// scale search about 15x slower, Q4_1/Q5_1 about 70x), so their weighted budgets are smaller.
+// Measured on one core (bench_analysis, 50 M-element F16 tensor, 6144-wide rows), every type with
+// and without importance data stays under about 45 ms of CPU time with these budgets. The
+// smallest budget, 2^15, is the one the preview-against-exact tolerance is tested at.
+int64_t previewElementBudget(GgmlType type, bool weighted) {
     switch (type) {
     case GgmlType::IQ1_S: case GgmlType::IQ1_M: case GgmlType::IQ2_XXS: case GgmlType::IQ2_XS: case GgmlType::IQ2_S:
         return int64_t(1) << 15;
@@ -22,6 +25,10 @@ int64_t previewElementBudget(GgmlType type) {
         return int64_t(1) << 16;
     case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::TQ1_0: case GgmlType::TQ2_0:
         return int64_t(1) << 18;
+    case GgmlType::Q4_1: case GgmlType::Q5_1:
+        return int64_t(1) << (weighted ? 16 : 19);
+    case GgmlType::Q4_0: case GgmlType::Q5_0:
+        return int64_t(1) << (weighted ? 18 : 19);
     default:
         return int64_t(1) << 19;
     }
@@ -49,7 +56,8 @@ AnalysisScratch &threadScratch() {
 std::vector<int64_t> chooseRows(const TensorAnalysisRequest &req) {
     const int64_t count =
         req.mode == AnalysisMode::Exact ? req.rows
-                                        : previewRowCount(req.candidate, req.rows, req.rowLength, req.previewElements);
+                                        : previewRowCount(req.candidate, req.rows, req.rowLength, req.previewElements,
+                                                          !req.importance.empty());
     std::vector<int64_t> rows(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
         rows[size_t(i)] = count == req.rows ? i : int64_t((double(i) + 0.5) * double(req.rows) / double(count));
@@ -88,8 +96,8 @@ const float *importanceForRow(const TensorAnalysisRequest &req, int64_t row) {
 
 } // namespace
 
-int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength, int64_t elementBudget) {
-    const int64_t budget = elementBudget > 0 ? elementBudget : previewElementBudget(candidate);
+int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength, int64_t elementBudget, bool weighted) {
+    const int64_t budget = elementBudget > 0 ? elementBudget : previewElementBudget(candidate, weighted);
     const int64_t wanted = std::max<int64_t>(1, budget / std::max<int64_t>(rowLength, 1));
     return std::min(rows, wanted);
 }

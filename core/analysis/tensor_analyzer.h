@@ -59,8 +59,10 @@ struct TensorAnalysis {
 };
 
 // How many rows a preview analyses for this type and row length (at least one). elementBudget 0
-// means the type's default budget (2^15 to 2^19 elements: slower kernels get smaller samples).
-int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength, int64_t elementBudget = 0);
+// means the type's default budget (2^15 to 2^19 elements: slower kernels get smaller samples;
+// weighted: with importance data, which slows some kernels down).
+int64_t previewRowCount(GgmlType candidate, int64_t rows, int64_t rowLength, int64_t elementBudget = 0,
+                        bool weighted = false);
 
 TensorAnalysis analyzeTensor(const TensorAnalysisRequest &request);
 

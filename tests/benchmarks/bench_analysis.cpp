@@ -1,5 +1,8 @@
 // Error-analysis speed: one tensor of 50 M elements (8192 rows x 6144, F16, heavy-tailed),
-// preview and exact, on one thread. Target: preview well under 100 ms for every type.
+// preview and exact, on one thread. Target: preview well under 100 ms for every type, with and
+// without importance data (an importance vector makes several quantizers search more: Q4_0 to
+// Q5_1 and the K-quants run their weighted searches). Types that cannot work without importance
+// data get it in both runs.
 #include "analysis/tensor_analyzer.h"
 #include "float_convert.h"
 #include "kernels/kernels.h"
@@ -39,7 +42,7 @@ const std::vector<float> &importance() {
     return imp;
 }
 
-void analyse(benchmark::State &state, qb::GgmlType type, qb::AnalysisMode mode) {
+void analyse(benchmark::State &state, qb::GgmlType type, qb::AnalysisMode mode, bool withImportance) {
     if (!qb::canQuantize(type)) {
         state.SkipWithError("type not available in this build");
         return;
@@ -51,7 +54,7 @@ void analyse(benchmark::State &state, qb::GgmlType type, qb::AnalysisMode mode) 
     req.rows = kRows;
     req.rowLength = kCols;
     req.candidate = type;
-    if (qb::needsImportance(type)) req.importance = importance();
+    if (withImportance || qb::needsImportance(type)) req.importance = importance();
     req.mode = mode;
     req.threads = 1;
     int64_t analysed = 0;
@@ -64,15 +67,19 @@ void analyse(benchmark::State &state, qb::GgmlType type, qb::AnalysisMode mode) 
 }
 
 void registerAll() {
-    for (const char *name : {"Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q2_K", "Q3_K", "Q5_K", "IQ4_XS", "IQ4_NL", "IQ3_S",
-                             "IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_S", "IQ1_M", "TQ1_0", "TQ2_0", "BF16"}) {
+    for (const char *name : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K", "Q2_K", "Q3_K", "Q5_K", "IQ4_XS",
+                             "IQ4_NL", "IQ3_S", "IQ3_XXS", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_S", "IQ1_M", "TQ1_0",
+                             "TQ2_0", "BF16", "F16"}) {
         const qb::GgmlType type = *qb::typeFromName(name);
-        benchmark::RegisterBenchmark((std::string("preview/") + name).c_str(), analyse, type,
-                                     qb::AnalysisMode::Preview)
-            ->Unit(benchmark::kMillisecond)
-            ->MinTime(0.2);
+        for (bool withImportance : {false, true}) {
+            if (withImportance && qb::needsImportance(type)) continue;  // "preview/" already has it
+            benchmark::RegisterBenchmark((std::string(withImportance ? "preview_imatrix/" : "preview/") + name).c_str(),
+                                         analyse, type, qb::AnalysisMode::Preview, withImportance)
+                ->Unit(benchmark::kMillisecond)
+                ->MinTime(0.2);
+        }
     }
-    benchmark::RegisterBenchmark("exact/Q4_K", analyse, qb::GgmlType::Q4_K, qb::AnalysisMode::Exact)
+    benchmark::RegisterBenchmark("exact/Q4_K", analyse, qb::GgmlType::Q4_K, qb::AnalysisMode::Exact, false)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
 }

@@ -5,6 +5,10 @@
 // 4 kv heads, vocabulary 32000; 1.1 G parameters, 2.2 GB): written once with GgufWriter to
 // $QB_BENCH_1B (default /tmp/qb_bench_1b.gguf) if missing, with heavy-tailed random weights, and
 // deleted at exit unless QB_BENCH_KEEP=1 (to time `quantbench-cli analyze --labels all` on it).
+// Two runs: without an importance matrix (the labels that need one are skipped, as quantize
+// refuses them) and with a synthetic one (every label computed, the IQ1/IQ2 kernels included).
+// Counters: cpu_s is the process's CPU time over all threads during the table, so load from
+// other processes, which stretches wall time, can be told apart from the work itself.
 #include "analysis/label_table.h"
 #include "float_convert.h"
 #include "gguf/gguf_model.h"
@@ -12,10 +16,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -107,20 +115,74 @@ void writeModel(const std::filesystem::path &path) {
     writer.commit();
 }
 
+// Process CPU time (user + system, all threads) in seconds.
+double processCpuSeconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// An importance matrix for every 2-D tensor: exponentially distributed column weights, written
+// in the legacy .dat layout and parsed like a file (call count 1, no trailer).
+std::shared_ptr<const qb::ImportanceMatrix> syntheticImatrix(const qb::GgufModel &model) {
+    std::vector<uint8_t> bytes;
+    auto put = [&](const void *p, size_t n) {
+        bytes.insert(bytes.end(), static_cast<const uint8_t *>(p), static_cast<const uint8_t *>(p) + n);
+    };
+    auto putInt = [&](int32_t v) { put(&v, 4); };
+    int32_t count = 0;
+    for (const auto &t : model.tensors()) count += t.info->nDims >= 2 ? 1 : 0;
+    putInt(count);
+    uint64_t s = 12345;
+    for (const auto &t : model.tensors()) {
+        if (t.info->nDims < 2) continue;
+        putInt(int32_t(t.info->name.size()));
+        put(t.info->name.data(), t.info->name.size());
+        putInt(1);
+        putInt(int32_t(t.info->ne[0]));
+        for (int64_t i = 0; i < t.info->ne[0]; ++i) {
+            s = mix64(s);
+            const float v = float(-std::log((double(s >> 11) + 0.5) * 0x1.0p-53));
+            put(&v, 4);
+        }
+    }
+    return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::parseLegacy(bytes, "synthetic"));
+}
+
+// Where the time went: the analyses' own seconds (each on one thread), summed per candidate type.
+void printTypeBreakdown(const qb::ModelAnalyzer &analyzer) {
+    std::map<std::string, std::pair<int, double>> perType;
+    for (size_t t = 0; t < analyzer.model().tensors().size(); ++t)
+        for (const qb::TypeTraits *tt = qb::allTypesBegin(); tt != qb::allTypesEnd(); ++tt)
+            if (const auto a = analyzer.cached(t, tt->type, 0)) {
+                perType[tt->name].first += 1;
+                perType[tt->name].second += a->seconds;
+            }
+    std::fprintf(stderr, "analysis seconds per type (pairs):");
+    for (const auto &[name, v] : perType) std::fprintf(stderr, " %s %.1f (%d)", name.c_str(), v.second, v.first);
+    std::fprintf(stderr, "\n");
+}
+
 void labelTable(benchmark::State &state) {
     const auto model = qb::GgufModel::open(modelPath());
     uint64_t params = 0;
     for (const auto &t : model->tensors()) params += uint64_t(t.info->elements());
     const int threads = int(state.range(0));
+    const auto imatrix = state.range(1) ? syntheticImatrix(*model) : nullptr;
+    double cpu = 0;
     for (auto _ : state) {
-        qb::ModelAnalyzer analyzer(*model, nullptr);  // fresh: nothing cached
+        qb::ModelAnalyzer analyzer(*model, imatrix);  // fresh: nothing cached
+        const double cpuStart = processCpuSeconds();
         const qb::LabelTable table = qb::buildLabelTable(analyzer, qb::tableLabels(), qb::QuantizeOptions{},
                                                          qb::AnalysisMode::Preview, threads);
         state.counters["labels"] = double(table.rows.size());
         state.counters["skipped"] = double(table.skipped.size());
         state.counters["pairs"] = double(table.distinctPairs);
         state.counters["computed"] = double(table.pairsComputed);
+        cpu += processCpuSeconds() - cpuStart;
+        printTypeBreakdown(analyzer);
     }
+    state.counters["cpu_s"] = cpu / double(state.iterations());
     state.counters["Gparams"] = double(params) / 1e9;
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) == 3) state.counters["load1"] = load[0];
@@ -136,7 +198,9 @@ int main(int argc, char **argv) {
         writeModel(path);
     }
     benchmark::RegisterBenchmark("labelTable/preview/all_labels", labelTable)
-        ->Arg(2)
+        ->ArgNames({"threads", "imatrix"})
+        ->Args({2, 0})
+        ->Args({2, 1})
         ->Unit(benchmark::kSecond)
         ->Iterations(1)
         ->UseRealTime();

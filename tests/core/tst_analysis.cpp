@@ -355,6 +355,8 @@ void TestAnalysis::previewIsCloseToExact_data() {
     QTest::newRow("llama256 ffn_up IQ3_S") << "llama256.f16.gguf" << "blk.5.ffn_up.weight" << "IQ3_S";
     QTest::newRow("llama256 ffn_gate IQ4_XS") << "llama256.f16.gguf" << "blk.6.ffn_gate.weight" << "IQ4_XS";
     QTest::newRow("bf16 output Q5_K") << "llama256.bf16.gguf" << "output.weight" << "Q5_K";
+    QTest::newRow("llama256 ffn_up Q4_1") << "llama256.f16.gguf" << "blk.3.ffn_up.weight" << "Q4_1";
+    QTest::newRow("llama288 ffn_gate Q5_1") << "llama288.f32.gguf" << "blk.0.ffn_gate.weight" << "Q5_1";
 }
 
 // STATED TOLERANCE. The golden tensors (at most 262 144 elements) are smaller than most default
@@ -411,6 +413,13 @@ void TestAnalysis::previewSampleIsDeterministicAndSpread() try {
     QCOMPARE(qb::previewRowCount(qb::GgmlType::Q4_K, 10, 256), int64_t(10));  // small tensors: every row
     QCOMPARE(qb::previewRowCount(qb::GgmlType::Q4_K, 1000, 1 << 20), int64_t(1));  // never no row
     QCOMPARE(qb::previewRowCount(qb::GgmlType::Q4_K, 1000, 256, 2560), int64_t(10));
+    // Importance data slows the Q4_1/Q5_1 and Q4_0/Q5_0 searches: smaller, still real samples.
+    for (qb::GgmlType type : {qb::GgmlType::Q4_0, qb::GgmlType::Q4_1, qb::GgmlType::Q5_0, qb::GgmlType::Q5_1}) {
+        const int64_t weighted = qb::previewRowCount(type, 8192, 6144, 0, true);
+        QVERIFY(weighted >= 5 && weighted < qb::previewRowCount(type, 8192, 6144));
+    }
+    QCOMPARE(qb::previewRowCount(qb::GgmlType::Q4_K, 8192, 6144, 0, true),
+             qb::previewRowCount(qb::GgmlType::Q4_K, 8192, 6144));
 
     const GoldenTensor t = goldenTensor("llama256.f16.gguf", "token_embd.weight");
     auto req = requestFor(t, typeNamed("Q4_K"), qb::AnalysisMode::Preview);
