@@ -7,12 +7,12 @@
 #include "analysis_report.h"
 #include "error.h"
 #include "kernels/kernels.h"
+#include "mix/tensor_pattern.h"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,12 +56,7 @@ int runAnalyze(const AnalyzeOptions &opts) {
         imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(opts.imatrix));
     qb::ModelAnalyzer analyzer(*model, imatrix);
 
-    std::regex pattern;
-    try {
-        pattern = std::regex(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern);
-    } catch (const std::regex_error &e) {
-        throw qb::Error("--tensor: invalid regular expression '" + opts.tensorPattern + "': " + e.what());
-    }
+    const qb::TensorPattern pattern(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern, "--tensor");
     const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;
     const int threads = opts.threads > 0 ? opts.threads : 0;
     AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
@@ -87,7 +82,7 @@ int runAnalyze(const AnalyzeOptions &opts) {
                        : opts.types);
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const qb::GgufTensorInfo &info = *model->tensors()[i].info;
-        if (info.nDims < 2 || !std::regex_search(info.name, pattern)) continue;
+        if (info.nDims < 2 || !pattern.search(info.name)) continue;
         for (qb::GgmlType type : types) {
             if (info.ne[0] % qb::typeTraits(type).blockSize != 0) {
                 report.addSkipped(info.name, type, "row length is not a whole number of blocks");
