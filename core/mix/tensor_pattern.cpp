@@ -150,7 +150,11 @@ std::optional<std::string> TensorPattern::problem(const std::string &pattern) {
 TensorPattern::TensorPattern(const std::string &pattern, const std::string &origin) : m_text(pattern) {
     if (auto why = problem(pattern)) throw Error(origin + ": " + *why);
     // The pattern compiled alone above, so wrapping it in a group cannot change its meaning.
-    m_anywhere = std::regex("[\\s\\S]*(?:" + pattern + ")", kSyntax);
+    try {
+        m_anywhere = std::regex("[\\s\\S]*(?:" + pattern + ")", kSyntax);
+    } catch (const std::regex_error &e) {
+        throw Error(origin + ": pattern " + quoted(pattern) + " cannot be compiled: " + e.what());
+    }
 }
 
 bool TensorPattern::search(std::string_view name) const {
