@@ -16,7 +16,7 @@ packages=(
   shared-mime-info                    # update-mime-database, to check the MIME definition
   desktop-file-utils appstream        # validation of the desktop entry and metainfo
   file dpkg-dev                       # CPack's dependency computation (dpkg-shlibdeps)
-  python3                             # writes the split-set fuzz seeds
+  python3                             # writes the fuzz seeds (split sets, presets, arguments)
   time                                # /usr/bin/time: run-tests.sh measures each phase
 )
 

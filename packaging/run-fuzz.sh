@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (AddressSanitizer + UndefinedBehaviorSanitizer) and runs
 # each for a bounded time, seeded from ../shared/golden (read in place; seeds go to a temporary
-# folder). Exits non-zero on any finding; the crashing input is kept in $QB_FUZZ_ARTIFACTS.
+# folder) and from tests/fuzz/make_*_seeds.py. Targets: the GGUF reader, split sets, both
+# importance-matrix formats, presets, and the command line's type/label/pattern/override values.
+# Exits non-zero on any finding; the crashing input is kept in $QB_FUZZ_ARTIFACTS.
 # Usage: run-fuzz.sh [SECONDS_PER_TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,16 +14,20 @@ artifacts=${QB_FUZZ_ARTIFACTS:-$build/findings}
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON \
   -DQB_SANITIZE=address,undefined -DQB_BUILD_GUI=OFF -DQB_BUILD_TESTS=OFF -DQB_BUILD_BENCHMARKS=OFF > /dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_gguf_reader fuzz_imatrix fuzz_gguf_split
+targets=(fuzz_gguf_reader fuzz_gguf_split fuzz_imatrix fuzz_imatrix_gguf fuzz_preset fuzz_cli_args)
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-mkdir -p "$seeds/gguf" "$seeds/imatrix" "$seeds/split" "$artifacts"
+mkdir -p "$seeds"/{gguf,imatrix,imatrix_gguf,split,preset,cli} "$artifacts"
 # GGUF seeds: the headers of the golden models and pure files (the first 64 KiB hold them).
 for f in "$golden"/models/*.gguf "$golden"/pure/*.gguf "$golden"/imatrix/*.gguf; do
   head -c 65536 "$f" > "$seeds/gguf/$(basename "$f")"
 done
 cp "$golden"/imatrix/*.dat "$seeds/imatrix/"
+cp "$golden"/imatrix/*.gguf "$seeds/imatrix_gguf/"
+# Preset and command-line seeds: small valid ones and a few the parsers must refuse.
+python3 tests/fuzz/make_text_seeds.py "$seeds/preset" "$seeds/cli"
 # Split-set seeds: small valid and broken two-part sets in fuzz_gguf_split's input layout.
 python3 tests/fuzz/make_split_seeds.py "$seeds/split"
 
@@ -38,4 +44,7 @@ run() {
 run fuzz_gguf_reader "$seeds/gguf" -dict=tests/fuzz/gguf.dict
 run fuzz_imatrix "$seeds/imatrix"
 run fuzz_gguf_split "$seeds/split" -dict=tests/fuzz/gguf.dict
+run fuzz_imatrix_gguf "$seeds/imatrix_gguf" -dict=tests/fuzz/gguf.dict
+run fuzz_preset "$seeds/preset" -dict=tests/fuzz/preset.dict -max_len=8192
+run fuzz_cli_args "$seeds/cli" -dict=tests/fuzz/cli.dict -max_len=8192
 exit $status

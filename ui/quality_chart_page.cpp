@@ -123,7 +123,9 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
         QElapsedTimer sinceProgress;
         sinceProgress.start();
         for (size_t i = 0; i < work.size() && !cancelFlag->load(); ++i) {
-            const auto &[name, mix] = work[i];
+            // Not a structured binding: clang 14 (sanitizer builds) cannot capture one in a lambda.
+            const QString &name = work[i].first;
+            const std::vector<qb::MixEntry> &mix = work[i].second;
             qb::MixSummary summary;
             QString failure;
             auto progress = [&, i](double f) {

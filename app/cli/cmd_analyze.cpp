@@ -7,12 +7,12 @@
 #include "analysis_report.h"
 #include "error.h"
 #include "kernels/kernels.h"
+#include "mix/tensor_pattern.h"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <memory>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,12 +78,7 @@ int runAnalyze(const AnalyzeOptions &opts) {
     if (imatrix) checkImportanceFits(*model, *imatrix, opts.imatrix);
     qb::ModelAnalyzer analyzer(*model, imatrix);
 
-    std::regex pattern;
-    try {
-        pattern = std::regex(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern);
-    } catch (const std::regex_error &e) {
-        throw qb::Error("--tensor: invalid regular expression '" + opts.tensorPattern + "': " + e.what());
-    }
+    const qb::TensorPattern pattern(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern, "--tensor");
     const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;
     const int threads = opts.threads > 0 ? opts.threads : 0;
     AnalysisReport report(*model, opts.input, imatrix ? opts.imatrix : std::string(), mode);
@@ -110,7 +105,7 @@ int runAnalyze(const AnalyzeOptions &opts) {
     size_t matched = 0;
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const qb::GgufTensorInfo &info = *model->tensors()[i].info;
-        if (info.nDims < 2 || !std::regex_search(info.name, pattern)) continue;
+        if (info.nDims < 2 || !pattern.search(info.name)) continue;
         ++matched;
         for (qb::GgmlType type : types) {
             if (info.ne[0] % qb::typeTraits(type).blockSize != 0) {

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
+#include "mix/option_values.h"
 #include "mix/plan_builder.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
@@ -16,7 +17,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,32 +39,6 @@ struct QuantizeArgs {
     std::string preset, savePreset;
 };
 
-qb::GgmlType parseType(const std::string &name, const char *option) {
-    const auto t = qb::typeFromName(name);
-    if (!t) throw qb::Error(std::string(option) + ": unknown type '" + name + "'");
-    return *t;
-}
-
-// PATTERN=TYPE, split at the first '=' as llama-quantize does.
-qb::TensorTypeOverride parseTensorType(const std::string &text) {
-    const size_t eq = text.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-        throw qb::Error("--tensor-type '" + text + "': expected PATTERN=TYPE");
-    return {text.substr(0, eq), parseType(text.substr(eq + 1), "--tensor-type")};
-}
-
-std::vector<qb::TensorTypeOverride> readTensorTypeFile(const std::string &path) {
-    std::ifstream in(path);
-    if (!in) throw qb::Error("--tensor-type-file: cannot open " + path);
-    std::vector<qb::TensorTypeOverride> out;
-    std::string token;
-    while (in >> token) {
-        if (out.size() > 100000) throw qb::Error("--tensor-type-file " + path + ": too many entries");
-        out.push_back(parseTensorType(token));
-    }
-    return out;
-}
-
 // The preset equivalent of the command line (a preset given with --preset is the starting point).
 qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     qb::MixPreset p;
@@ -80,14 +54,16 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     // Command-line patterns come first, so they win over the preset's rules.
     std::vector<qb::TensorTypeOverride> rules;
     for (const auto &t : a.tensorTypes)
-        rules.push_back(parseTensorType(t));
+        rules.push_back(qb::parseTensorTypeOption(t, "--tensor-type"));
     if (!a.tensorTypeFile.empty())
-        for (auto &t : readTensorTypeFile(a.tensorTypeFile))
+        for (auto &t : qb::readTensorTypeFile(a.tensorTypeFile))
             rules.push_back(std::move(t));
     rules.insert(rules.end(), p.rules.begin(), p.rules.end());
     p.rules = std::move(rules);
-    if (!a.outputTensorType.empty()) p.outputTensorType = parseType(a.outputTensorType, "--output-tensor-type");
-    if (!a.tokenEmbeddingType.empty()) p.tokenEmbeddingType = parseType(a.tokenEmbeddingType, "--token-embedding-type");
+    if (!a.outputTensorType.empty())
+        p.outputTensorType = qb::parseTypeOption(a.outputTensorType, "--output-tensor-type");
+    if (!a.tokenEmbeddingType.empty())
+        p.tokenEmbeddingType = qb::parseTypeOption(a.tokenEmbeddingType, "--token-embedding-type");
     p.pure = p.pure || a.pure;
     p.leaveOutputTensor = p.leaveOutputTensor || a.leaveOutputTensor;
     p.allowRequantize = p.allowRequantize || a.allowRequantize;

@@ -8,10 +8,10 @@
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rule_table.h"
 #include "mix/model_hparams.h"
+#include "mix/tensor_pattern.h"
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 namespace qb {
 namespace {
@@ -80,13 +80,8 @@ class MixWalker {
     MixWalker(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options,
               const ImportanceMatrix *imatrix)
         : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)) {
-        for (const auto &o : options.tensorTypes) {
-            try {
-                m_patterns.emplace_back(o.pattern);
-            } catch (const std::regex_error &e) {
-                throw Error("--tensor-type pattern '" + o.pattern + "' is not a valid regular expression: " + e.what());
-            }
-        }
+        for (const auto &o : options.tensorTypes)
+            m_patterns.emplace_back(o.pattern, "--tensor-type");
     }
 
     MixDecision run();
@@ -102,7 +97,7 @@ class MixWalker {
     const QuantizeOptions &m_options;
     const ImportanceMatrix *m_imatrix;
     ModelHparams m_hparams;
-    std::vector<std::regex> m_patterns;
+    std::vector<TensorPattern> m_patterns;
     MixCounters m_counters;
     bool m_hasOutput = false;
     int m_fallbacks = 0;
@@ -196,7 +191,7 @@ GgmlType MixWalker::chooseType(const GgufTensorInfo &info, Role role, std::strin
     GgmlType type = base;
     bool manual = false;
     for (size_t i = 0; i < m_patterns.size(); ++i) {
-        if (std::regex_search(info.name, m_patterns[i])) {
+        if (m_patterns[i].search(info.name)) {
             type = m_options.tensorTypes[i].type;
             reason = "your override " + m_options.tensorTypes[i].pattern + "=" + upper(type);
             manual = true;

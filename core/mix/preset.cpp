@@ -5,11 +5,12 @@
 #include "mix/preset.h"
 
 #include "error.h"
+#include "gguf/gguf_file.h"
+#include "mix/tensor_pattern.h"
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -150,11 +151,7 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         if (!rules[i].is_object()) r.fail(path, "expected an object {\"pattern\", \"type\"}");
         TensorTypeOverride o;
         o.pattern = r.member(rules[i], "pattern", path + ".pattern", json::value_t::string, true).get<std::string>();
-        try {
-            std::regex check(o.pattern);
-        } catch (const std::regex_error &e) {
-            r.fail(path + ".pattern", "not a valid regular expression: " + std::string(e.what()));
-        }
+        if (const auto why = TensorPattern::problem(o.pattern)) r.fail(path + ".pattern", *why);
         if (o.pattern.empty() || o.pattern.find('=') != std::string::npos)
             r.fail(path + ".pattern", "must be non-empty and free of '=' (llama-quantize splits PATTERN=TYPE at '=')");
         o.type = r.type(r.member(rules[i], "type", path + ".type", json::value_t::string, true), path + ".type");
@@ -162,8 +159,13 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
     }
     const json &tensors = r.member(doc, "tensor_types", "tensor_types", json::value_t::object, false);
     if (!tensors.is_null())
-        for (const auto &[name, value] : tensors.items())
+        for (const auto &[name, value] : tensors.items()) {
+            // Such a name can match no tensor, and it becomes a regex (exactNamePattern): refuse it.
+            if (name.size() > kGgufMaxTensorName)
+                r.fail("tensor_types." + name.substr(0, 80) + (name.size() > 80 ? "..." : ""),
+                       "longer than " + std::to_string(kGgufMaxTensorName) + " bytes, the longest GGUF tensor name");
             p.tensorTypes[name] = r.type(value, "tensor_types." + name);
+        }
     p.outputTensorType = r.optionalType(doc, "output_tensor_type");
     p.tokenEmbeddingType = r.optionalType(doc, "token_embedding_type");
     p.pure = r.flag(doc, "pure");

@@ -128,6 +128,20 @@ void TestQuantizeDialog::cancelLeavesNoFile() {
     QCOMPARE(window.chooseLabel(QStringLiteral("F16")), QString());
 }
 
+// ThreadSanitizer makes every instruction of the GUI thread's own work several times slower
+// (measured: 226 ms for what takes well under 100 ms uninstrumented), so its bound is wider; a
+// loop blocked by quantizing would stay blocked for seconds either way.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define QB_UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(QB_UNDER_TSAN)
+constexpr qint64 kMaxEventLoopGapMs = 600;
+#else
+constexpr qint64 kMaxEventLoopGapMs = 100;
+#endif
+
 void TestQuantizeDialog::eventLoopStaysResponsive() {
     qbui::MainWindow window;
     window.show();
@@ -157,7 +171,7 @@ void TestQuantizeDialog::eventLoopStaysResponsive() {
     QVERIFY(dialog->start());
     QVERIFY(finished.wait(120000));
     ticker.stop();
-    QVERIFY2(worstGap < 100, qPrintable(QStringLiteral("event loop blocked for %1 ms").arg(worstGap)));
+    QVERIFY2(worstGap < kMaxEventLoopGapMs, qPrintable(QStringLiteral("event loop blocked for %1 ms").arg(worstGap)));
     qInfo("largest event-loop gap while quantizing: %lld ms", worstGap);
 }
 
