@@ -212,7 +212,7 @@ expect_text "unknown label message" "$T/err" "unknown label 'Q9_K'"
 "$CLI" analyze "$M" --types Q4_K,Q9_K 2>"$T/err" >/dev/null; check "unknown type" 2 $?
 expect_text "unknown type message" "$T/err" "unknown type 'Q9_K'"
 "$CLI" analyze "$M" --types Q4_K --tensor 'blk[' 2>"$T/err" >/dev/null; check "bad regex" 2 $?
-expect_text "bad regex message" "$T/err" "--tensor: invalid regular expression 'blk['"
+expect_text "bad regex message" "$T/err" "--tensor: pattern 'blk[' is not a valid regular expression"
 "$CLI" analyze "$M" --types Q4_K --tensor 'no_such_tensor' 2>"$T/err" >/dev/null; check "regex matching nothing" 2 $?
 expect_text "regex matching nothing message" "$T/err" "no tensor of two or more dimensions matches"
 "$CLI" analyze "$T/missing.gguf" --labels Q4_K_M 2>"$T/err" >/dev/null; check "missing model" 2 $?
