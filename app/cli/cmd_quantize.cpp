@@ -117,6 +117,12 @@ int runQuantize(const QuantizeArgs &a) {
     const auto model = qb::GgufModel::open(a.input);
     for (const auto &path : model->paths())
         if (sameFile(path, a.output)) throw qb::Error("refusing to write over the input " + path.string());
+    // A preset made for another model would silently change nothing for the names it lacks: refuse it.
+    for (const auto &[name, type] : preset.tensorTypes)
+        if (!model->findTensor(name))
+            throw qb::Error((a.preset.empty() ? std::string("preset") : a.preset) + ": tensor_types names tensor '" +
+                                name + "', which " + a.input + " does not have",
+                            qb::ErrorKind::BadInput);
     qb::QuantizeOptions options = preset.toOptions();
     options.keepSplit = a.keepSplit;
     std::optional<qb::ImportanceMatrix> imatrix;

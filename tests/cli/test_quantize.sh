@@ -64,6 +64,10 @@ expect_text "command text" "$T/cmd.txt" "llama-quantize --pure --tensor-type att
 echo '{"format":"quantbench-preset","version":1,"base_label":"Q4_K_M","rules":[{"pattern":"x","type":"nope"}]}' >"$T/bad.json"
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/bad.json" 2>"$T/err"; check "bad preset" 2 $?
 expect_text "bad preset names the field" "$T/err" "rules[0].type"
+echo '{"format":"quantbench-preset","version":1,"base_label":"Q4_K_M","tensor_types":{"blk.99.ffn_up.weight":"Q8_0"}}' >"$T/other.json"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/other.json" 2>"$T/err"; check "preset for another model" 2 $?
+expect_text "preset for another model names the tensor" "$T/err" "tensor_types names tensor 'blk.99.ffn_up.weight'"
+expect_no_file "preset for another model leaves no file" "$T/o.gguf"
 
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q8_0 2 >"$T/run.txt"; check "quantize Q8_0" 0 $?
 expect_text "progress line" "$T/run.txt" "converting to q8_0"
