@@ -106,14 +106,11 @@ class MixWalker {
 MixDecision MixWalker::run() {
     auto order = llamaQuantizeOrder(m_model);
     if (m_options.keepSplit) {
-        // llama.cpp sorts its name-ordered list by split with std::sort (not stable); the same call
-        // on the same sequence with the same comparison reproduces its order exactly.
-        std::vector<std::pair<size_t, size_t>> bySplit;
-        for (size_t index : order)
-            bySplit.emplace_back(m_model.tensors()[index].split, index);
-        std::sort(bySplit.begin(), bySplit.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-        for (size_t i = 0; i < order.size(); ++i)
-            order[i] = bySplit[i].second;
+        // llama.cpp sorts by split, then by offset within the split: each part's tensors in file order.
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            const auto &ta = m_model.tensors()[a], &tb = m_model.tensors()[b];
+            return std::pair(ta.split, ta.info->offset) < std::pair(tb.split, tb.info->offset);
+        });
     }
     for (size_t index : order) {
         const std::string &name = m_model.tensors()[index].info->name;
@@ -187,6 +184,12 @@ GgmlType MixWalker::chooseType(const GgufTensorInfo &info, Role role, std::strin
     if (!typeTraits(base).quantized) {
         reason = "label " + std::string(m_label.name) + ": " + upper(base);
         return base;
+    }
+    // Without output.weight, token_embd doubles as the output and takes the output's type too
+    // (inside llama_tensor_get_type, so not with --pure, and the row-length fallback applies).
+    if (m_options.outputTensorType && role == Role::Output && !m_options.pure) {
+        reason = "--output-tensor-type (token_embd.weight is also the output: the model has no output.weight)";
+        return applyFallback(info, *m_options.outputTensorType, reason);
     }
     GgmlType type = base;
     bool manual = false;

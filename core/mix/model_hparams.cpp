@@ -56,6 +56,15 @@ int guessFileType(const GgufModel &model) {
     return (it == kFtypeOf.end() ? 0 : it->second) | 1024;
 }
 
+// llama.cpp's LLM_TYPE_70B (llama-model.cpp, load_hparams), which only the attn_v rule reads:
+// 80-layer llama without 8 experts whose heads share key/value heads, and any 80-layer deci,
+// qwen2 (qwen2vl shares its case) or olmo.
+bool isLlama70B(const std::string &arch, int layers, int experts, int64_t heads, int64_t kvHeads) {
+    if (layers != 80) return false;
+    if (arch == "llama") return experts != 8 && heads != kvHeads;
+    return arch == "deci" || arch == "qwen2" || arch == "qwen2vl" || arch == "olmo";
+}
+
 } // namespace
 
 ModelHparams ModelHparams::read(const GgufModel &model) {
@@ -75,7 +84,7 @@ ModelHparams ModelHparams::read(const GgufModel &model) {
         withAttention += kvHeads[size_t(i)] != 0;
     // Encoder-decoder models (T5) have three attention blocks per layer.
     h.attentionLayers = (h.architecture == "t5" ? 3 : 1) * withAttention;
-    h.is70B = h.architecture == "llama" && h.layers == 80 && heads[0] != kvHeads[0];
+    h.is70B = isLlama70B(h.architecture, h.layers, h.experts, heads[0], kvHeads[0]);
     const GgufValue *ft = model.find("general.file_type");
     const auto ftValue = ft ? ft->toInt() : std::nullopt;
     h.fileType = ftValue ? int(*ftValue) : guessFileType(model);

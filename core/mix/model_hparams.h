@@ -15,7 +15,7 @@ struct ModelHparams {
     int gqa = 0;              // head_count / head_count_kv of layer 0; 0 when unknown
     int experts = 0;          // <arch>.expert_count
     int attentionLayers = 0;  // layers whose head_count_kv is not 0 (x3 for encoder-decoder)
-    bool is70B = false;       // llama with 80 layers and grouped-query attention
+    bool is70B = false;       // llama.cpp's LLM_TYPE_70B: 80-layer llama (GQA, not 8 experts), deci, qwen2, olmo
     int fileType = 0;         // general.file_type, or llama.cpp's guess | 1024 when absent
 
     static ModelHparams read(const GgufModel &model);

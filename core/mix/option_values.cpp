@@ -15,6 +15,13 @@ bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' ||
 
 } // namespace
 
+std::string llamaQuantizePattern(std::string_view pattern) {
+    std::string out(pattern);
+    for (char &c : out)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    return out;
+}
+
 GgmlType parseTypeOption(std::string_view name, const std::string &option) {
     const auto t = typeFromName(name);
     if (!t) throw Error(option + ": unknown type '" + std::string(name) + "'");
@@ -25,7 +32,7 @@ TensorTypeOverride parseTensorTypeOption(std::string_view text, const std::strin
     const size_t eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
         throw Error(origin + " '" + std::string(text) + "': expected PATTERN=TYPE");
-    TensorTypeOverride o{std::string(text.substr(0, eq)), parseTypeOption(text.substr(eq + 1), origin)};
+    TensorTypeOverride o{llamaQuantizePattern(text.substr(0, eq)), parseTypeOption(text.substr(eq + 1), origin)};
     if (const auto why = TensorPattern::problem(o.pattern)) throw Error(origin + ": " + *why);
     return o;
 }

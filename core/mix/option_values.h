@@ -24,7 +24,12 @@ inline constexpr size_t kMaxTensorTypeFileBytes = 16u << 20;
 // A ggml type name (case-insensitive, as typeFromName); option names the option in the message.
 GgmlType parseTypeOption(std::string_view name, const std::string &option);
 
-// PATTERN=TYPE, split at the first '=' as llama-quantize does. origin: "--tensor-type".
+// A tensor-name pattern as llama-quantize's parse_tensor_type keeps it: ASCII letters lower-cased
+// (so ATTN_V matches attn_v, and, as there, \D becomes \d).
+std::string llamaQuantizePattern(std::string_view pattern);
+
+// PATTERN=TYPE, split at the first '=' as llama-quantize does, the pattern lower-cased as there.
+// origin: "--tensor-type".
 TensorTypeOverride parseTensorTypeOption(std::string_view text, const std::string &origin);
 
 // The entries of a --tensor-type-file's text; origin names the file in messages.

@@ -31,7 +31,7 @@ GgufKeyValue parseKvOverride(std::string_view text) {
     };
     const size_t eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0) return fail("no KEY= part");
-    if (eq >= 128) return fail("the key is longer than 127 characters");
+    if (eq > kMaxOverrideStringBytes) return fail("the key is longer than 127 characters");
     GgufKeyValue kv;
     kv.key = std::string(text.substr(0, eq));
     const std::string_view rest = text.substr(eq + 1);
@@ -61,7 +61,7 @@ GgufKeyValue parseKvOverride(std::string_view text) {
         else
             return fail("a bool must be true or false");
     } else if (auto v = valueAfter("str:")) {
-        if (v->size() > 127) return fail("string overrides are limited to 127 characters");
+        if (v->size() > kMaxOverrideStringBytes) return fail("string overrides are limited to 127 characters");
         kv.value = GgufValue(std::string(*v));
     } else {
         return fail("unknown value type");
@@ -78,14 +78,15 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
     setValue(plan.metadata, "general.file_type", GgufValue(uint32_t(mix.fileType)));
     for (const auto &kv : options.kvOverrides)
         setValue(plan.metadata, kv.key, kv.value);
-    if (imatrix) {
-        // quantize.cpp adds these as overrides after the user's, each only when it has a value.
+    if (imatrix && !imatrix->entries().empty()) {
+        // quantize.cpp adds these as overrides after the user's, only when importance data is left
+        // after --include/--exclude-weights, its strings cut to the 127 bytes an override holds.
+        auto overrideString = [](const std::string &s) { return GgufValue(s.substr(0, kMaxOverrideStringBytes)); };
         if (!options.imatrixFile.empty())
-            setValue(plan.metadata, "quantize.imatrix.file", GgufValue(options.imatrixFile));
+            setValue(plan.metadata, "quantize.imatrix.file", overrideString(options.imatrixFile));
         if (!imatrix->dataset().empty())
-            setValue(plan.metadata, "quantize.imatrix.dataset", GgufValue(imatrix->dataset()));
-        if (!imatrix->entries().empty())
-            setValue(plan.metadata, "quantize.imatrix.entries_count", GgufValue(int32_t(imatrix->entries().size())));
+            setValue(plan.metadata, "quantize.imatrix.dataset", overrideString(imatrix->dataset()));
+        setValue(plan.metadata, "quantize.imatrix.entries_count", GgufValue(int32_t(imatrix->entries().size())));
         if (imatrix->chunkCount() > 0)
             setValue(plan.metadata, "quantize.imatrix.chunks_count", GgufValue(int32_t(imatrix->chunkCount())));
     }

@@ -3,8 +3,8 @@
 //
 // Contract: metadata = the input's keys in order (split.* removed), then general.quantization_version
 // (u32 2) and general.file_type (u32) moved to the end as gguf_set_val does, then the
-// --override-kv entries and, with an importance matrix, quantize.imatrix.file/.dataset (str),
-// .entries_count/.chunks_count (i32), in llama-quantize's order. Importance spans point into
+// --override-kv entries and, with a non-empty importance matrix, quantize.imatrix.file/.dataset
+// (str, cut to 127 bytes), .entries_count/.chunks_count (i32), in llama-quantize's order. Importance spans point into
 // `imatrix`, which must outlive the plan. Entries whose size is not ne[0]*ne[2] are refused
 // (except token_embd, which llama.cpp quantizes without them).
 #pragma once
@@ -24,6 +24,9 @@ struct PlanOptions {
     std::string imatrixFile;               // as the user named it: written to quantize.imatrix.file
     std::vector<GgufKeyValue> kvOverrides; // --override-kv, in order
 };
+
+// llama.cpp's kv overrides hold keys and strings in char[128]: at most 127 bytes.
+constexpr size_t kMaxOverrideStringBytes = 127;
 
 // --override-kv KEY=TYPE:VALUE with TYPE int, float, bool or str (llama.cpp's syntax).
 GgufKeyValue parseKvOverride(std::string_view text);

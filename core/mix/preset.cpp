@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "gguf/gguf_file.h"
+#include "mix/option_values.h"
 #include "mix/tensor_pattern.h"
 
 #include <nlohmann/json.hpp>
@@ -150,7 +151,9 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         const std::string path = "rules[" + std::to_string(i) + "]";
         if (!rules[i].is_object()) r.fail(path, "expected an object {\"pattern\", \"type\"}");
         TensorTypeOverride o;
-        o.pattern = r.member(rules[i], "pattern", path + ".pattern", json::value_t::string, true).get<std::string>();
+        // Lower-cased as the exported --tensor-type will be by llama-quantize, so both match the same.
+        o.pattern = llamaQuantizePattern(
+            r.member(rules[i], "pattern", path + ".pattern", json::value_t::string, true).get<std::string>());
         if (const auto why = TensorPattern::problem(o.pattern)) r.fail(path + ".pattern", *why);
         if (o.pattern.empty() || o.pattern.find('=') != std::string::npos)
             r.fail(path + ".pattern", "must be non-empty and free of '=' (llama-quantize splits PATTERN=TYPE at '=')");

@@ -9,6 +9,7 @@
 #include "mix/mix_rules.h"
 #include "mix/plan_builder.h"
 #include "mix/preset.h"
+#include "mix/quant_label.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <regex>
 
 namespace {
@@ -59,6 +61,7 @@ class TestMixPresets : public QObject {
     void ggufImatrixEqualsDat_data();
     void ggufImatrixEqualsDat();
     void kvOverrides();
+    void imatrixMetadataAsQuantizeWritesIt();
 };
 
 void TestMixPresets::roundTrip() {
@@ -276,6 +279,37 @@ void TestMixPresets::kvOverrides() {
     QCOMPARE(plan.metadata[plan.metadata.size() - 2].key, std::string("general.file_type"));
     QCOMPARE(plan.metadata[plan.metadata.size() - 3].key, std::string("general.quantization_version"));
     QCOMPARE(plan.metadata.size(), model->metadata().size() + 1);
+}
+
+void TestMixPresets::imatrixMetadataAsQuantizeWritesIt() {
+    // quantize.cpp writes the quantize.imatrix.* keys only when importance data is left after
+    // --include/--exclude-weights, and holds the file name and dataset in char[128].
+    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto im = qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat"));
+    const auto &label = *qb::findQuantLabel("Q4_K_M");
+    auto imatrixKeys = [](const qb::ExecutionPlan &plan) {
+        std::map<std::string, std::string> keys;
+        for (const auto &kv : plan.metadata)
+            if (kv.key.rfind("quantize.imatrix.", 0) == 0) keys[kv.key] = kv.value.toDisplayString();
+        return keys;
+    };
+    qb::PlanOptions po;
+    po.imatrixFile = std::string(100, 'd') + "/" + std::string(100, 'f') + ".dat";
+    const auto plan = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, {}, &im), &im, po);
+    const auto keys = imatrixKeys(plan);
+    QCOMPARE(keys.size(), size_t(4));
+    const qb::GgufValue *file = nullptr;
+    for (const auto &kv : plan.metadata)
+        if (kv.key == "quantize.imatrix.file") file = &kv.value;
+    QVERIFY(file && file->string());
+    QCOMPARE(*file->string(), po.imatrixFile.substr(0, 127));
+
+    qb::QuantizeOptions none;
+    none.includeWeights = {"no_such_tensor"};
+    const auto empty = qb::filterImportance(im, none);
+    QVERIFY(empty.entries().empty());
+    const auto planWithout = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, none, &empty), &empty, po);
+    QVERIFY(imatrixKeys(planWithout).empty());
 }
 
 QTEST_GUILESS_MAIN(TestMixPresets)

@@ -4,10 +4,12 @@
 #include "mix_golden_runs.h"
 
 #include "error.h"
+#include "gguf/gguf_writer.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
 #include "mix/quant_label.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <optional>
@@ -25,6 +27,41 @@ qb::MixDecision decide(const qbtest::GoldenRun &run, std::optional<qb::Importanc
     return qb::decideMix(*model, *label, options, imatrix ? &*imatrix : nullptr);
 }
 
+// A header-and-zeros model with just what the rules read: architecture, layer and head counts,
+// token_embd, optionally output.weight, and one attn_v per layer (256 wide, F16).
+auto syntheticModel(const QTemporaryDir &dir, const std::string &arch, int layers,
+                    int heads, int kvHeads, bool withOutput) {
+    const std::string p = arch + ".";
+    std::vector<qb::GgufKeyValue> meta = {
+        {"general.architecture", qb::GgufValue(arch)},
+        {p + "block_count", qb::GgufValue(uint32_t(layers))},
+        {p + "attention.head_count", qb::GgufValue(uint32_t(heads))},
+        {p + "attention.head_count_kv", qb::GgufValue(uint32_t(kvHeads))},
+    };
+    std::vector<qb::GgufTensorPlan> plans;
+    auto add = [&](const std::string &name, int64_t rows) {
+        plans.push_back({name, qb::GgmlType::F16, 2, {256, rows, 1, 1}});
+    };
+    add("token_embd.weight", 32);
+    if (withOutput) add("output.weight", 32);
+    for (int i = 0; i < layers; ++i)
+        add("blk." + std::to_string(i) + ".attn_v.weight", 8);
+    const std::string path = dir.filePath(QString::fromStdString(arch + std::to_string(layers) + ".gguf")).toStdString();
+    qb::GgufWriter writer(path, meta, plans);
+    for (const auto &t : plans) {
+        const std::vector<uint8_t> zeros(size_t(t.ne[0] * t.ne[1] * 2), 0);
+        writer.writeTensor(zeros);
+    }
+    writer.commit();
+    return qb::GgufModel::open(path);
+}
+
+qb::GgmlType typeOf(const qb::MixDecision &mix, const std::string &name) {
+    for (const auto &d : mix.tensors)
+        if (d.name == name) return d.target;
+    throw std::runtime_error("no tensor " + name);
+}
+
 } // namespace
 
 class TestMixRules : public QObject {
@@ -36,6 +73,9 @@ class TestMixRules : public QObject {
     void everyDecisionHasAReason();
     void overridesAndOptions();
     void gqaAndExpertsChangeAttnV();
+    void seventyBillionAttnV_data();
+    void seventyBillionAttnV();
+    void outputTypeReachesTiedEmbedding();
 };
 
 void TestMixRules::labelsTable() {
@@ -183,6 +223,59 @@ void TestMixRules::gqaAndExpertsChangeAttnV() {
     };
     QCOMPARE(attnV(*gqa4), qb::GgmlType::Q4_K);
     QCOMPARE(attnV(*gqa1), qb::GgmlType::IQ4_NL); // Q3_K, but 288 is not a multiple of 256
+}
+
+void TestMixRules::seventyBillionAttnV_data() {
+    // llama.cpp's LLM_TYPE_70B (llama-model.cpp): Q3_K_M gives attn_v past the second layer Q4_K,
+    // which the 70B rule raises to Q5_K.
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<int>("layers");
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("kvHeads");
+    QTest::addColumn<bool>("is70B");
+    QTest::newRow("llama 80 GQA") << "llama" << 80 << 8 << 1 << true;
+    QTest::newRow("llama 80 MHA (65B)") << "llama" << 80 << 8 << 8 << false;
+    QTest::newRow("llama 64") << "llama" << 64 << 8 << 1 << false;
+    QTest::newRow("qwen2 80") << "qwen2" << 80 << 8 << 8 << true;
+    QTest::newRow("qwen2vl 80") << "qwen2vl" << 80 << 8 << 1 << true;
+    QTest::newRow("deci 80") << "deci" << 80 << 8 << 1 << true;
+    QTest::newRow("olmo 80") << "olmo" << 80 << 8 << 8 << true;
+    QTest::newRow("qwen2 64") << "qwen2" << 64 << 8 << 1 << false;
+    QTest::newRow("gemma2 80") << "gemma2" << 80 << 8 << 1 << false;
+}
+
+void TestMixRules::seventyBillionAttnV() {
+    QFETCH(QString, arch);
+    QFETCH(int, layers);
+    QFETCH(int, heads);
+    QFETCH(int, kvHeads);
+    QFETCH(bool, is70B);
+    QTemporaryDir dir;
+    const auto model = syntheticModel(dir, arch.toStdString(), layers, heads, kvHeads, true);
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q3_K_M"), {}, nullptr);
+    QCOMPARE(typeOf(mix, "blk.0.attn_v.weight"), qb::GgmlType::Q5_K);
+    QCOMPARE(typeOf(mix, "blk.10.attn_v.weight"), is70B ? qb::GgmlType::Q5_K : qb::GgmlType::Q4_K);
+}
+
+void TestMixRules::outputTypeReachesTiedEmbedding() {
+    // Without output.weight, llama_tensor_get_type treats token_embd as the output, so
+    // --output-tensor-type applies to it; not with --pure (get_type is not called), and
+    // --token-embedding-type, applied last by name, wins.
+    QTemporaryDir dir;
+    const auto tied = syntheticModel(dir, "llama", 2, 4, 1, false);
+    const auto untied = syntheticModel(dir, "qwen2", 2, 4, 1, true);
+    const auto &label = *qb::findQuantLabel("Q4_K_M");
+    qb::QuantizeOptions options;
+    options.outputTensorType = qb::GgmlType::Q8_0;
+    QCOMPARE(typeOf(qb::decideMix(*tied, label, {}, nullptr), "token_embd.weight"), qb::GgmlType::Q6_K);
+    QCOMPARE(typeOf(qb::decideMix(*tied, label, options, nullptr), "token_embd.weight"), qb::GgmlType::Q8_0);
+    QCOMPARE(typeOf(qb::decideMix(*untied, label, options, nullptr), "token_embd.weight"), qb::GgmlType::Q4_K);
+    QCOMPARE(typeOf(qb::decideMix(*untied, label, options, nullptr), "output.weight"), qb::GgmlType::Q8_0);
+    options.pure = true;
+    QCOMPARE(typeOf(qb::decideMix(*tied, label, options, nullptr), "token_embd.weight"), qb::GgmlType::Q4_K);
+    options.pure = false;
+    options.tokenEmbeddingType = qb::GgmlType::Q5_0;
+    QCOMPARE(typeOf(qb::decideMix(*tied, label, options, nullptr), "token_embd.weight"), qb::GgmlType::Q5_0);
 }
 
 QTEST_GUILESS_MAIN(TestMixRules)

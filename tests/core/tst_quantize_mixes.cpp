@@ -2,6 +2,8 @@
 // every run golden/status.json records as done must give llama-quantize's tensors (order, type,
 // shape, sha256), metadata values and file size; pure runs must equal the golden file byte for
 // byte. Failures name the run, the tensor and the type, so a missing kernel is easy to spot.
+// Every run of one model is replayed a second time through a preset that restates the label
+// (saved to a file and loaded back): it must give the same bytes.
 #include "mix_golden_runs.h"
 
 #include "error.h"
@@ -10,6 +12,7 @@
 #include "kernels/kernels.h"
 #include "mix/mix_rules.h"
 #include "mix/plan_builder.h"
+#include "mix/preset.h"
 #include "mix/quant_label.h"
 #include "pipeline/quantize_pipeline.h"
 
@@ -51,21 +54,45 @@ class TestQuantizeMixes : public QObject {
 
 void TestQuantizeMixes::reproducesLlamaQuantize_data() {
     QTest::addColumn<int>("index");
+    QTest::addColumn<bool>("viaPreset");
     const auto runs = qbtest::goldenRuns();
     for (size_t i = 0; i < runs.size(); ++i)
-        if (!runs[i].refused()) QTest::newRow(runs[i].key.c_str()) << int(i);
+        if (!runs[i].refused()) QTest::newRow(runs[i].key.c_str()) << int(i) << false;
+    // Every label of one small model again, restated as a preset: 30 labels, with and without importance data.
+    size_t presetRows = 0;
+    for (size_t i = 0; i < runs.size(); ++i)
+        if (!runs[i].refused() && runs[i].model == "models/llama256.bf16.gguf") {
+            QTest::newRow((runs[i].key + " via preset").c_str()) << int(i) << true;
+            ++presetRows;
+        }
+    QVERIFY2(presetRows >= 50, "the golden runs of llama256.bf16 are missing");
 }
 
 void TestQuantizeMixes::reproducesLlamaQuantize() {
     QFETCH(int, index);
+    QFETCH(bool, viaPreset);
     const auto run = qbtest::goldenRuns()[size_t(index)];
     const auto model = qb::GgufModel::open(qbtest::golden(run.model));
+    QTemporaryDir dir;
+    const qb::QuantLabel *label = qb::findQuantLabel(run.label);
     qb::QuantizeOptions options;
     options.pure = run.pure;
+    if (viaPreset) {
+        // Only what a user restating the label would write: the label and the importance matrix.
+        qb::MixPreset preset;
+        preset.baseLabel = run.label;
+        if (!run.imatrix.empty()) preset.imatrixFile = qbtest::golden(run.imatrix);
+        const std::filesystem::path path = dir.filePath(QStringLiteral("preset.json")).toStdString();
+        preset.save(path);
+        const auto loaded = qb::MixPreset::load(path);
+        options = loaded.toOptions();
+        label = &loaded.label();
+        QCOMPARE(loaded.imatrixFile, preset.imatrixFile);
+    }
     std::optional<qb::ImportanceMatrix> imatrix;
     if (!run.imatrix.empty())
         imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
-    const auto mix = qb::decideMix(*model, *qb::findQuantLabel(run.label), options, imatrix ? &*imatrix : nullptr);
+    const auto mix = qb::decideMix(*model, *label, options, imatrix ? &*imatrix : nullptr);
 
     // Name the kernels this run needs that this build cannot produce yet.
     std::string missing;
@@ -78,7 +105,6 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     qb::PlanOptions planOptions;
     planOptions.imatrixFile = recordedImatrixFile(run);
     const auto plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
-    QTemporaryDir dir;
     const std::filesystem::path out = dir.filePath(QStringLiteral("out.gguf")).toStdString();
     qb::PipelineOptions pipelineOptions;
     pipelineOptions.threads = 2;
@@ -98,6 +124,8 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
         const auto &t = written->tensors()[i];
         const std::string where = run.key + ": " + expected[i].name + " (" + expected[i].type + ")";
         QVERIFY2(t.name == expected[i].name && qbtest::upperType(t.type) == expected[i].type, where.c_str());
+        QVERIFY2(std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.nDims) == expected[i].shape,
+                 (where + ": shape differs").c_str());
         const auto data = written->tensorData(t);
         const std::string sha = qbtest::sha256Hex(data.data(), data.size()).toStdString();
         QVERIFY2(sha == expected[i].sha256, (where + ": tensor bytes differ from llama-quantize's").c_str());
@@ -110,8 +138,10 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
 }
 
 // Splits llama256.f16.gguf into three parts as gguf-split would (split.* keys, -0000i-of-00003 names),
-// then quantizes with keep-split: three outputs, each with its own tensors and split keys, and every
-// tensor's bytes equal to llama-quantize's single-file Q8_0 output.
+// then quantizes with keep-split: three outputs, each with its own tensors and split keys, its
+// tensors in input file order (llama.cpp sorts by split, then offset), and every tensor's type and
+// bytes equal to llama-quantize's single-file Q4_K_M output (whose layer-position rules must count
+// the same tensors in that order).
 void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
     QTemporaryDir dir;
     const auto source = qb::GgufFile::open(qbtest::golden("models/llama256.f16.gguf"));
@@ -137,18 +167,21 @@ void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
     QCOMPARE(model->splitCount(), parts);
     qb::QuantizeOptions options;
     options.keepSplit = true;
-    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q8_0"), options, nullptr);
-    for (size_t i = 1; i < mix.tensors.size(); ++i)
-        QVERIFY(model->tensors()[mix.tensors[i - 1].tensor].split <= model->tensors()[mix.tensors[i].tensor].split);
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("Q4_K_M"), options, nullptr);
+    QCOMPARE(mix.tensors.size(), all.size());
+    for (size_t i = 0; i < mix.tensors.size(); ++i)
+        QCOMPARE(mix.tensors[i].name, all[i].name);
     const auto outputs =
         qb::buildSplitPlans(*model, mix, nullptr, {}, dir.filePath(QStringLiteral("out.gguf")).toStdString());
     QCOMPARE(outputs.size(), parts);
     QCOMPARE(outputs[2].path.filename().string(), std::string("out-00003-of-00003.gguf"));
 
-    std::map<std::string, std::string> shaByName;
-    const auto manifest = qbtest::readJson("mixes/llama256.f16/Q8_0.json");
-    for (const auto &t : manifest["tensors"])
+    std::map<std::string, std::string> shaByName, typeByName;
+    const auto manifest = qbtest::readJson("mixes/llama256.f16/Q4_K_M.json");
+    for (const auto &t : manifest["tensors"]) {
         shaByName[t["name"].get<std::string>()] = t["sha256"].get<std::string>();
+        typeByName[t["name"].get<std::string>()] = t["type"].get<std::string>();
+    }
     size_t seen = 0;
     for (size_t part = 0; part < parts; ++part) {
         qb::PipelineOptions po;
@@ -162,6 +195,7 @@ void TestQuantizeMixes::keepSplitWritesOnePartPerInputSplit() {
         for (const auto &t : written->tensors()) {
             const auto data = written->tensorData(t);
             QVERIFY2(shaByName.count(t.name), t.name.c_str());
+            QCOMPARE(qbtest::upperType(t.type), typeByName.at(t.name));
             QCOMPARE(qbtest::sha256Hex(data.data(), data.size()).toStdString(), shaByName.at(t.name));
             ++seen;
         }
