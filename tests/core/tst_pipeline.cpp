@@ -3,6 +3,7 @@
 #include "golden.h"
 
 #include "error.h"
+#include "gguf/gguf_file.h"
 #include "imatrix/importance_matrix.h"
 #include "pipeline/quantize_pipeline.h"
 
@@ -60,6 +61,8 @@ private slots:
     void cancelAtEveryTensorLeavesNothing();
     void badPlanIsRefusedBeforeWriting();
     void refusesToOverwriteInput();
+    void nonFiniteInputIsRefused_data();
+    void nonFiniteInputIsRefused();
 };
 
 void TestPipeline::reproducesPureFiles_data() {
@@ -138,6 +141,49 @@ void TestPipeline::refusesToOverwriteInput() {
     PurePlan p = planFor(QStringLiteral("Q4_K_M.gguf"));
     QVERIFY_THROWS_EXCEPTION(qb::Error, qb::runQuantization(*source, p.plan, copy.toStdString(), {}));
     QCOMPARE(qbtest::readAll(copy.toStdString()), qbtest::readAll(qbtest::golden("models/tiny.f16.gguf")));
+}
+
+void TestPipeline::nonFiniteInputIsRefused_data() {
+    // llama-quantize loads with check_tensors: NaN or infinity in a tensor it quantizes or copies is refused.
+    QTest::addColumn<QString>("tensor");
+    QTest::addColumn<quint64>("element");
+    QTest::addColumn<QByteArray>("value");
+    QTest::newRow("NaN in a quantized F16 tensor") << QStringLiteral("blk.1.ffn_up.weight") << quint64(70000)
+                                                   << QByteArray::fromHex("007e");
+    QTest::newRow("-inf in a quantized F16 tensor") << QStringLiteral("token_embd.weight") << quint64(0)
+                                                    << QByteArray::fromHex("00fc");
+    QTest::newRow("+inf in a copied F32 norm") << QStringLiteral("blk.0.attn_norm.weight") << quint64(255)
+                                               << QByteArray::fromHex("0000807f");
+}
+
+void TestPipeline::nonFiniteInputIsRefused() {
+    QFETCH(QString, tensor);
+    QFETCH(quint64, element);
+    QFETCH(QByteArray, value);
+    QTemporaryDir dir;
+    const QString input = dir.filePath(QStringLiteral("in.gguf"));
+    QVERIFY(QFile::copy(QString::fromStdString(qbtest::golden("models/tiny.f16.gguf").string()), input));
+    QVERIFY(QFile::setPermissions(input, QFile::ReadOwner | QFile::WriteOwner));
+    {
+        const auto layout = qb::GgufFile::open(input.toStdString());
+        const qb::GgufTensorInfo *info = layout->findTensor(tensor.toStdString());
+        QVERIFY(info);
+        QFile f(input);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.seek(qint64(layout->dataOffset() + info->offset + element * quint64(value.size()))));
+        QCOMPARE(f.write(value), qint64(value.size()));
+    }
+    const auto source = qb::GgufModel::open(input.toStdString());
+    const PurePlan p = planFor(QStringLiteral("Q4_K_M.gguf"));
+    QTemporaryDir out;
+    try {
+        qb::runQuantization(*source, p.plan, out.filePath(QStringLiteral("out.gguf")).toStdString(), {});
+        QFAIL("non-finite data was accepted");
+    } catch (const qb::Error &e) {
+        const QString want = QStringLiteral("tensor '%1' has invalid data: element %2 is NaN or infinite").arg(tensor).arg(element);
+        QVERIFY2(QString::fromUtf8(e.what()).contains(want), e.what());
+    }
+    QVERIFY(filesIn(out.path()).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestPipeline)
