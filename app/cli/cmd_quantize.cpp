@@ -5,6 +5,7 @@
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
 #include "error.h"
+#include "interrupt.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
 #include "mix/option_values.h"
@@ -31,8 +32,9 @@ struct QuantizeArgs {
     std::string imatrix;
     std::vector<std::string> includeWeights, excludeWeights;
     std::string outputTensorType, tokenEmbeddingType;
-    std::vector<std::string> tensorTypes;
-    std::string tensorTypeFile;
+    std::vector<std::string> tensorTypes, tensorTypeFiles;
+    // Both, in command-line order (first match wins, so order matters): {is a file, text}.
+    std::vector<std::pair<bool, std::string>> tensorTypeSources;
     bool pure = false, leaveOutputTensor = false, allowRequantize = false, keepSplit = false;
     std::vector<std::string> overrideKv;
     bool dryRun = false, printCommand = false;
@@ -51,13 +53,15 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
             throw qb::Error("unknown label '" + a.label + "' (see `quantbench-cli labels`)");
         p.baseLabel = a.label;
     }
-    // Command-line patterns come first, so they win over the preset's rules.
+    // Command-line patterns come first, so they win over the preset's rules; among them,
+    // --tensor-type and --tensor-type-file entries in command-line order, as llama-quantize keeps them.
     std::vector<qb::TensorTypeOverride> rules;
-    for (const auto &t : a.tensorTypes)
-        rules.push_back(qb::parseTensorTypeOption(t, "--tensor-type"));
-    if (!a.tensorTypeFile.empty())
-        for (auto &t : qb::readTensorTypeFile(a.tensorTypeFile))
-            rules.push_back(std::move(t));
+    for (const auto &[isFile, text] : a.tensorTypeSources)
+        if (isFile)
+            for (auto &t : qb::readTensorTypeFile(text))
+                rules.push_back(std::move(t));
+        else
+            rules.push_back(qb::parseTensorTypeOption(text, "--tensor-type"));
     rules.insert(rules.end(), p.rules.begin(), p.rules.end());
     p.rules = std::move(rules);
     if (!a.outputTensorType.empty())
@@ -167,8 +171,10 @@ int runQuantize(const QuantizeArgs &a) {
         }
     } else {
         size_t done = 0;
+        InterruptGuard interrupt;
         qb::PipelineOptions po;
         po.threads = threads;
+        po.cancel = interrupt.flag();
         po.progress = [&](const qb::PipelineProgress &p) {
             const auto &d = mix.tensors[done];
             const auto &info = *model->tensors()[d.tensor].info;
@@ -196,6 +202,10 @@ int runQuantize(const QuantizeArgs &a) {
         } catch (...) {
             for (const auto &path : written)
                 std::filesystem::remove(path);
+            if (interrupt.signal() != 0) {
+                std::fprintf(stderr, "\ninterrupted (signal %d): no output was written\n", interrupt.signal());
+                return exitCodeForSignal(interrupt.signal());
+            }
             throw;
         }
     }
@@ -214,6 +224,13 @@ int runQuantize(const QuantizeArgs &a) {
 void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     auto args = std::make_shared<QuantizeArgs>();
     CLI::App *cmd = app.add_subcommand("quantize", "Quantize a model by label, exactly as llama-quantize b4748 does");
+    std::string labels = "\nLabels (llama-quantize's; a numeric id works too):\n";
+    for (const auto &l : qb::allQuantLabels()) {
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-8s %3d  %s\n", l.name, int(l.ftype), l.description);
+        labels += line;
+    }
+    cmd->footer(labels);
     cmd->add_option("input", args->input, "input GGUF model (any part of a split set)")->required();
     cmd->add_option("output", args->output, "output GGUF file")->required();
     cmd->add_option("label", args->label, "label (Q4_K_M, IQ3_S, ... or its numeric id); optional with --preset");
@@ -229,10 +246,16 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
         ->allow_extra_args(false);
     cmd->add_option("--output-tensor-type", args->outputTensorType, "type for output.weight");
     cmd->add_option("--token-embedding-type", args->tokenEmbeddingType, "type for token_embd.weight");
-    cmd->add_option("--tensor-type", args->tensorTypes,
-                    "PATTERN=TYPE: regex searched in tensor names; first match wins (repeatable)")
-        ->allow_extra_args(false);
-    cmd->add_option("--tensor-type-file", args->tensorTypeFile, "file of PATTERN=TYPE entries (whitespace separated)");
+    CLI::Option *tensorType =
+        cmd->add_option("--tensor-type", args->tensorTypes,
+                        "PATTERN=TYPE: regex searched in tensor names, lower-cased as llama-quantize does; the "
+                        "first match wins (repeatable)")
+            ->allow_extra_args(false);
+    CLI::Option *tensorTypeFile =
+        cmd->add_option("--tensor-type-file", args->tensorTypeFiles,
+                        "file of PATTERN=TYPE entries (whitespace separated), taking its place among --tensor-type "
+                        "entries (repeatable)")
+            ->allow_extra_args(false);
     cmd->add_flag("--pure", args->pure, "no per-tensor mix rules: every quantizable tensor gets the label's base type");
     cmd->add_flag("--leave-output-tensor", args->leaveOutputTensor, "leave output.weight unquantized");
     cmd->add_flag("--allow-requantize", args->allowRequantize, "allow quantized input tensors (dequantized first)");
@@ -244,7 +267,19 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("--preset", args->preset, "start from a saved preset (command-line options add to it)");
     cmd->add_option("--save-preset", args->savePreset, "save the effective mix as a preset");
     cmd->add_flag("--print-command", args->printCommand, "print the equivalent llama-quantize command and exit");
-    cmd->callback([&action, args] { action = [args] { return runQuantize(*args); }; });
+    cmd->callback([&action, args, cmd, tensorType, tensorTypeFile] {
+        // CLI11 records every occurrence of an option in parse order: interleave the two lists.
+        size_t nextType = 0, nextFile = 0;
+        for (const CLI::Option *o : cmd->parse_order()) {
+            if (o == tensorType && nextType < args->tensorTypes.size())
+                args->tensorTypeSources.emplace_back(false, args->tensorTypes[nextType++]);
+            else if (o == tensorTypeFile && nextFile < args->tensorTypeFiles.size())
+                args->tensorTypeSources.emplace_back(true, args->tensorTypeFiles[nextFile++]);
+        }
+        if (nextType != args->tensorTypes.size() || nextFile != args->tensorTypeFiles.size())
+            throw CLI::ValidationError("--tensor-type", "could not order --tensor-type and --tensor-type-file entries");
+        action = [args] { return runQuantize(*args); };
+    });
 }
 
 void addLabelsCommand(CLI::App &app, CommandAction &action) {

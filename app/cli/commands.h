@@ -1,6 +1,7 @@
 // quantbench-cli's subcommands. Each add*Command registers its options on the parser and,
 // when chosen, stores the function that runs it in `action`.
-// Exit codes for every command: 0 success, 1 runtime failure, 2 bad input or usage.
+// Exit codes for every command: 0 success, 1 runtime failure, 2 bad input or usage; quantize
+// exits with 128 + N when signal N (Ctrl-C: 130) interrupted it, after removing its output.
 #pragma once
 
 #include <functional>

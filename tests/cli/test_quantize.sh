@@ -23,6 +23,8 @@ expect_no_file() {
 expect_text "labels lists Q4_K_M" "$T/labels.txt" "medium, balanced quality - recommended"
 [ "$(grep -cE '^(Q|IQ|TQ|F|BF|COPY)' "$T/labels.txt")" = 36 ] && echo "ok   36 labels" || { echo "FAIL label count"; failures=$((failures + 1)); }
 
+"$CLI" quantize --help >"$T/help.txt"; check "quantize --help" 0 $?
+expect_text "help describes the labels" "$T/help.txt" "Q4_K_M    15  medium, balanced quality - recommended"
 "$CLI" quantize >/dev/null 2>&1; check "no arguments" 2 $?
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q9_K 2>"$T/err"; check "unknown label" 2 $?
 expect_text "unknown label message" "$T/err" "unknown label 'Q9_K'"
@@ -55,6 +57,16 @@ expect_no_file "dry run writes nothing" "$T/o.gguf"
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q4_K_M --tensor-type 'ffn_down=q8_0' --dry-run >"$T/dry2.txt"; check "dry run with override" 0 $?
 expect_text "override reason" "$T/dry2.txt" "your override ffn_down=Q8_0"
 
+# Patterns are lower-cased as llama-quantize does; --tensor-type and --tensor-type-file entries keep
+# their command-line order (the first match wins).
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q4_K_M --tensor-type 'FFN_DOWN=Q8_0' --dry-run >"$T/dry3.txt"; check "upper-case pattern" 0 $?
+expect_text "upper-case pattern is lower-cased" "$T/dry3.txt" "your override ffn_down=Q8_0"
+printf 'ffn_down=q6_k\n' >"$T/types.txt"
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q4_K_M --tensor-type-file "$T/types.txt" --tensor-type 'ffn_down=q8_0' --dry-run >"$T/dry4.txt"; check "file then option" 0 $?
+expect_text "file entry first wins" "$T/dry4.txt" "your override ffn_down=Q6_K"
+"$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q4_K_M --tensor-type 'ffn_down=q8_0' --tensor-type-file "$T/types.txt" --dry-run >"$T/dry5.txt"; check "option then file" 0 $?
+expect_text "option first wins" "$T/dry5.txt" "your override ffn_down=Q8_0"
+
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q5_K_M --tensor-type 'attn_q=q8_0' --pure \
     --save-preset "$T/p.json" --dry-run >"$T/a.txt"; check "save preset" 0 $?
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" --preset "$T/p.json" --dry-run >"$T/b.txt"; check "use preset" 0 $?
@@ -83,6 +95,19 @@ mkdir "$T/full"
 mkdir "$T/ks"
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/ks/o.gguf" Q8_0 --keep-split >/dev/null; check "keep split" 0 $?
 [ "$(ls "$T/ks")" = "o-00001-of-00001.gguf" ] && echo "ok   keep-split names its output like llama-quantize" || { echo "FAIL keep-split output: $(ls "$T/ks")"; failures=$((failures + 1)); }
+
+# Interrupted while writing (SIGTERM; a shell's background job ignores SIGINT): exit 128+15, nothing
+# left behind, not even the hidden temporary file. The signal arrives once the second tensor is
+# written, while the 62 MB token_embd is being quantized to IQ3_S on one thread (about 15 s), so
+# it is honoured part way through that tensor.
+mkdir "$T/int"
+"$CLI" make-model "$T/big.gguf" --layers 1 >/dev/null; check "make-model" 0 $?
+"$CLI" quantize "$T/big.gguf" "$T/int/o.gguf" IQ3_S --threads 1 >"$T/int.txt" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 1 2400); do grep -q '^\[   2/' "$T/int.txt" 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$pid"; wait "$pid"; check "interrupted quantization" 143 $?
+expect_text "interruption message" "$T/int.err" "interrupted (signal 15): no output was written"
+[ -z "$(ls -A "$T/int")" ] && echo "ok   interruption leaves no file" || { echo "FAIL files left: $(ls -A "$T/int")"; failures=$((failures + 1)); }
 
 echo "$failures failure(s)"
 [ "$failures" = 0 ]
