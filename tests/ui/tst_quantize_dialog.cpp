@@ -22,6 +22,9 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <csignal>
+#include <sys/resource.h>
+
 class TestQuantizeDialog : public QObject {
     Q_OBJECT
 private slots:
@@ -30,6 +33,7 @@ private slots:
     void cancelLeavesNoFile();
     void eventLoopStaysResponsive();
     void noLabelNoDialog();
+    void fullDiskIsReportedAndWindowStaysUsable();
 
 private:
     void openModel(qbui::MainWindow &window);
@@ -179,6 +183,53 @@ void TestQuantizeDialog::noLabelNoDialog() {
     qbui::MainWindow window;
     openModel(window);
     QCOMPARE(window.openQuantizeDialog(), nullptr);
+}
+
+// The disk fills up part way (a file size limit of 1 MB, SIGXFSZ ignored, so write() fails with
+// EFBIG as on a full disk): the dialog says what failed and where, nothing is left behind, the
+// input is untouched, and the same dialog then quantizes successfully once there is room again.
+void TestQuantizeDialog::fullDiskIsReportedAndWindowStaysUsable() {
+    qbui::MainWindow window;
+    window.show();
+    openModel(window);
+    usableLabel(window);
+    QTemporaryDir dir;
+    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
+    QVERIFY(dialog);
+    const QString out = dir.filePath(QStringLiteral("full.gguf"));
+    dialog->setOutputPath(out);
+    QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
+
+    struct rlimit saved {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    const auto previousHandler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = saved;
+    small.rlim_cur = 1 << 20;
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    const bool started = dialog->start();
+    const bool done = started && finished.wait(120000);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previousHandler);
+    QVERIFY(started && done);
+
+    const auto outcome = finished.first().first().value<qbui::QuantizeOutcome>();
+    QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Failed));
+    QVERIFY2(outcome.message.contains(out) && outcome.message.contains(QLatin1String("File too large")),
+             qPrintable(outcome.message));
+    QVERIFY2(dialog->statusText().startsWith(QLatin1String("Failed: ")) &&
+                 dialog->statusText().contains(QLatin1String("Nothing was written")),
+             qPrintable(dialog->statusText()));
+    QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).isEmpty());
+    QCOMPARE(qbtest::readAll(window.session()->path().toStdString()),
+             qbtest::readAll(qbtest::golden("models/llama256.f16.gguf")));
+
+    // Still usable: the same dialog, room again, succeeds.
+    finished.clear();
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(120000));
+    const auto second = finished.first().first().value<qbui::QuantizeOutcome>();
+    QVERIFY2(second.status == qbui::QuantizeOutcome::Status::Succeeded, qPrintable(second.message));
+    QVERIFY(QFileInfo::exists(out));
 }
 
 QTEST_MAIN(TestQuantizeDialog)
