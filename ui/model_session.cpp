@@ -2,6 +2,7 @@
 
 #include "background.h"
 #include "error.h"
+#include "imatrix/importance_fit.h"
 
 #include <QFileInfo>
 
@@ -47,8 +48,8 @@ void ModelSession::open(const QString &path) {
         }
         m_model = parsed.value;
         m_path = path;
-        // An importance matrix belongs to one model; keep it only if it still covers something.
-        if (m_importance && importanceCoverage() == 0) {
+        // An importance matrix belongs to one model; keep it only if it fits the new one too.
+        if (m_importance && !importanceFits()) {
             m_importance.reset();
             m_importancePath.clear();
         }
@@ -60,10 +61,13 @@ void ModelSession::open(const QString &path) {
 void ModelSession::loadImportance(const QString &path) {
     const quint64 job = ++m_importanceJob;
     setBusy(+1);
-    runInBackground(this, [path] {
+    runInBackground(this, [path, model = m_model] {
         Parsed<qb::ImportanceMatrix> out;
         try {
-            out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+            auto loaded = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+            // A matrix made for another model is refused, as by the CLI, instead of weighting nonsense.
+            if (model) qb::checkImportanceFits(*model, *loaded, QFileInfo(path).fileName().toStdString());
+            out.value = std::move(loaded);
         } catch (const std::exception &e) {
             out.error = describe(e);
         }
@@ -88,6 +92,15 @@ void ModelSession::clearImportance() {
     m_importancePath.clear();
     rebuildAnalyzer();
     emit importanceLoaded();
+}
+
+bool ModelSession::importanceFits() const {
+    try {
+        qb::checkImportanceFits(*m_model, *m_importance, {});
+        return true;
+    } catch (const qb::Error &) {
+        return false;
+    }
 }
 
 int ModelSession::importanceCoverage() const {

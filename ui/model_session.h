@@ -47,6 +47,8 @@ signals:
     void failed(const QString &what, const QString &message);
 
 private:
+    // Whether the loaded importance matrix fits the loaded model (qb::checkImportanceFits).
+    bool importanceFits() const;
     void rebuildAnalyzer();
     void setBusy(int delta);
 

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "analysis_report.h"
 #include "error.h"
+#include "imatrix/importance_fit.h"
 #include "kernels/kernels.h"
 #include "mix/tensor_pattern.h"
 
@@ -49,33 +50,12 @@ std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
     return types;
 }
 
-// An importance matrix made for another model would silently weight nothing (no names match)
-// or weight columns with another model's values; either way the weighted figures would lie.
-// llama-quantize accepts a token_embd entry of another size (it ignores it); analyze has no
-// reason to, since that entry would weight this model's embedding columns.
-void checkImportanceFits(const qb::GgufModel &model, const qb::ImportanceMatrix &imatrix, const std::string &path) {
-    size_t matched = 0;
-    for (const qb::GgufModel::Tensor &t : model.tensors()) {
-        const std::vector<float> *values = imatrix.find(t.info->name);
-        if (!values) continue;
-        const uint64_t expected = uint64_t(t.info->ne[0]) * uint64_t(t.info->ne[2]);
-        if (values->size() != expected)
-            throw qb::Error("--imatrix " + path + ": the entry for " + t.info->name + " has " +
-                            std::to_string(values->size()) + " values but the tensor has " + std::to_string(expected) +
-                            " columns; the importance matrix was not made for this model");
-        ++matched;
-    }
-    if (matched == 0)
-        throw qb::Error("--imatrix " + path + ": none of its " + std::to_string(imatrix.entries().size()) +
-                        " entries names a tensor of this model; the importance matrix was not made for this model");
-}
-
 int runAnalyze(const AnalyzeOptions &opts) {
     const auto model = qb::GgufModel::open(opts.input);
     std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     if (!opts.imatrix.empty())
         imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(opts.imatrix));
-    if (imatrix) checkImportanceFits(*model, *imatrix, opts.imatrix);
+    if (imatrix) qb::checkImportanceFits(*model, *imatrix, "--imatrix " + opts.imatrix);
     qb::ModelAnalyzer analyzer(*model, imatrix);
 
     const qb::TensorPattern pattern(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern, "--tensor");

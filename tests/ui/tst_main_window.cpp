@@ -223,6 +223,24 @@ void TestMainWindow::importanceMatrixIsLoadedAndShown() {
     QVERIFY(failed.wait(10000));
     QVERIFY(window.banner()->text().contains(QLatin1String("broken.dat")));
     QVERIFY(window.session()->importance());
+
+    // A matrix made for another model (llama288's, 288 columns per entry) is refused with the
+    // entry named, and the loaded one stays.
+    const QString loadedPath = window.session()->importancePath();
+    failed.clear();
+    window.openPath(goldenPath("imatrix/llama288.f32.imatrix.dat"));
+    QVERIFY(failed.wait(10000));
+    const QString details = failed.first().at(1).toString();
+    QVERIFY2(details.contains(QLatin1String("llama288.f32.imatrix.dat")) &&
+                 details.contains(QLatin1String("not made for this model")),
+             qPrintable(details));
+    QVERIFY(window.banner()->text().contains(QLatin1String("llama288.f32.imatrix.dat")));
+    QCOMPARE(window.session()->importancePath(), loadedPath);
+
+    // Opening another model drops a matrix that does not fit it.
+    QVERIFY(openAndWait(window, goldenPath("models/llama288.f32.gguf")));
+    QVERIFY(!window.session()->importance());
+    QCOMPARE(window.infoPanel()->field(QStringLiteral("Importance")), QStringLiteral("none"));
 }
 
 QTEST_MAIN(TestMainWindow)
