@@ -33,6 +33,7 @@ private slots:
     void overrideChangesEstimateAndReason();
     void presetRoundTrip();
     void badPresetIsRefused();
+    void presetForAnotherModelIsRefused();
 
 private:
     void openModel(qbui::MainWindow &window, const char *relative);
@@ -187,6 +188,31 @@ void TestLabelsPresets::badPresetIsRefused() {
     // Nothing changed, and the window still works.
     QCOMPARE(window.mix()->label(), QStringLiteral("Q4_K_M"));
     QCOMPARE(window.chooseLabel(QStringLiteral("Q5_K_S")), QString());
+}
+
+void TestLabelsPresets::presetForAnotherModelIsRefused() {
+    // A valid preset made for a model with more layers: refused whole, naming the tensor,
+    // the mix and its overrides unchanged, the window still usable.
+    qbui::MainWindow window;
+    openModel(window, "models/tiny.f16.gguf");
+    QCOMPARE(window.chooseLabel(QStringLiteral("Q5_K_M")), QString());
+    const uint64_t before = window.mix()->totalBytesAfter();
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("other.json"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"format": "quantbench-preset", "version": 1, "base_label": "Q4_K_M",
+               "tensor_types": {"blk.0.ffn_up.weight": "Q8_0", "blk.7.ffn_up.weight": "Q8_0"}})");
+    f.close();
+    const QString error = window.importPreset(path);
+    QVERIFY2(error.contains(QLatin1String("other.json")) && error.contains(QLatin1String("blk.7.ffn_up.weight")) &&
+                 error.contains(QLatin1String("does not have")),
+             qPrintable(error));
+    QVERIFY(window.banner()->text().contains(QLatin1String("other.json")));
+    QCOMPARE(window.mix()->label(), QStringLiteral("Q5_K_M"));
+    QCOMPARE(window.mix()->totalBytesAfter(), before);
+    for (int i = 0; i < window.mix()->tensorCount(); ++i) QVERIFY(!window.mix()->isOverridden(i));
+    QCOMPARE(window.chooseLabel(QStringLiteral("Q8_0")), QString());
 }
 
 QTEST_MAIN(TestLabelsPresets)
