@@ -15,10 +15,16 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -38,6 +44,31 @@ std::string repeated(const std::string &s, int n) {
     return out;
 }
 
+// A named pipe that a thread fills with "yes\n" until the reader closes it, as `<(yes)` would.
+class EndlessFifo {
+public:
+    explicit EndlessFifo(const std::string &path) : m_path(path) {
+        QVERIFY(::mkfifo(path.c_str(), 0600) == 0);
+        m_oldHandler = std::signal(SIGPIPE, SIG_IGN);  // the write after the reader left fails with EPIPE
+        m_writer = std::thread([path] {
+            const int fd = ::open(path.c_str(), O_WRONLY);  // waits for the reader
+            if (fd < 0) return;
+            const std::string chunk = repeated("yes\n", 16384);
+            while (::write(fd, chunk.data(), chunk.size()) > 0) {}
+            ::close(fd);
+        });
+    }
+    ~EndlessFifo() {
+        m_writer.join();
+        std::signal(SIGPIPE, m_oldHandler);
+    }
+
+private:
+    std::string m_path;
+    std::thread m_writer;
+    void (*m_oldHandler)(int) = nullptr;
+};
+
 } // namespace
 
 class TestTensorPattern : public QObject {
@@ -49,6 +80,7 @@ class TestTensorPattern : public QObject {
     void pathologicalPatternsStayFast();
     void tensorTypeOption();
     void tensorTypeFile();
+    void endlessInputsAreRefused();
     void presetNamesTheField_data();
     void presetNamesTheField();
     void mixRulesRefuseToo();
@@ -187,6 +219,32 @@ void TestTensorPattern::tensorTypeFile() {
     QVERIFY(errorOf([&] { qb::readTensorTypeFile(path); }).endsWith(QLatin1String(": larger than 16 MiB")));
     QCOMPARE(errorOf([&] { qb::readTensorTypeFile(path + ".missing"); }),
              QString::fromStdString("--tensor-type-file: cannot open " + path + ".missing"));
+}
+
+// A pipe or /dev/zero reports no usable size (-1 or 0): the readers must stop after their limit
+// instead of reading for ever.
+void TestTensorPattern::endlessInputsAreRefused() {
+    QCOMPARE(errorOf([] { qb::readTensorTypeFile("/dev/zero"); }),
+             QStringLiteral("--tensor-type-file /dev/zero: larger than 16 MiB"));
+    QCOMPARE(errorOf([] { qb::MixPreset::load("/dev/zero"); }),
+             QStringLiteral("/dev/zero: too large for a preset (over 16 MiB)"));
+    QTemporaryDir dir;
+    const std::string types = dir.filePath(QStringLiteral("types.fifo")).toStdString();
+    {
+        EndlessFifo fifo(types);
+        QCOMPARE(errorOf([&] { qb::readTensorTypeFile(types); }),
+                 QString::fromStdString("--tensor-type-file " + types + ": larger than 16 MiB"));
+    }
+    const std::string preset = dir.filePath(QStringLiteral("preset.fifo")).toStdString();
+    {
+        EndlessFifo fifo(preset);
+        QCOMPARE(errorOf([&] { qb::MixPreset::load(preset); }),
+                 QString::fromStdString(preset + ": too large for a preset (over 16 MiB)"));
+    }
+    // Exactly at the limit is still read (and then parsed: all whitespace, no entries).
+    const std::string full = dir.filePath(QStringLiteral("full.txt")).toStdString();
+    std::ofstream(full) << std::string(qb::kMaxTensorTypeFileBytes, ' ');
+    QVERIFY(qb::readTensorTypeFile(full).empty());
 }
 
 void TestTensorPattern::presetNamesTheField_data() {
