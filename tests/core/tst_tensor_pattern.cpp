@@ -296,8 +296,9 @@ void TestTensorPattern::mixRulesRefuseToo() {
 // Patterns that only spell out characters skip std::regex; on names with the bytes that make the
 // difference ('.', '\n', '\r', '$', '^', '\\') they must still find exactly what it finds.
 void TestTensorPattern::literalPatternsFindWhatRegexSearchFinds() {
-    const std::string names[] = {"", "a", "ab", "a.b", "axb", "a\nb", "a\rb", "a$", "^a", "a\\", "blk.0.attn_q.weight",
-                                 "blk.10.attn_q.weight", "xblk.0.attn_q.weightx", "$", "\\$", ".", "ba", "aab"};
+    const std::string names[] = {"", "a", "ab", "a.b", "axb", "a\nb", "a\rb", "a$", "^a", "a\\", "$", "\\$", ".",
+                                 "ba", "aab", "ab\n", "\na", "b\r", "blk.0.attn_q.weight", "blk.10.attn_q.weight",
+                                 "xblk.0.attn_q.weightx"};
     const std::string patterns[] = {"a", "a.b", "^a", "b$", "^ab$", "^$", "^", "$", ".", "\\.", "a\\$", "\\^a", "a\\\\",
                                     "a\\\\$", "\\$$", "blk.0.attn_q.weight", "^blk\\.0\\.attn_q\\.weight$",
                                     "blk\\.0\\.", ".b$", "^.", "a..", "\\/", "\\-", "^\\$", "ab", "b"};
