@@ -53,10 +53,6 @@ private:
     uint64_t m_pos = 0;
 };
 
-} // namespace
-
-namespace {
-
 // One legacy entry's header: name, call count and value count, checked against the file and the
 // limits; leaves the reader at the entry's values.
 struct DatEntry {
