@@ -33,10 +33,11 @@ python3 tests/fuzz/make_text_seeds.py "$seeds/preset" "$seeds/cli"
 # Split-set seeds: small valid and broken two-part sets in fuzz_gguf_split's input layout.
 python3 tests/fuzz/make_split_seeds.py "$seeds/split"
 # Every target also starts from its committed regression inputs (hostile cases and past findings,
-# replayed by ctest as fuzz_replay_<target>).
+# replayed by ctest as fuzz_replay_<target>), except slow-* ones: costly by design, they would
+# take most of a short run (see tests/fuzz/make_regression_inputs.py).
 for pair in fuzz_gguf_reader:gguf fuzz_imatrix:imatrix fuzz_imatrix_gguf:imatrix_gguf fuzz_gguf_split:split \
             fuzz_preset:preset fuzz_cli_args:cli; do
-  cp tests/fuzz/regressions/"${pair%%:*}"/* "$seeds/${pair##*:}/"
+  find tests/fuzz/regressions/"${pair%%:*}" -maxdepth 1 -type f ! -name 'slow-*' -exec cp -t "$seeds/${pair##*:}/" {} +
 done
 
 status=0
