@@ -3,7 +3,9 @@
 # each for a bounded time, seeded from ../shared/golden (read in place; seeds go to a temporary
 # folder) and from tests/fuzz/make_*_seeds.py. Targets: the GGUF reader, split sets, both
 # importance-matrix formats, presets, and the command line's type/label/pattern/override values.
-# Exits non-zero on any finding; the crashing input is kept in $QB_FUZZ_ARTIFACTS.
+# Seeds also come from tests/fuzz/regressions/<target>/. Exits non-zero on any finding; the
+# crashing input is kept in $QB_FUZZ_ARTIFACTS: add it to tests/fuzz/regressions/<target>/ once
+# fixed, and ctest replays it in every phase.
 # Usage: run-fuzz.sh [SECONDS_PER_TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,13 @@ cp "$golden"/imatrix/*.gguf "$seeds/imatrix_gguf/"
 python3 tests/fuzz/make_text_seeds.py "$seeds/preset" "$seeds/cli"
 # Split-set seeds: small valid and broken two-part sets in fuzz_gguf_split's input layout.
 python3 tests/fuzz/make_split_seeds.py "$seeds/split"
+# Every target also starts from its committed regression inputs (hostile cases and past findings,
+# replayed by ctest as fuzz_replay_<target>), except slow-* ones: costly by design, they would
+# take most of a short run (see tests/fuzz/make_regression_inputs.py).
+for pair in fuzz_gguf_reader:gguf fuzz_imatrix:imatrix fuzz_imatrix_gguf:imatrix_gguf fuzz_gguf_split:split \
+            fuzz_preset:preset fuzz_cli_args:cli; do
+  find tests/fuzz/regressions/"${pair%%:*}" -maxdepth 1 -type f ! -name 'slow-*' -exec cp -t "$seeds/${pair##*:}/" {} +
+done
 
 status=0
 run() {

@@ -18,6 +18,8 @@ cd "$(dirname "$0")/.."
 self=$PWD/packaging/run-tests.sh
 jobs=$(nproc)
 build=${QB_BUILD_DIR:-build}
+# shellcheck source=sanitizer-options.sh
+source packaging/sanitizer-options.sh
 
 # phase NAME: runs NAME_phase in a child of this script under /usr/bin/time, records its wall and
 # CPU time (user + system of everything it ran: on a shared machine the wall time says little,
@@ -52,12 +54,10 @@ asan_phase() {
     -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF > /dev/null
   # Everything: script tests (cli_quantize, tst_cli_inspect) run the instrumented quantbench-cli too.
   cmake --build "$dir" -j"$jobs"
-  # Leak checking stays on; Qt keeps a few process-lifetime allocations that LSan sees as leaks,
-  # listed (library internals only) in tests/sanitizers/lsan.supp.
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
-  LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 QT_QPA_PLATFORM=offscreen \
-    run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^packaging_deb$'
+  # Leak checking on, and a sanitizer report exits with 86, never with an exit code a test
+  # expects (packaging/sanitizer-options.sh says why).
+  qb_export_asan_options
+  QT_QPA_PLATFORM=offscreen run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^packaging_deb$'
 }
 
 # ThreadSanitizer only understands synchronization it can see. GNU libgomp is not instrumented,
@@ -90,11 +90,10 @@ tsan_phase() {
   cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
   local regex
   regex="^($(tsan_tests | tr ' ' '\n' | paste -sd'|'))\$"
-  # tests/sanitizers/tsan.supp lists the reports about Qt's own hand-off objects (Debian's Qt
-  # is not instrumented) and libomp's thread pool, with the reasons; none of our code is listed.
-  OMP_TOOL_LIBRARIES=$archer \
-  TSAN_OPTIONS=ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp \
-  QT_QPA_PLATFORM=offscreen \
+  # Suppressions (tests/sanitizers/tsan.supp: Qt's and libomp's internals only) and exit code 86
+  # come from packaging/sanitizer-options.sh.
+  qb_export_tsan_options
+  OMP_TOOL_LIBRARIES=$archer QT_QPA_PLATFORM=offscreen \
     run_ctest tsan --test-dir "$dir" --output-on-failure -j"$jobs" -R "$regex"
 }
 

@@ -55,6 +55,7 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     }
 
     const GgufModel::Tensor &t = m_model.tensors().at(tensor);
+    m_model.ensureReadable(t);  // a file truncated since opening would raise SIGBUS in the read below
     TensorAnalysisRequest req;
     req.sourceType = t.info->type;
     req.sourceData = m_model.tensorData(t);

@@ -192,6 +192,9 @@ private:
         const uint32_t a = std::get<uint32_t>(v->value);
         if (a == 0 || (a & (a - 1)) != 0)
             fail(m_alignmentAt, "key 'general.alignment' is " + std::to_string(a) + ", not a non-zero power of two");
+        if (a > kGgufMaxAlignment)
+            fail(m_alignmentAt, "key 'general.alignment' is " + std::to_string(a) + ", more than the " +
+                                    std::to_string(kGgufMaxAlignment) + " bytes any real file uses");
         m_file.m_alignment = a;
     }
 

@@ -23,6 +23,11 @@ namespace qb {
 class MappedFile;
 
 inline constexpr uint64_t kGgufDefaultAlignment = 32;
+// Largest general.alignment accepted. ggml only asks for a non-zero power of two, but the writer
+// pads the header and every tensor to it, so 2^31 would cost gigabytes of zeros per tensor. Real
+// files use 32 (the default); the only reason to go higher is to page-align the data for mmap,
+// and the largest page size in use is 64 KiB (arm64 and ppc64 kernels built with 64K pages).
+inline constexpr uint32_t kGgufMaxAlignment = 64 * 1024;
 inline constexpr size_t kGgufMaxDims = 4;
 inline constexpr size_t kGgufMaxTensorName = 63;  // ggml's GGML_MAX_NAME - 1
 

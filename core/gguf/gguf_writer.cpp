@@ -85,7 +85,8 @@ void checkValue(const GgufValue &v, const std::string &key, int depth) {
     }
 }
 
-// general.alignment as ggml reads it: a non-zero power-of-two u32, else the default.
+// general.alignment as ggml reads it: a non-zero power-of-two u32, else the default; at most
+// kGgufMaxAlignment, as the reader enforces.
 uint64_t alignmentOf(const std::vector<GgufKeyValue> &metadata) {
     for (const GgufKeyValue &kv : metadata) {
         if (kv.key != "general.alignment") continue;
@@ -96,6 +97,11 @@ uint64_t alignmentOf(const std::vector<GgufKeyValue> &metadata) {
         if (a == 0 || (a & (a - 1)) != 0)
             throw Error("GGUF writer: key 'general.alignment' is " + std::to_string(a) +
                         ", not a non-zero power of two");
+        // Metadata may come from anywhere (a hand-edited plan, another reader): never pad to
+        // gigabytes.
+        if (a > kGgufMaxAlignment)
+            throw Error("GGUF writer: key 'general.alignment' is " + std::to_string(a) + ", more than " +
+                        std::to_string(kGgufMaxAlignment) + " bytes");
         return a;
     }
     return kGgufDefaultAlignment;

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 
 namespace qb {
 namespace {
@@ -35,6 +37,10 @@ public:
         m_pos += n;
         return s;
     }
+    void skip(uint64_t n, const char *what) {
+        if (remaining() < n) fail(m_pos, std::string("file is truncated while reading ") + what);
+        m_pos += n;
+    }
     void readFloats(float *dst, uint64_t n, const char *what) {
         if (remaining() / 4 < n) fail(m_pos, std::string("file is truncated while reading ") + what);
         std::memcpy(dst, m_bytes.data() + m_pos, size_t(n) * 4);
@@ -47,6 +53,38 @@ private:
     uint64_t m_pos = 0;
 };
 
+// One legacy entry's header: name, call count and value count, checked against the file and the
+// limits; leaves the reader at the entry's values.
+struct DatEntry {
+    uint64_t at = 0;      // where the entry starts
+    uint64_t nvalAt = 0;  // where its value count is
+    std::string name;
+    int32_t ncall = 0;
+    int32_t nval = 0;
+};
+
+DatEntry readEntryHeader(DatReader &in, int32_t i) {
+    DatEntry e;
+    e.at = in.pos();
+    const int32_t nameLen = in.readInt("an entry name length");
+    if (nameLen <= 0 || uint64_t(nameLen) > in.remaining())
+        in.fail(e.at, "entry #" + std::to_string(i) + " has a name length of " + std::to_string(nameLen));
+    if (nameLen > kMaxImatrixNameBytes)
+        in.fail(e.at, "entry #" + std::to_string(i) + " has a name length of " + std::to_string(nameLen) +
+                          ", more than " + std::to_string(kMaxImatrixNameBytes) + " bytes (tensor names have at most " +
+                          std::to_string(kGgufMaxTensorName) + ")");
+    e.name = in.readBytes(uint64_t(nameLen), "an entry name");
+    e.ncall = in.readInt("a call count");
+    e.nvalAt = in.pos();
+    e.nval = in.readInt("a value count");
+    if (e.nval <= 0 || uint64_t(e.nval) > in.remaining() / 4)
+        in.fail(e.nvalAt, "entry '" + e.name + "' has a value count of " + std::to_string(e.nval));
+    if (e.nval > kMaxImatrixEntryValues)
+        in.fail(e.nvalAt, "entry '" + e.name + "' has a value count of " + std::to_string(e.nval) + ", more than the " +
+                              std::to_string(kMaxImatrixEntryValues) + " any real tensor has");
+    return e;
+}
+
 } // namespace
 
 ImportanceMatrix ImportanceMatrix::parseLegacy(std::span<const uint8_t> bytes, const std::string &sourceName) {
@@ -57,25 +95,34 @@ ImportanceMatrix ImportanceMatrix::parseLegacy(std::span<const uint8_t> bytes, c
     // Each entry takes at least 4 + 1 + 4 + 4 bytes: a larger count cannot be real.
     if (count < 0 || uint64_t(count) > in.remaining() / 13)
         in.fail(0, "entry count " + std::to_string(count) + " is not possible in a file of this size");
+    if (count > kMaxImatrixEntries)
+        in.fail(0, "entry count " + std::to_string(count) + " is more than the " + std::to_string(kMaxImatrixEntries) +
+                       " any model has weight matrices");
+    // First pass over the headers only, allocating nothing for values: a sparse file may hold
+    // many entries each within the per-entry limit that together would take gigabytes.
+    {
+        DatReader scan = in;
+        int64_t total = 0;
+        for (int32_t i = 0; i < count; ++i) {
+            const DatEntry e = readEntryHeader(scan, i);
+            total += e.nval;
+            if (total > kMaxImatrixTotalValues)
+                scan.fail(e.nvalAt, "entry '" + e.name + "' brings the matrix to more than " +
+                                        std::to_string(kMaxImatrixTotalValues) +
+                                        " values in all, more than any real model has");
+            scan.skip(uint64_t(e.nval) * 4, "importance values");
+        }
+    }
     for (int32_t i = 0; i < count; ++i) {
-        const uint64_t at = in.pos();
-        const int32_t nameLen = in.readInt("an entry name length");
-        if (nameLen <= 0 || uint64_t(nameLen) > in.remaining())
-            in.fail(at, "entry #" + std::to_string(i) + " has a name length of " + std::to_string(nameLen));
-        std::string name = in.readBytes(uint64_t(nameLen), "an entry name");
-        const int32_t ncall = in.readInt("a call count");
-        const uint64_t nvalAt = in.pos();
-        const int32_t nval = in.readInt("a value count");
-        if (nval <= 0 || uint64_t(nval) > in.remaining() / 4)
-            in.fail(nvalAt, "entry '" + name + "' has a value count of " + std::to_string(nval));
-        std::vector<float> values(static_cast<size_t>(nval));
-        in.readFloats(values.data(), uint64_t(nval), "importance values");
-        if (ncall > 0)
-            for (float &v : values) v /= float(ncall);
+        DatEntry e = readEntryHeader(in, i);
+        std::vector<float> values(static_cast<size_t>(e.nval));
+        in.readFloats(values.data(), uint64_t(e.nval), "importance values");
+        if (e.ncall > 0)
+            for (float &v : values) v /= float(e.ncall);
         for (float v : values)
             if (!(v >= 0.0f) || !std::isfinite(v))
-                in.fail(nvalAt, "entry '" + name + "' holds a negative or non-finite importance value");
-        if (!m.m_entries.emplace(name, std::move(values)).second) in.fail(at, "duplicate entry '" + name + "'");
+                in.fail(e.nvalAt, "entry '" + e.name + "' holds a negative or non-finite importance value");
+        if (!m.m_entries.emplace(e.name, std::move(values)).second) in.fail(e.at, "duplicate entry '" + e.name + "'");
     }
     // The trailer (chunk count, dataset name) is optional in old files.
     if (!in.atEnd()) {
@@ -85,6 +132,10 @@ ImportanceMatrix ImportanceMatrix::parseLegacy(std::span<const uint8_t> bytes, c
             const int32_t len = in.readInt("the dataset name length");
             if (len < 0 || uint64_t(len) > in.remaining())
                 in.fail(at, "dataset name length " + std::to_string(len) + " exceeds the file");
+            // It is the calibration file's path as llama-imatrix was given it.
+            if (len > kMaxImatrixDatasetNameBytes)
+                in.fail(at, "dataset name length " + std::to_string(len) + " is more than " +
+                                std::to_string(kMaxImatrixDatasetNameBytes) + " bytes");
             m.m_dataset = in.readBytes(uint64_t(len), "the dataset name");
         }
     }
@@ -102,12 +153,33 @@ ImportanceMatrix ImportanceMatrix::parseGguf(std::span<const uint8_t> bytes, con
     if (const GgufValue *ds = file->find("imatrix.datasets"))
         if (const auto *arr = ds->array(); arr && !arr->items.empty() && arr->items.front().string())
             m.m_dataset = *arr->items.front().string();
+    // By name, for the .counts partner of each .in_sum2: a linear findTensor per entry would be
+    // quadratic in a hostile file of a million tensors.
+    std::unordered_map<std::string_view, const GgufTensorInfo *> byName;
+    byName.reserve(file->tensors().size());
+    for (const auto &t : file->tensors()) byName.emplace(t.name, &t);
     constexpr std::string_view kSums = ".in_sum2";
+    // First pass: pair each .in_sum2 with its .counts and check shapes and limits, so that nothing
+    // is allocated for values until the whole file is known to fit.
+    struct Pair {
+        std::string name;
+        const GgufTensorInfo *sums;
+        const GgufTensorInfo *counts;
+    };
+    std::vector<Pair> pairs;
+    int64_t total = 0;
     for (const auto &sums : file->tensors()) {
         if (sums.name.size() <= kSums.size() || sums.name.compare(sums.name.size() - kSums.size(), kSums.size(), kSums) != 0)
             continue;
-        const std::string name = sums.name.substr(0, sums.name.size() - kSums.size());
-        const GgufTensorInfo *counts = file->findTensor(name + ".counts");
+        std::string name = sums.name.substr(0, sums.name.size() - kSums.size());
+        // Where the entry's data lies, for messages about its size.
+        const std::string where = sourceName + ": tensor '" + sums.name + "' (data at byte " +
+                                  std::to_string(file->dataOffset() + sums.offset) + ")";
+        if (int64_t(pairs.size()) >= kMaxImatrixEntries)
+            throw Error(where + ": more than " + std::to_string(kMaxImatrixEntries) +
+                        " entries, more than any model has weight matrices");
+        const auto found = byName.find(name + ".counts");
+        const GgufTensorInfo *counts = found == byName.end() ? nullptr : found->second;
         if (!counts) throw Error(sourceName + ": tensor " + sums.name + " has no matching " + name + ".counts");
         if (sums.type != GgmlType::F32 || counts->type != GgmlType::F32)
             throw Error(sourceName + ": importance tensors of " + name + " must be F32");
@@ -116,8 +188,19 @@ ImportanceMatrix ImportanceMatrix::parseGguf(std::span<const uint8_t> bytes, con
             throw Error(sourceName + ": tensors of " + name + " have inconsistent shapes (in_sum2 " + std::to_string(cols) +
                         " x " + std::to_string(mats) + ", counts " + std::to_string(counts->ne[0]) + " x " +
                         std::to_string(counts->ne[1]) + ")");
-        const auto sumData = file->tensorData(sums);
-        const auto countData = file->tensorData(*counts);
+        if (cols * mats > kMaxImatrixEntryValues)
+            throw Error(where + ": " + std::to_string(cols * mats) + " values, more than the " +
+                        std::to_string(kMaxImatrixEntryValues) + " any real tensor has");
+        total += cols * mats;
+        if (total > kMaxImatrixTotalValues)
+            throw Error(where + ": brings the matrix to more than " + std::to_string(kMaxImatrixTotalValues) +
+                        " values in all, more than any real model has");
+        pairs.push_back({std::move(name), &sums, counts});
+    }
+    for (const Pair &p : pairs) {
+        const int64_t cols = p.sums->ne[0], mats = p.sums->ne[1];
+        const auto sumData = file->tensorData(*p.sums);
+        const auto countData = file->tensorData(*p.counts);
         std::vector<float> values(size_t(cols * mats));
         for (int64_t j = 0; j < mats; ++j) {
             float count;
@@ -131,8 +214,8 @@ ImportanceMatrix ImportanceMatrix::parseGguf(std::span<const uint8_t> bytes, con
         }
         for (float v : values)
             if (!(v >= 0.0f) || !std::isfinite(v))
-                throw Error(sourceName + ": entry '" + name + "' holds a negative or non-finite importance value");
-        m.m_entries.emplace(name, std::move(values));
+                throw Error(sourceName + ": entry '" + p.name + "' holds a negative or non-finite importance value");
+        m.m_entries.emplace(p.name, std::move(values));
     }
     return m;
 }

@@ -80,8 +80,12 @@ class MixWalker {
     MixWalker(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options,
               const ImportanceMatrix *imatrix)
         : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)) {
+        std::vector<std::string> patterns;
+        patterns.reserve(options.tensorTypes.size());
         for (const auto &o : options.tensorTypes)
-            m_patterns.emplace_back(o.pattern, "--tensor-type");
+            patterns.push_back(o.pattern);
+        // Every pattern is searched in every tensor name: their total cost is bounded too.
+        m_patterns = compileTensorPatterns(patterns, "--tensor-type");
     }
 
     MixDecision run();

@@ -1,11 +1,10 @@
 // Option values: the parsing quantbench-cli's quantize command applies to its arguments.
 #include "mix/option_values.h"
 
+#include "bounded_read.h"
 #include "error.h"
 #include "mix/tensor_pattern.h"
 
-#include <fstream>
-#include <sstream>
 
 namespace qb {
 namespace {
@@ -57,18 +56,12 @@ std::vector<TensorTypeOverride> parseTensorTypeList(std::string_view text, const
 
 std::vector<TensorTypeOverride> readTensorTypeFile(const std::string &path) {
     const std::string origin = "--tensor-type-file " + path;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("--tensor-type-file: cannot open " + path);
-    // Read nothing huge: a file without whitespace would otherwise be one giant entry in memory.
-    in.seekg(0, std::ios::end);
-    const auto size = in.tellg();
-    if (size < 0) throw Error("--tensor-type-file: cannot read " + path);
-    if (size > std::streamoff(kMaxTensorTypeFileBytes))
-        throw Error(origin + ": larger than " + std::to_string(kMaxTensorTypeFileBytes >> 20) + " MiB");
-    in.seekg(0);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parseTensorTypeList(text.str(), origin);
+    // Read nothing huge: a file without whitespace would otherwise be one giant entry in memory,
+    // and a pipe or /dev/zero would never end.
+    const std::string text = readBoundedFile(path, kMaxTensorTypeFileBytes, "--tensor-type-file: cannot open " + path,
+                                             origin + ": larger than " + std::to_string(kMaxTensorTypeFileBytes >> 20) +
+                                                 " MiB");
+    return parseTensorTypeList(text, origin);
 }
 
 } // namespace qb

@@ -4,6 +4,7 @@
 // "exclude_weights"}, "notes"}. Validation names the JSON path of the first bad field.
 #include "mix/preset.h"
 
+#include "bounded_read.h"
 #include "error.h"
 #include "gguf/gguf_file.h"
 #include "mix/option_values.h"
@@ -13,7 +14,6 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
 
 namespace qb {
 namespace {
@@ -21,6 +21,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char *kFormatName = "quantbench-preset";
+constexpr size_t kMaxPresetBytes = 16u << 20;
 
 std::string upperTypeName(GgmlType type) {
     std::string s = typeName(type);
@@ -137,9 +138,13 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         if (!kKnown.count(key)) r.fail(key, "unknown field (a typo?)");
     if (r.member(doc, "format", "format", json::value_t::string, true).get<std::string>() != kFormatName)
         r.fail("format", std::string("expected \"") + kFormatName + "\"");
-    const int version = r.member(doc, "version", "version", json::value_t::number_integer, true).get<int>();
-    if (version < 1 || version > kFormatVersion)
-        r.fail("version", "version " + std::to_string(version) + " is not supported (this build reads 1 to " +
+    // Compared as the JSON number it is: get<int>() would truncate 4294967297 to 1 and accept it.
+    const json &versionValue = r.member(doc, "version", "version", json::value_t::number_integer, true);
+    const bool versionKnown = versionValue.is_number_unsigned()
+                                  ? versionValue.get<uint64_t>() >= 1 && versionValue.get<uint64_t>() <= uint64_t(kFormatVersion)
+                                  : versionValue.get<int64_t>() >= 1 && versionValue.get<int64_t>() <= kFormatVersion;
+    if (!versionKnown)
+        r.fail("version", "version " + versionValue.dump() + " is not supported (this build reads 1 to " +
                               std::to_string(kFormatVersion) + ")");
 
     MixPreset p;
@@ -213,16 +218,11 @@ std::string MixPreset::toJson() const {
 }
 
 MixPreset MixPreset::load(const std::filesystem::path &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path.string() + ": cannot open the preset");
     // Presets are small; refuse anything that cannot be one rather than reading it all.
-    in.seekg(0, std::ios::end);
-    const auto size = in.tellg();
-    if (size > std::streamoff(16 << 20)) throw Error(path.string() + ": too large for a preset (over 16 MiB)");
-    in.seekg(0);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return fromJson(text.str(), path.string());
+    const std::string text = readBoundedFile(path, kMaxPresetBytes, path.string() + ": cannot open the preset",
+                                             path.string() + ": too large for a preset (over " +
+                                                 std::to_string(kMaxPresetBytes >> 20) + " MiB)");
+    return fromJson(text, path.string());
 }
 
 void MixPreset::save(const std::filesystem::path &path) const {

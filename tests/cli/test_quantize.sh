@@ -80,6 +80,11 @@ echo '{"format":"quantbench-preset","version":1,"base_label":"Q4_K_M","tensor_ty
 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/other.json" 2>"$T/err"; check "preset for another model" 2 $?
 expect_text "preset for another model names the tensor" "$T/err" "tensor_types names tensor 'blk.99.ffn_up.weight'"
 expect_no_file "preset for another model leaves no file" "$T/o.gguf"
+# A preset or type file that never ends (a pipe, /dev/zero) is refused after 16 MiB, not read for ever.
+timeout 60 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset <(yes) 2>"$T/err"; check "endless preset" 2 $?
+expect_text "endless preset is too large" "$T/err" "too large for a preset (over 16 MiB)"
+timeout 60 "$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_0 --tensor-type-file /dev/zero 2>"$T/err"; check "endless type file" 2 $?
+expect_text "endless type file is too large" "$T/err" "--tensor-type-file /dev/zero: larger than 16 MiB"
 
 "$CLI" quantize "$G/models/llama256.f16.gguf" "$T/o.gguf" Q8_0 2 >"$T/run.txt"; check "quantize Q8_0" 0 $?
 expect_text "progress line" "$T/run.txt" "converting to q8_0"

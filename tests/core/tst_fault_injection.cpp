@@ -5,6 +5,7 @@
 // Types: Q8_0 and Q4_0 alternating (1-D tensors copied), so every case runs in milliseconds.
 #include "golden.h"
 
+#include "analysis/model_analyzer.h"
 #include "error.h"
 #include "gguf/gguf_writer.h"
 #include "imatrix/importance_matrix.h"
@@ -111,6 +112,7 @@ private slots:
     void initTestCase();
     void diskFullAtEveryTensor();
     void inputShrinksAtEveryTensor();
+    void analysisOfShrunkInputFails();
     void truncatedInputIsRefusedOnOpen();
     void cancelAtEveryTensorIndex();
     void importanceMatrixOfAnotherModel();
@@ -200,6 +202,40 @@ void TestFaultInjection::inputShrinksAtEveryTensor() {
         QVERIFY2(what.contains(QStringLiteral("tensor '%1'").arg(QString::fromStdString(firstLost))), qPrintable(what));
         QCOMPARE(filesIn(dir.path()), QStringList{QStringLiteral("in.gguf")});
     }
+}
+
+// The same truncation under the analysis view: every tensor whose data reaches past the cut is
+// refused with an error naming the file and the tensor (not SIGBUS); those before it still analyse.
+void TestFaultInjection::analysisOfShrunkInputFails() {
+    QTemporaryDir dir;
+    const QString copy = dir.filePath(QStringLiteral("in.gguf"));
+    QVERIFY(QFile::copy(QString::fromStdString(m_input.string()), copy));
+    const auto model = qb::GgufModel::open(copy.toStdString());
+    // Cut in the middle of the data section, inside some tensor.
+    const qb::GgufTensorInfo &middle = *model->tensors()[model->tensors().size() / 2].info;
+    const uint64_t cut = model->primary().dataOffset() + middle.offset + middle.nbytes / 2;
+    QVERIFY(::truncate(copy.toLocal8Bit().constData(), off_t(cut)) == 0);
+    qb::ModelAnalyzer analyzer(*model, nullptr);
+    size_t refused = 0, analysed = 0;
+    for (size_t i = 0; i < model->tensors().size(); ++i) {
+        const qb::GgufTensorInfo &info = *model->tensors()[i].info;
+        if (info.nDims < 2 || info.ne[0] % 32 != 0) continue;
+        const bool lost = model->primary().dataOffset() + info.offset + info.nbytes > cut;
+        try {
+            analyzer.analyze(i, qb::GgmlType::Q8_0, qb::AnalysisMode::Exact, 0);
+            QVERIFY2(!lost, qPrintable(QStringLiteral("'%1' was analysed past the cut").arg(QString::fromStdString(info.name))));
+            ++analysed;
+        } catch (const qb::Error &e) {
+            QVERIFY2(lost, e.what());
+            QCOMPARE(e.kind(), qb::ErrorKind::Runtime);
+            const QString what = QString::fromUtf8(e.what());
+            QVERIFY2(what.contains(copy) && what.contains(QStringLiteral("shrank")), e.what());
+            QVERIFY2(what.contains(QStringLiteral("tensor '%1'").arg(QString::fromStdString(info.name))), e.what());
+            ++refused;
+        }
+    }
+    QVERIFY(refused > 0);
+    QVERIFY(analysed > 0);
 }
 
 // A file that was already short when opened is refused by the parser, naming the tensor.

@@ -275,11 +275,19 @@ void TestGgufCorrupt::corruptFileIsRejected_data() {
                                   << "key 'general.alignment' is 48, not a non-zero power of two";
     QTest::newRow("alignment-u64") << Builder([] { return GgufBytes().header(0, 1).str("general.alignment").u32(kTypeU64).mark().u64(32); })
                                    << "key 'general.alignment' must be a u32";
+    // A valid power of two, but the writer would pad the header and every tensor to 2 GiB; a file
+    // without tensors used to pass the reader, as would a sparse one large enough for the offsets.
     QTest::newRow("alignment-2^31") << Builder([] {
+        return GgufBytes().header(0, 1).str("general.alignment").u32(kTypeU32).mark().u32(1u << 31);
+    }) << "key 'general.alignment' is 2147483648, more than the 65536 bytes any real file uses";
+    QTest::newRow("alignment-2^31-with-tensor") << Builder([] {
         GgufBytes b;
-        b.header(1, 1).kvU32("general.alignment", 1u << 31).tensor("w", {8}, kF32, 0).mark().zeros(64);
+        b.header(1, 1).str("general.alignment").u32(kTypeU32).mark().u32(1u << 31).tensor("w", {8}, kF32, 0).zeros(64);
         return b;
-    }) << "data section would start at byte 2147483648";
+    }) << "key 'general.alignment' is 2147483648";
+    QTest::newRow("alignment-128K") << Builder([] {
+        return GgufBytes().header(0, 1).str("general.alignment").u32(kTypeU32).mark().u32(1u << 17);
+    }) << "key 'general.alignment' is 131072, more than the 65536 bytes";
 }
 
 void TestGgufCorrupt::corruptFileIsRejected() {
@@ -311,6 +319,11 @@ void TestGgufCorrupt::validHandMadeFilesParse() {
     QCOMPARE(file->alignment(), uint64_t(64));
     QCOMPARE(file->tensors().size(), size_t(2));
     QCOMPARE(file->findTensor("b")->nbytes, uint64_t(4 * 18));
+
+    // The largest alignment accepted: a page of 64 KiB.
+    GgufBytes paged;
+    paged.header(1, 1).kvU32("general.alignment", 65536).tensor("a", {16}, kF32, 0).padTo(65536).zeros(64);
+    QCOMPARE(qb::GgufFile::parse(paged.bytes(), "paged")->alignment(), uint64_t(65536));
 }
 
 QTEST_GUILESS_MAIN(TestGgufCorrupt)

@@ -266,6 +266,7 @@ void TestGgufWriter::invalidPlansAreRejected_data() {
     QTest::newRow("alignment-0") << "alignment-0" << "" << "not a non-zero power of two";
     QTest::newRow("alignment-48") << "alignment-48" << "" << "not a non-zero power of two";
     QTest::newRow("alignment-u64") << "alignment-u64" << "" << "must be a u32";
+    QTest::newRow("alignment-2^31") << "alignment-2^31" << "" << "is 2147483648, more than 65536 bytes";
     QTest::newRow("mixed-array") << "mixed-array" << "" << "array item 1";
 }
 
@@ -280,6 +281,8 @@ void TestGgufWriter::invalidPlansAreRejected() {
     if (metadataCase == QLatin1String("alignment-48")) kv.push_back({"general.alignment", qb::GgufValue(uint32_t(48))});
     if (metadataCase == QLatin1String("alignment-u64"))
         kv.push_back({"general.alignment", qb::GgufValue(uint64_t(64))});
+    if (metadataCase == QLatin1String("alignment-2^31"))
+        kv.push_back({"general.alignment", qb::GgufValue(uint32_t(1) << 31)});
     if (metadataCase == QLatin1String("mixed-array"))
         kv.push_back({"a", array(qb::GgufValueType::Int32, {qb::GgufValue(int32_t(1)), qb::GgufValue(1.0f)})});
 

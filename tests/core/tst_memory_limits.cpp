@@ -125,6 +125,44 @@ void writeSparse(const std::string &path, const std::vector<uint8_t> &header, ui
     ::close(fd);
 }
 
+// A GGUF importance matrix header: general.type = "imatrix" and F32 tensors of the given shapes,
+// laid out one after another (32-byte aligned). Returns the header, padded; *dataBytes gets the
+// size of the data section the tensors claim.
+struct ImatrixTensor {
+    std::string name;
+    uint64_t ne0, ne1;
+};
+Bytes imatrixGguf(const std::vector<ImatrixTensor> &tensors, uint64_t *dataBytes) {
+    Bytes b = gguf(tensors.size(), 1);
+    b.str("general.type").put<uint32_t>(kTypeString).str("imatrix");
+    uint64_t offset = 0;
+    for (const ImatrixTensor &t : tensors) {
+        b.str(t.name).put<uint32_t>(2).put<uint64_t>(t.ne0).put<uint64_t>(t.ne1).put<uint32_t>(0).put<uint64_t>(offset);
+        offset += (t.ne0 * t.ne1 * 4 + 31) / 32 * 32;
+    }
+    b.pad((32 - b.data.size() % 32) % 32);
+    *dataBytes = offset;
+    return b;
+}
+
+// A legacy .dat entry header: name length, name, call count, value count (the values follow).
+Bytes datEntry(const std::string &name, int32_t nval) {
+    Bytes b;
+    b.put<int32_t>(int32_t(name.size()));
+    b.data.insert(b.data.end(), name.begin(), name.end());
+    return b.put<int32_t>(1).put<int32_t>(nval);
+}
+
+// A sparse file of `size` bytes holding the given pieces at their offsets, zeros (holes) elsewhere.
+void writeSparsePieces(const std::string &path, const std::vector<std::pair<uint64_t, Bytes>> &pieces, uint64_t size) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    QVERIFY(fd >= 0);
+    for (const auto &[at, bytes] : pieces)
+        QCOMPARE(::pwrite(fd, bytes.data.data(), bytes.data.size(), off_t(at)), ssize_t(bytes.data.size()));
+    QCOMPARE(::ftruncate(fd, off_t(size)), 0);
+    ::close(fd);
+}
+
 // Writes a model of `count` F16 tensors of rows x cols (random-ish values) with GgufWriter.
 void writeModel(const std::filesystem::path &path, int count, int64_t rows, int64_t cols) {
     std::vector<qb::GgufTensorPlan> plans;
@@ -162,6 +200,9 @@ private slots:
     void hostileImportanceCountsAreRefused();
     void sparseFileClaimingHugeValuesIsRefused_data();
     void sparseFileClaimingHugeValuesIsRefused();
+    void sparseImportanceMatrixIsRefused_data();
+    void sparseImportanceMatrixIsRefused();
+    void importanceEntryCountIsBounded();
     void pipelineHoldsAFewTensorsNotTheModel();
 };
 
@@ -252,6 +293,137 @@ void TestMemoryLimits::sparseFileClaimingHugeValuesIsRefused() {
         QVERIFY2(QString::fromUtf8(e.what()).contains(expected), e.what());
     }
     QVERIFY2(watch.largest() < 4096, qPrintable(QString::number(watch.largest())));
+}
+
+// Importance matrices in sparse files: every claim fits the file, so only the limits on values per
+// entry, values in all, name lengths and entry counts stand between the file and gigabytes of
+// memory. Each is refused before anything is allocated for values.
+void TestMemoryLimits::sparseImportanceMatrixIsRefused_data() {
+    // The files are laid out by row number in sparseImportanceMatrixIsRefused().
+    QTest::addColumn<QString>("fileName");
+    QTest::addColumn<int>("row");
+    QTest::addColumn<QString>("expected");
+    auto row = [](const char *name, const char *file, int index, const char *expected) {
+        QTest::newRow(name) << QString::fromLatin1(file) << index << QString::fromLatin1(expected);
+    };
+    row("dat: 8 GiB entry", "m.dat", 0, "byte 31: entry 'blk.0.ffn_up.weight' has a value count of 2147483647, more than the 33554432");
+    row("dat: entry just over the limit", "m.dat", 1, "byte 31: entry 'blk.0.ffn_up.weight' has a value count of 33554433");
+    row("dat: 1 GiB name", "m.dat", 2, "byte 4: entry #0 has a name length of 1073741824, more than 1024 bytes");
+    row("dat: 17 entries of 32 Mi values", "m.dat", 3, "entry 'e16' brings the matrix to more than 536870912 values");
+    row("dat: 1 GiB dataset name", "m.dat", 4, "dataset name length 1073741824 is more than 65536 bytes");
+    row("gguf: entry just over the limit", "m.gguf", 5, "tensor 'a.in_sum2' (data at byte 160): 33558528 values, more than the 33554432");
+    row("gguf: 17 entries of 32 Mi values", "m.gguf", 6, "tensor 'e16.in_sum2' (data at byte");
+}
+
+void TestMemoryLimits::sparseImportanceMatrixIsRefused() {
+    QFETCH(QString, fileName);
+    QFETCH(int, row);
+    QFETCH(QString, expected);
+    constexpr int32_t kOver = int32_t(qb::kMaxImatrixEntryValues) + 1;
+    constexpr uint64_t kEntry = uint64_t(qb::kMaxImatrixEntryValues);
+    std::vector<std::pair<uint64_t, Bytes>> pieces;
+    uint64_t size = 0;
+    switch (row) {
+    case 0:  // one entry of 2^31 - 1 values (8 GiB as floats) in a 9 GiB file
+        pieces.push_back({0, Bytes().put<int32_t>(1)});
+        pieces.push_back({4, datEntry("blk.0.ffn_up.weight", 0x7fffffff)});
+        size = uint64_t(9) << 30;
+        break;
+    case 1:  // one value past the limit: before the limit this was a plain 128 MiB allocation
+        pieces.push_back({0, Bytes().put<int32_t>(1)});
+        pieces.push_back({4, datEntry("blk.0.ffn_up.weight", kOver)});
+        size = 64 + uint64_t(kOver) * 4;
+        break;
+    case 2:  // a name of 1 GiB
+        pieces.push_back({0, Bytes().put<int32_t>(1).put<int32_t>(1 << 30)});
+        size = uint64_t(3) << 30;
+        break;
+    case 3: {  // each entry within the limit, together 17 x 128 MiB
+        pieces.push_back({0, Bytes().put<int32_t>(17)});
+        uint64_t at = 4;
+        for (int i = 0; i < 17; ++i) {
+            Bytes e = datEntry("e" + std::to_string(i), int32_t(kEntry));
+            const uint64_t headerBytes = e.data.size();
+            pieces.push_back({at, std::move(e)});
+            at += headerBytes + kEntry * 4;
+        }
+        size = at;
+        break;
+    }
+    case 4:  // a valid entry, then the trailer: chunk count and a dataset name of 1 GiB
+        pieces.push_back({0, Bytes().put<int32_t>(1)});
+        pieces.push_back({4, datEntry("w", 1).put<float>(1.0f).put<int32_t>(10).put<int32_t>(1 << 30)});
+        size = uint64_t(3) << 30;
+        break;
+    case 5:
+    case 6: {
+        std::vector<ImatrixTensor> tensors;
+        if (row == 5) {
+            tensors = {{"a.in_sum2", 4096, 8193}, {"a.counts", 1, 8193}};
+        } else {
+            for (int i = 0; i < 17; ++i) {
+                tensors.push_back({"e" + std::to_string(i) + ".in_sum2", 4096, 8192});
+                tensors.push_back({"e" + std::to_string(i) + ".counts", 1, 8192});
+            }
+        }
+        uint64_t dataBytes = 0;
+        Bytes header = imatrixGguf(tensors, &dataBytes);
+        size = header.data.size() + dataBytes;
+        pieces.push_back({0, std::move(header)});
+        break;
+    }
+    default: QFAIL("no such row");
+    }
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(fileName).toStdString();
+    writeSparsePieces(path, pieces, size);
+    HeapWatch watch;
+    try {
+        qb::ImportanceMatrix::load(path);
+        QFAIL("loaded");
+    } catch (const qb::Error &e) {
+        QVERIFY2(QString::fromUtf8(e.what()).startsWith(QString::fromStdString(path + ": ")), e.what());
+        QVERIFY2(QString::fromUtf8(e.what()).contains(expected), e.what());
+    }
+    QVERIFY2(watch.largest() < 64 * 1024, qPrintable(QString::number(watch.largest())));
+}
+
+// More entries than any model has weight matrices: refused by count, and the GGUF format's lookup
+// of each entry's .counts partner is by hash (this file has 131074 tensors).
+void TestMemoryLimits::importanceEntryCountIsBounded() {
+    const int n = int(qb::kMaxImatrixEntries) + 1;
+    Bytes dat = Bytes().put<int32_t>(n);
+    for (int i = 0; i < n; ++i) {
+        const Bytes e = datEntry("e" + std::to_string(i), 1).put<float>(1.0f);
+        dat.data.insert(dat.data.end(), e.data.begin(), e.data.end());
+    }
+    try {
+        qb::ImportanceMatrix::parseLegacy(dat.data, "many.dat");
+        QFAIL("parsed");
+    } catch (const qb::Error &e) {
+        QVERIFY2(QString::fromUtf8(e.what()).startsWith(QLatin1String("many.dat: byte 0: entry count 65537 is more than the 65536")), e.what());
+    }
+
+    std::vector<ImatrixTensor> tensors;
+    for (int i = 0; i < n; ++i) {
+        tensors.push_back({"e" + std::to_string(i) + ".in_sum2", 1, 1});
+        tensors.push_back({"e" + std::to_string(i) + ".counts", 1, 1});
+    }
+    uint64_t dataBytes = 0;
+    Bytes gg = imatrixGguf(tensors, &dataBytes);
+    gg.pad(dataBytes);
+    try {
+        qb::ImportanceMatrix::parseGguf(gg.data, "many.gguf");
+        QFAIL("parsed");
+    } catch (const qb::Error &e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("many.gguf: tensor 'e65536.in_sum2'")), e.what());
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("more than 65536 entries")), e.what());
+    }
+    // One fewer is a valid matrix.
+    tensors.resize(tensors.size() - 2);
+    Bytes ok = imatrixGguf(tensors, &dataBytes);
+    ok.pad(dataBytes);
+    QCOMPARE(qb::ImportanceMatrix::parseGguf(ok.data, "ok.gguf").entries().size(), size_t(n - 1));
 }
 
 // 4 and 48 tensors of 512 x 256 (512 KiB each as F32): the peak must not grow with the count and

@@ -96,6 +96,18 @@ void TestMixPresets::validationNamesTheField_data() {
                             << QStringLiteral("format");
     QTest::newRow("version") << QStringLiteral(R"({"format":"quantbench-preset","version":9,"base_label":"Q4_0"})")
                              << QStringLiteral("version: version 9");
+    // Numbers that an int conversion would truncate to 1.
+    QTest::newRow("version 2^32+1")
+        << QStringLiteral(R"({"format":"quantbench-preset","version":4294967297,"base_label":"Q4_0"})")
+        << QStringLiteral("version: version 4294967297 is not supported");
+    QTest::newRow("version -(2^32-1)")
+        << QStringLiteral(R"({"format":"quantbench-preset","version":-4294967295,"base_label":"Q4_0"})")
+        << QStringLiteral("version: version -4294967295 is not supported");
+    QTest::newRow("version 0") << QStringLiteral(R"({"format":"quantbench-preset","version":0,"base_label":"Q4_0"})")
+                               << QStringLiteral("version: version 0 is not supported");
+    QTest::newRow("version 1.5")
+        << QStringLiteral(R"({"format":"quantbench-preset","version":1.5,"base_label":"Q4_0"})")
+        << QStringLiteral("version: expected number");
     QTest::newRow("no label") << QStringLiteral(R"({"format":"quantbench-preset","version":1})")
                               << QStringLiteral("base_label: missing");
     QTest::newRow("label") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q9_K"})"))

@@ -15,10 +15,16 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -38,6 +44,31 @@ std::string repeated(const std::string &s, int n) {
     return out;
 }
 
+// A named pipe that a thread fills with "yes\n" until the reader closes it, as `<(yes)` would.
+class EndlessFifo {
+public:
+    explicit EndlessFifo(const std::string &path) : m_path(path) {
+        QVERIFY(::mkfifo(path.c_str(), 0600) == 0);
+        m_oldHandler = std::signal(SIGPIPE, SIG_IGN);  // the write after the reader left fails with EPIPE
+        m_writer = std::thread([path] {
+            const int fd = ::open(path.c_str(), O_WRONLY);  // waits for the reader
+            if (fd < 0) return;
+            const std::string chunk = repeated("yes\n", 16384);
+            while (::write(fd, chunk.data(), chunk.size()) > 0) {}
+            ::close(fd);
+        });
+    }
+    ~EndlessFifo() {
+        m_writer.join();
+        std::signal(SIGPIPE, m_oldHandler);
+    }
+
+private:
+    std::string m_path;
+    std::thread m_writer;
+    void (*m_oldHandler)(int) = nullptr;
+};
+
 } // namespace
 
 class TestTensorPattern : public QObject {
@@ -49,9 +80,13 @@ class TestTensorPattern : public QObject {
     void pathologicalPatternsStayFast();
     void tensorTypeOption();
     void tensorTypeFile();
+    void endlessInputsAreRefused();
     void presetNamesTheField_data();
     void presetNamesTheField();
     void mixRulesRefuseToo();
+    void literalPatternsFindWhatRegexSearchFinds();
+    void patternsOfAMixHaveATotalBudget();
+    void exactNameListsAreAccepted();
 };
 
 void TestTensorPattern::refusals_data() {
@@ -189,6 +224,32 @@ void TestTensorPattern::tensorTypeFile() {
              QString::fromStdString("--tensor-type-file: cannot open " + path + ".missing"));
 }
 
+// A pipe or /dev/zero reports no usable size (-1 or 0): the readers must stop after their limit
+// instead of reading for ever.
+void TestTensorPattern::endlessInputsAreRefused() {
+    QCOMPARE(errorOf([] { qb::readTensorTypeFile("/dev/zero"); }),
+             QStringLiteral("--tensor-type-file /dev/zero: larger than 16 MiB"));
+    QCOMPARE(errorOf([] { qb::MixPreset::load("/dev/zero"); }),
+             QStringLiteral("/dev/zero: too large for a preset (over 16 MiB)"));
+    QTemporaryDir dir;
+    const std::string types = dir.filePath(QStringLiteral("types.fifo")).toStdString();
+    {
+        EndlessFifo fifo(types);
+        QCOMPARE(errorOf([&] { qb::readTensorTypeFile(types); }),
+                 QString::fromStdString("--tensor-type-file " + types + ": larger than 16 MiB"));
+    }
+    const std::string preset = dir.filePath(QStringLiteral("preset.fifo")).toStdString();
+    {
+        EndlessFifo fifo(preset);
+        QCOMPARE(errorOf([&] { qb::MixPreset::load(preset); }),
+                 QString::fromStdString(preset + ": too large for a preset (over 16 MiB)"));
+    }
+    // Exactly at the limit is still read (and then parsed: all whitespace, no entries).
+    const std::string full = dir.filePath(QStringLiteral("full.txt")).toStdString();
+    std::ofstream(full) << std::string(qb::kMaxTensorTypeFileBytes, ' ');
+    QVERIFY(qb::readTensorTypeFile(full).empty());
+}
+
 void TestTensorPattern::presetNamesTheField_data() {
     QTest::addColumn<QString>("json");
     QTest::addColumn<QString>("message");
@@ -230,6 +291,111 @@ void TestTensorPattern::mixRulesRefuseToo() {
     for (const auto &d : mix.tensors)
         overridden += d.target == qb::GgmlType::Q8_0;
     QVERIFY(overridden > 0);
+}
+
+// Patterns that only spell out characters skip std::regex; on names with the bytes that make the
+// difference ('.', '\n', '\r', '$', '^', '\\') they must still find exactly what it finds.
+void TestTensorPattern::literalPatternsFindWhatRegexSearchFinds() {
+    const std::string names[] = {"", "a", "ab", "a.b", "axb", "a\nb", "a\rb", "a$", "^a", "a\\", "$", "\\$", ".",
+                                 "ba", "aab", "ab\n", "\na", "b\r", "blk.0.attn_q.weight", "blk.10.attn_q.weight",
+                                 "xblk.0.attn_q.weightx"};
+    const std::string patterns[] = {"a", "a.b", "^a", "b$", "^ab$", "^$", "^", "$", ".", "\\.", "a\\$", "\\^a", "a\\\\",
+                                    "a\\\\$", "\\$$", "blk.0.attn_q.weight", "^blk\\.0\\.attn_q\\.weight$",
+                                    "blk\\.0\\.", ".b$", "^.", "a..", "\\/", "\\-", "^\\$", "ab", "b"};
+    int literal = 0;
+    for (const auto &p : patterns) {
+        const qb::TensorPattern guarded(p, "test");
+        literal += guarded.states() == 0;
+        const std::regex plain(p);
+        for (const auto &n : names)
+            QVERIFY2(guarded.search(n) == std::regex_search(n, plain),
+                     qPrintable(QString::fromStdString("'" + p + "' in '" + n + "'")));
+    }
+    QCOMPARE(literal, int(std::size(patterns)));  // all of them took the literal path
+    // Escaped letters and digits are classes, anchors or back-references: not literal.
+    for (const char *p : {"\\d", "\\ba", "a\\w", "\\n"})
+        QVERIFY2(qb::TensorPattern(p, "test").states() > 0, p);
+}
+
+// Each pattern of a mix is searched in every tensor name, so their regex states add up to a
+// budget: past it, the mix is refused with a message naming the pattern that crossed it.
+// Measured (release, 2 cores): at the budget, copies of the costliest accepted pattern take
+// about 30 s on 1,000 tensors with 63-byte names.
+void TestTensorPattern::patternsOfAMixHaveATotalBudget() {
+    const std::string worst = "(" + repeated(".*", 14) + "){60}b";
+    const long states = qb::TensorPattern(worst, "test").states();
+    QVERIFY(states > 1000 && states <= qb::TensorPattern::kMaxStates);
+    const size_t fit = size_t(qb::TensorPattern::kMaxTotalStates / states);
+    std::vector<std::string> patterns(fit, worst);
+    QCOMPARE(qb::compileTensorPatterns(patterns, "test").size(), fit);
+    patterns.push_back(worst);
+    const QString error = errorOf([&] { qb::compileTensorPatterns(patterns, "--tensor-type"); });
+    QVERIFY2(error.startsWith(QStringLiteral("--tensor-type: pattern #%1 '(.*.*").arg(fit + 1)), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("over %1 regex states").arg(qb::TensorPattern::kMaxTotalStates)), qPrintable(error));
+
+    // The same through decideMix, as a preset's rules or a --tensor-type-file reach it.
+    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::QuantizeOptions options;
+    for (const auto &p : patterns)
+        options.tensorTypes.push_back({p, qb::GgmlType::Q8_0});
+    const QString mixError = errorOf([&] { qb::decideMix(*model, *qb::findQuantLabel("Q4_0"), options, nullptr); });
+    QVERIFY2(mixError.contains(QLatin1String("brings the patterns together over")), qPrintable(mixError));
+
+    // Capture groups cost the breadth-first executor a copy of every group per state and step;
+    // the search regex keeps none (nosubs), so 250 groups of .* cost what 250 .* do (with
+    // captures: about 75 times more, 150 ms per 63-byte name). Compared, not timed, so a faster
+    // or a sanitizer build does not change the verdict.
+    const std::string name(63, 'a');
+    auto searchTime = [&](const std::string &pattern) {
+        const auto compiled = qb::compileTensorPatterns(std::vector<std::string>(5, pattern), "test");
+        QElapsedTimer timer;
+        timer.start();
+        for (const auto &p : compiled)
+            if (!p.search(name)) return qint64(-1);
+        return timer.nsecsElapsed();
+    };
+    const qint64 plain = searchTime(repeated(".*", 250));
+    const qint64 groups = searchTime(repeated("(.*)", 250));
+    QVERIFY(plain > 0 && groups > 0);
+    QVERIFY2(groups < 5 * plain + 20'000'000,
+             qPrintable(QStringLiteral("groups %1 ns, plain %2 ns").arg(groups).arg(plain)));
+}
+
+// Listing every tensor by exact name is the common large list (a --tensor-type-file written by a
+// script, a preset's tensor_types): 2,000 names in each spelling are accepted, cost no regex
+// states, and pick exactly their tensor. So is the entry limit's worth of plain names.
+void TestTensorPattern::exactNameListsAreAccepted() {
+    std::vector<std::string> names, escaped, anchored, bare;
+    for (int i = 0; i < 2000; ++i) {
+        names.push_back("blk." + std::to_string(i / 10) + ".ffn_" + std::to_string(i % 10) + ".weight");
+        escaped.push_back(std::string());
+        for (char c : names.back()) {
+            if (c == '.') escaped.back() += '\\';
+            escaped.back() += c;
+        }
+        anchored.push_back(qb::exactNamePattern(names.back()));
+        bare.push_back(names.back());
+    }
+    for (const auto *list : {&escaped, &anchored, &bare}) {
+        const auto compiled = qb::compileTensorPatterns(*list, "test");
+        long states = 0;
+        for (const auto &p : compiled)
+            states += p.states();
+        QCOMPARE(states, 0L);
+        for (size_t i = 0; i < names.size(); i += 97) {
+            QVERIFY(compiled[i].search(names[i]));
+            QVERIFY(!compiled[i].search(names[(i + 1) % names.size()]));
+        }
+    }
+    // Through the file parser, at the entry limit.
+    std::string file;
+    for (size_t i = 0; i < qb::kMaxTensorTypeEntries; ++i)
+        file += "blk\\." + std::to_string(i) + "\\.ffn_down=q8_0\n";
+    const auto entries = qb::parseTensorTypeList(file, "--tensor-type-file f");
+    std::vector<std::string> patterns;
+    for (const auto &e : entries)
+        patterns.push_back(e.pattern);
+    QCOMPARE(qb::compileTensorPatterns(patterns, "test").size(), qb::kMaxTensorTypeEntries);
 }
 
 QTEST_GUILESS_MAIN(TestTensorPattern)
