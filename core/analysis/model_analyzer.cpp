@@ -89,10 +89,10 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
     // Largest analyses first, so no long one is left alone at the end of the parallel loop.
     auto workOf = [&](const MixEntry &e) {
         const GgufTensorInfo &info = *m_model.tensors()[e.tensor].info;
-        const int64_t rows = mode == AnalysisMode::Exact ? info.rows()
-                                                         : previewRowCount(e.type, info.rows(), info.rowLength(), 0,
-                                                                           !importanceFor(e.tensor).empty());
-        return rows * info.rowLength();
+        if (mode == AnalysisMode::Exact) return info.rows() * info.rowLength();
+        const PreviewSample p = previewSample(e.type, info.type, info.rows(), info.rowLength(), 0,
+                                              !importanceFor(e.tensor).empty());
+        return p.rows * p.length;
     };
     std::stable_sort(todo.begin(), todo.end(), [&](const MixEntry &a, const MixEntry &b) { return workOf(a) > workOf(b); });
 
