@@ -10,14 +10,14 @@
 
 namespace qb {
 
-ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix)
-    : m_model(model), m_imatrix(std::move(imatrix)) {
-    if (m_imatrix) {
-        // One fingerprint for the whole matrix: different files never share cache entries.
-        uint64_t h = 0;
-        for (const auto &[name, values] : m_imatrix->entries()) h = h * 31 + importanceFingerprint(values);
-        m_fingerprint = h ? h : 1;
-    }
+ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
+                             std::shared_ptr<AnalysisCache> cache)
+    : m_model(model), m_imatrix(std::move(imatrix)),
+      m_cache(cache ? std::move(cache) : std::make_shared<AnalysisCache>()) {
+    // Per tensor, not per matrix: tensors the matrix does not cover share their results with the
+    // analysis without importance data, and loading the same matrix again finds everything.
+    m_fingerprints.reserve(m_model.tensors().size());
+    for (size_t i = 0; i < m_model.tensors().size(); ++i) m_fingerprints.push_back(importanceFingerprint(importanceFor(i)));
 }
 
 std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
@@ -27,19 +27,19 @@ std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
 }
 
 AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const {
-    return {m_model.tensors().at(tensor).info->name, type, m_fingerprint, mode, bins};
+    return {m_model.tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins};
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins) const {
-    if (auto hit = m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
-    return bins == 0 ? m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
+    if (auto hit = m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
+    return bins == 0 ? m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::lookup(size_t tensor, GgmlType type, AnalysisMode mode) const {
     // Summaries need no histograms, but a result that has them (the GUI's) serves as well.
     for (int bins : {0, kDefaultBins}) {
         const AnalysisKey key = keyFor(tensor, type, mode, bins);
-        if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+        if (auto hit = mode == AnalysisMode::Preview ? m_cache->findBest(key) : m_cache->find(key)) return hit;
     }
     return nullptr;
 }
@@ -50,7 +50,7 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     const AnalysisKey key = keyFor(tensor, type, mode, bins);
     if (bins == 0) {
         if (auto hit = lookup(tensor, type, mode)) return hit;
-    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) {
+    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache->findBest(key) : m_cache->find(key)) {
         return hit;
     }
 
@@ -69,7 +69,7 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
-    m_cache.insert(key, result);
+    m_cache->insert(key, result);
     return result;
 }
 

@@ -66,6 +66,7 @@ private slots:
     void summaryBytesAndAggregate();
     void sharedPairsAreComputedOnce();
     void importanceWeightedAggregate();
+    void cacheIsSharedAcrossImportanceMatrices();
     void labelListParsing();
     void labelTableMatchesLlamaQuantize_data();
     void labelTableMatchesLlamaQuantize();
@@ -144,6 +145,35 @@ void TestModelAnalyzer::importanceWeightedAggregate() try {
     // quantization measured with the same weights is checked per tensor in tst_analysis; here the
     // aggregate must be positive and different from the unweighted one.
     QVERIFY(b.weightedRelative > 0 && b.weightedRelative != b.relativeRmse);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Analyzers of one model sharing a cache reuse exactly the results whose importance data agree:
+// a tensor the matrix does not cover analyses the same with or without it.
+void TestModelAnalyzer::cacheIsSharedAcrossImportanceMatrices() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto load = [] {
+        return std::make_shared<const qb::ImportanceMatrix>(
+            qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
+    };
+    const auto cache = std::make_shared<qb::AnalysisCache>();
+    const auto mix = uniformMix(*model, qb::GgmlType::Q4_K);
+    qb::ModelAnalyzer weighted(*model, load(), cache);
+    const qb::MixSummary first = weighted.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
+    // Without importance data only the tensors the matrix covers are new.
+    size_t covered = 0;
+    for (const qb::MixEntry &e : mix)
+        covered += model->tensors()[e.tensor].info->type != e.type && !weighted.importanceFor(e.tensor).empty();
+    QVERIFY(covered > 0 && covered < first.pairsComputed);
+    qb::ModelAnalyzer plain(*model, nullptr, cache);
+    QCOMPARE(plain.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2).pairsComputed, covered);
+    // The same matrix loaded again: everything is found.
+    qb::ModelAnalyzer again(*model, load(), cache);
+    const qb::MixSummary second = again.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
+    QCOMPARE(second.pairsComputed, size_t(0));
+    QCOMPARE(second.weightedRelative, first.weightedRelative);
+    QCOMPARE(again.cacheSize(), first.pairsComputed + covered);
 } catch (const std::exception &e) {
     QFAIL(e.what());
 }
