@@ -35,7 +35,7 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
         TypeAnalysis ta;
         ta.type = type;
         try {
-            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, HistogramPage::kBins, threads, cancel);
+            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, HistogramPage::kBins, {}, threads, cancel);
         } catch (const std::exception &e) {
             ta.failure = QString::fromUtf8(e.what());
         }
@@ -44,7 +44,7 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
     }
     if (!r.weightsSource) {
         try {
-            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, threads, cancel);
+            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, {}, threads, cancel);
         } catch (const std::exception &) {
             // Nothing to draw; the metrics table says why each type failed.
         }

@@ -118,6 +118,7 @@ void AnalysisReport::printJson() const {
                            {"bits_per_weight", bitsPerWeight(r.analysis)},
                            {"rows", r.analysis.totalRows},
                            {"rows_analyzed", r.analysis.rowIndices.size()},
+                           {"elements_analyzed", r.analysis.metrics.elements},
                            {"metrics", metrics},
                            {"histograms",
                             {{"weights", toJson(r.analysis.weights)},

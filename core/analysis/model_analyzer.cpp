@@ -7,8 +7,22 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace qb {
+namespace {
+
+// Refused before any work: a bad range would otherwise surface as std::invalid_argument from
+// deep inside the histogram code, after the quantization has run.
+void checkRanges(const HistogramRanges &ranges) {
+    for (const auto &[name, range] : {std::pair{"weights", &ranges.weights}, std::pair{"error", &ranges.error},
+                                      std::pair{"relative error", &ranges.relativeError}})
+        if (*range && !(std::isfinite((*range)->lo) && std::isfinite((*range)->hi) && (*range)->lo < (*range)->hi))
+            throw Error(std::string("analysis: the ") + name + " histogram range needs finite lo < hi");
+}
+
+} // namespace
 
 ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
                              std::shared_ptr<AnalysisCache> cache)
@@ -26,12 +40,16 @@ std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
     return v ? std::span<const float>(*v) : std::span<const float>();
 }
 
-AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const {
-    return {m_model.tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins};
+AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
+                                  const HistogramRanges &ranges) const {
+    // Without histograms, ranges change nothing: such results are shared by every range.
+    return {m_model.tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins,
+            bins > 0 ? ranges : HistogramRanges{}};
 }
 
-std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins) const {
-    if (auto hit = m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
+std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins,
+                                                            const HistogramRanges &ranges) const {
+    if (auto hit = m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, bins, ranges))) return hit;
     return bins == 0 ? m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
 }
 
@@ -45,9 +63,11 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::lookup(size_t tensor, GgmlT
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
+                                                             const HistogramRanges &ranges,
                                                              int threads, const std::atomic<bool> *cancel) {
     if (bins < 0) throw Error("analysis: negative histogram bin count");
-    const AnalysisKey key = keyFor(tensor, type, mode, bins);
+    checkRanges(ranges);
+    const AnalysisKey key = keyFor(tensor, type, mode, bins, ranges);
     if (bins == 0) {
         if (auto hit = lookup(tensor, type, mode)) return hit;
     } else if (auto hit = mode == AnalysisMode::Preview ? m_cache->findBest(key) : m_cache->find(key)) {
@@ -66,6 +86,15 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.mode = mode;
     req.histograms = bins > 0;
     req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = std::max(bins, 1);
+    const auto applyRange = [](HistogramSpec &spec, const std::optional<HistogramRange> &range) {
+        if (range) {
+            spec.lo = range->lo;
+            spec.hi = range->hi;
+        }
+    };
+    applyRange(req.weightBins, ranges.weights);
+    applyRange(req.errorBins, ranges.error);
+    applyRange(req.relativeErrorBins, ranges.relativeError);
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
@@ -108,7 +137,7 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
             if (error) continue;  // after a failure or cancellation, skip the rest quickly
         }
         try {
-            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, 1, cancel);
+            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, {}, 1, cancel);
         } catch (...) {
             std::lock_guard lock(mutex);
             if (!error) error = std::current_exception();

@@ -56,12 +56,16 @@ public:
     std::span<const float> importanceFor(size_t tensor) const;
 
     // One tensor, one type; cached. bins applies to all three histograms; bins 0 computes no
-    // histograms (metrics and row profile only), which is what summaries use.
+    // histograms (metrics and row profile only), which is what summaries use. ranges: caller-chosen
+    // histogram ranges (absent ones span the data); results with other ranges are not reused.
+    // Throws qb::Error for a range that is not finite with lo < hi.
     std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = kDefaultBins,
+                                                  const HistogramRanges &ranges = {},
                                                   int threads = 1, const std::atomic<bool> *cancel = nullptr);
     // A cached result, exact preferred, without computing anything. With bins 0 (no histograms
     // wanted) a result with histograms also answers.
-    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins) const;
+    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins,
+                                                 const HistogramRanges &ranges = {}) const;
 
     // Analyses every distinct pair of the list not yet cached (pairs whose type is the tensor's
     // stored type need none), in parallel over pairs, one thread each, largest first. Returns
@@ -81,7 +85,7 @@ public:
 private:
     // A cached result usable by a summary in `mode` (exact also answers preview).
     std::shared_ptr<const TensorAnalysis> lookup(size_t tensor, GgmlType type, AnalysisMode mode) const;
-    AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const;
+    AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins, const HistogramRanges &ranges = {}) const;
 
     const GgufModel &m_model;
     std::shared_ptr<const ImportanceMatrix> m_imatrix;

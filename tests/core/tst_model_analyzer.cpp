@@ -67,6 +67,7 @@ private slots:
     void sharedPairsAreComputedOnce();
     void importanceWeightedAggregate();
     void cacheIsSharedAcrossImportanceMatrices();
+    void histogramRangesAreKeyed();
     void labelListParsing();
     void labelTableMatchesLlamaQuantize_data();
     void labelTableMatchesLlamaQuantize();
@@ -174,6 +175,45 @@ void TestModelAnalyzer::cacheIsSharedAcrossImportanceMatrices() try {
     QCOMPARE(second.pairsComputed, size_t(0));
     QCOMPARE(second.weightedRelative, first.weightedRelative);
     QCOMPARE(again.cacheSize(), first.pairsComputed + covered);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Caller-chosen histogram ranges reach the histograms and are part of the cache key.
+void TestModelAnalyzer::histogramRangesAreKeyed() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const size_t t = size_t(model->findTensor("blk.0.ffn_up.weight") - model->tensors().data());
+    const auto type = qb::GgmlType::Q4_K;
+    const auto mode = qb::AnalysisMode::Exact;
+    qb::HistogramRanges a;
+    a.error = qb::HistogramRange{-0.01, 0.01};
+    qb::HistogramRanges b = a;
+    b.error->hi = 0.02;
+    b.weights = qb::HistogramRange{-1, 1};
+    const auto automatic = analyzer.analyze(t, type, mode, 16);
+    const auto ra = analyzer.analyze(t, type, mode, 16, a);
+    QVERIFY(ra != automatic);
+    QCOMPARE(ra->error.lo, -0.01);
+    QCOMPARE(ra->error.hi, 0.01);
+    QCOMPARE(ra->weights.lo, automatic->weights.lo);  // unset: the data's range
+    QVERIFY(!analyzer.cached(t, type, 16, b));         // another range is not this result
+    const auto rb = analyzer.analyze(t, type, mode, 16, b);
+    QVERIFY(rb != ra);
+    QCOMPARE(rb->error.hi, 0.02);
+    QCOMPARE(rb->weights.lo, -1.0);
+    QCOMPARE(rb->weights.hi, 1.0);
+    QCOMPARE(analyzer.analyze(t, type, mode, 16, a).get(), ra.get());  // each range found again
+    QCOMPARE(analyzer.cached(t, type, 16).get(), automatic.get());
+    QCOMPARE(analyzer.cacheSize(), size_t(3));
+    // Without histograms ranges mean nothing: one result serves them all.
+    const auto none = analyzer.analyze(t, type, mode, 0, b);
+    QCOMPARE(analyzer.analyze(t, type, mode, 0, a).get(), none.get());
+    qb::HistogramRanges bad;
+    bad.relativeError = qb::HistogramRange{1, 1};
+    QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
+    bad.relativeError = qb::HistogramRange{0, INFINITY};
+    QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
 } catch (const std::exception &e) {
     QFAIL(e.what());
 }
