@@ -125,7 +125,7 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
     };
     std::stable_sort(todo.begin(), todo.end(), [&](const MixEntry &a, const MixEntry &b) { return workOf(a) > workOf(b); });
 
-    std::atomic<size_t> done{0};
+    size_t done = 0;  // guarded by mutex
     std::exception_ptr error;
     std::mutex mutex;
     const int64_t count = int64_t(todo.size());
@@ -143,12 +143,11 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
             if (!error) error = std::current_exception();
             continue;
         }
-        const size_t d = ++done;
-        if (progress) {
-            // Progress from worker threads is serialised: callers need not be thread-safe.
-            std::lock_guard lock(mutex);
-            progress(double(d) / double(count));
-        }
+        // Counted and reported under one lock: serialised (callers need not be thread-safe) and
+        // in order (a count taken outside the lock could be reported after a later one).
+        std::lock_guard lock(mutex);
+        ++done;
+        if (progress) progress(double(done) / double(count));
     }
     if (error) std::rethrow_exception(error);
     return todo.size();

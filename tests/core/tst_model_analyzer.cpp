@@ -13,9 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -68,6 +70,7 @@ private slots:
     void importanceWeightedAggregate();
     void cacheIsSharedAcrossImportanceMatrices();
     void histogramRangesAreKeyed();
+    void pairProgressNeverGoesBack();
     void labelListParsing();
     void labelTableMatchesLlamaQuantize_data();
     void labelTableMatchesLlamaQuantize();
@@ -214,6 +217,30 @@ void TestModelAnalyzer::histogramRangesAreKeyed() try {
     QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
     bad.relativeError = qb::HistogramRange{0, INFINITY};
     QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Many small analyses on more threads than cores, and a slow progress callback: workers finishing
+// while another reports queue up on the lock, so any count taken outside it arrives out of order.
+void TestModelAnalyzer::pairProgressNeverGoesBack() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(*model, nullptr);
+    std::vector<qb::MixEntry> pairs;
+    for (qb::GgmlType type : {qb::GgmlType::Q4_0, qb::GgmlType::Q5_0, qb::GgmlType::Q8_0, qb::GgmlType::Q4_K,
+                              qb::GgmlType::Q6_K, qb::GgmlType::BF16})
+        for (const qb::MixEntry &e : uniformMix(*model, type))
+            if (model->tensors()[e.tensor].info->type != e.type) pairs.push_back(e);
+    std::vector<double> reports;
+    const size_t computed = analyzer.analyzePairs(pairs, qb::AnalysisMode::Preview, 8, nullptr, [&](double f) {
+        reports.push_back(f);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    QCOMPARE(reports.size(), computed);
+    QVERIFY(computed >= 60);
+    for (size_t i = 1; i < reports.size(); ++i)
+        QVERIFY2(reports[i] > reports[i - 1], qPrintable(QStringLiteral("report %1: %2 after %3").arg(i).arg(reports[i]).arg(reports[i - 1])));
+    QCOMPARE(reports.back(), 1.0);
 } catch (const std::exception &e) {
     QFAIL(e.what());
 }
