@@ -203,6 +203,23 @@ for t in d['tensors']:
     m = t['metrics']
     if not (m['weighted_rmse'] > 0 and 0 < m['weighted_relative'] < 1): fail('%s %s weighted %s' % (t['tensor'], t['type'], m))
 " "$T/timat.json"
+# CSV: the weighted columns carry the same 9 significant digits as the other error columns.
+"$CLI" analyze "$M" --types Q4_K,IQ2_XS --tensor 'blk\.1\.ffn' --imatrix "$IM" --csv >"$T/timat.csv"; check "types with imatrix (csv)" 0 $?
+"$CLI" analyze "$M" --labels IQ2_XS,Q4_K_M --imatrix "$IM" --csv >"$T/im.csv"; check "labels with imatrix (csv)" 0 $?
+py "imatrix CSV: weighted columns at full precision" "$PYLIB
+import csv
+def same(text, value, what):
+    if abs(float(text) / value - 1) > 1e-8: fail('%s: CSV %s, JSON %r' % (what, text, value))
+j = {(t['tensor'], t['type']): t['metrics'] for t in load(sys.argv[1])['tensors']}
+rows = list(csv.DictReader(open(sys.argv[2])))
+if len(rows) != len(j): fail('%d CSV rows, %d in JSON' % (len(rows), len(j)))
+for r in rows:
+    m = j[(r['tensor'], r['type'])]
+    for key in ('rmse', 'relative_rmse', 'weighted_rmse', 'weighted_relative'): same(r[key], m[key], r['tensor'] + ' ' + key)
+labels = {l['label']: l for l in load(sys.argv[3])['labels']}
+for r in csv.DictReader(open(sys.argv[4])):
+    same(r['weighted_relative'], labels[r['label']]['weighted_relative'], r['label'])
+" "$T/timat.json" "$T/timat.csv" "$T/im.json" "$T/im.csv"
 "$CLI" analyze "$M" --types IQ2_XS --tensor 'blk\.1\.ffn_up' >"$T/skip.txt"; check "IQ2_XS without imatrix" 0 $?
 expect_text "IQ2_XS skipped with reason" "$T/skip.txt" "skipped: needs an importance matrix entry for this tensor"
 
