@@ -3,8 +3,9 @@
 // tensors of any scale) for up to three types overlaid, the metrics side by side, and the per-row
 // error profile (one point per output channel analysed).
 //
-// Contract: showTensor() returns at once. A preview (a sample of rows, well under 100 ms per
-// type) is shown first, then an exact analysis of every row replaces it in the background.
+// Contract: showTensor() returns at once. A preview (a sample of rows or of row segments, well
+// under 100 ms per type) is shown first, then an exact analysis of every row replaces it in the
+// background.
 // Requests made stale by a newer selection are dropped by job id, and the stale exact analysis
 // is cancelled. Rebuilding the plots happens in one function from the stored result.
 #pragma once

@@ -411,7 +411,8 @@ void TestAnalysis::previewIsCloseToExact_data() {
 
 // STATED TOLERANCE. The golden tensors (at most 262 144 elements) are smaller than most default
 // preview budgets, so the preview here is forced to the smallest default budget, 2^15 elements
-// (128 rows of 256, 113 of 288, 64 of 512: one row in 4 to 8). On such a sample: RMSE, relative
+// (128 whole rows of 256; 128 one-block segments of 768-wide rows for K-quants; 256 segments of
+// 128 columns of llama288's rows for the 32-element types). On such a sample: RMSE, relative
 // RMSE and importance-weighted relative error within 10 % of the exact values, SNR within 1 dB,
 // 1 - cosine within 20 % of the exact 1 - cosine (it goes with the square of the relative error),
 // maximum absolute error never above the exact one (a sample's maximum is one of the tensor's).
