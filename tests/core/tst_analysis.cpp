@@ -640,7 +640,7 @@ void TestAnalysis::cacheKeysSeparateImportance() try {
     const std::vector<float> a{1, 2, 3}, b{1, 2, 4};
     QVERIFY(qb::importanceFingerprint(a) != qb::importanceFingerprint(b));
     QCOMPARE(qb::importanceFingerprint({}), uint64_t(0));
-    qb::AnalysisKey key{"t", qb::GgmlType::Q4_K, qb::importanceFingerprint(a), qb::AnalysisMode::Preview, 64};
+    qb::AnalysisKey key{"t", qb::GgmlType::Q4_K, qb::importanceFingerprint(a), qb::AnalysisMode::Preview, 64, {}};
     cache.insert(key, std::make_shared<qb::TensorAnalysis>());
     QVERIFY(cache.find(key));
     key.importanceFingerprint = qb::importanceFingerprint(b);
