@@ -75,11 +75,12 @@ Sample chooseSample(const TensorAnalysisRequest &req) {
     for (int64_t i = 0; i < p.rows; ++i)
         s.rows[size_t(i)] = p.rows == req.rows ? i : int64_t((double(i) + 0.5) * double(req.rows) / double(p.rows));
     if (p.length < req.rowLength) {
-        // Segments step through the row's width from one sampled row to the next, so every part
-        // of the row (and of the importance vector) is seen about equally often. The step is a
-        // whole number of blocks, so the source can be decoded from the segment's first block.
+        // Segments step through the row's width from one sampled row to the next, so every column
+        // (and importance value) is seen, about equally often: enough positions to cover the row,
+        // spread from its start to its end. Positions are whole blocks, so the source can be
+        // decoded from the segment's first block.
         const int64_t unit = std::lcm(typeTraits(req.sourceType).blockSize, typeTraits(req.candidate).blockSize);
-        const int64_t positions = req.rowLength / p.length;
+        const int64_t positions = (req.rowLength + p.length - 1) / p.length;
         const int64_t freeUnits = (req.rowLength - p.length) / unit;
         for (int64_t i = 0; i < p.rows; ++i)
             s.offsets[size_t(i)] = positions > 1 ? (i % positions) * freeUnits / (positions - 1) * unit : 0;

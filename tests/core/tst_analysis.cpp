@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace {
 
@@ -576,6 +577,18 @@ void TestAnalysis::previewSampleIsDeterministicAndSpread() try {
         QCOMPARE(d.rowIndices[i], int64_t(2 * i + 1));
         QCOMPARE(d.rowOffsets[i], int64_t(i % 3) * 256);
     }
+    // Segments that do not divide the row still cover every column: llama288's 288-wide rows
+    // in Q8_0 at 2^15 elements are 256 segments of 128 columns, at 0, 64 and 160.
+    const GoldenTensor up = goldenTensor("llama288.f32.gguf", "blk.0.ffn_up.weight");
+    auto ureq = requestFor(up, typeNamed("Q8_0"), qb::AnalysisMode::Preview);
+    ureq.previewElements = 1 << 15;
+    const auto u = qb::analyzeTensor(ureq);
+    QCOMPARE(u.sampledLength, int64_t(128));
+    std::vector<int> seen(size_t(up.info->rowLength()), 0);
+    for (int64_t offset : u.rowOffsets)
+        for (int64_t j = 0; j < u.sampledLength; ++j) ++seen[size_t(offset + j)];
+    QVERIFY(std::count(seen.begin(), seen.end(), 0) == 0);
+    QCOMPARE((std::set<int64_t>(u.rowOffsets.begin(), u.rowOffsets.end())), (std::set<int64_t>{0, 64, 160}));
 } catch (const std::exception &e) {
     QFAIL(e.what());
 }
