@@ -18,6 +18,7 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <utility>
 
 namespace qbui {
 namespace {
@@ -35,7 +36,7 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
         TypeAnalysis ta;
         ta.type = type;
         try {
-            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, HistogramPage::kBins, threads, cancel);
+            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, HistogramPage::kBins, {}, threads, cancel);
         } catch (const std::exception &e) {
             ta.failure = QString::fromUtf8(e.what());
         }
@@ -44,7 +45,7 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
     }
     if (!r.weightsSource) {
         try {
-            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, threads, cancel);
+            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, {}, threads, cancel);
         } catch (const std::exception &) {
             // Nothing to draw; the metrics table says why each type failed.
         }
@@ -75,7 +76,8 @@ QString formatMetric(double v, int precision, const QString &unit = {}) {
 HistogramPage::HistogramPage(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_state(new QLabel(this)), m_second(new QComboBox(this)),
       m_third(new QComboBox(this)), m_logScale(new QCheckBox(tr("Log scale"), this)),
-      m_weightsPlot(new QCustomPlot(this)), m_errorPlot(new QCustomPlot(this)), m_profilePlot(new QCustomPlot(this)),
+      m_weightsPlot(new QCustomPlot(this)), m_errorPlot(new QCustomPlot(this)), m_relativePlot(new QCustomPlot(this)),
+      m_profilePlot(new QCustomPlot(this)),
       m_metrics(new QTableWidget(this)), m_coalesce(new QTimer(this)) {
     qRegisterMetaType<HistogramResult>();
     QFont titleFont = m_title->font();
@@ -93,12 +95,14 @@ HistogramPage::HistogramPage(QWidget *parent)
 
     styleChart(m_weightsPlot, tr("Weights"), tr("value"), tr("density"));
     styleChart(m_errorPlot, tr("Quantization error (q − w)"), tr("error"), tr("density"));
+    styleChart(m_relativePlot, tr("Relative error ((q − w) / RMS(w))"), tr("relative error"), tr("density"));
     styleChart(m_profilePlot, tr("Per-row error profile"), tr("row (output channel)"), tr("row RMSE"));
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_profilePlot}) {
+    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) {
         p->setMinimumSize(220, 160);
         p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     }
     m_errorPlot->legend->setVisible(true);
+    m_relativePlot->legend->setVisible(true);
     m_profilePlot->legend->setVisible(true);
 
     m_metrics->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -126,11 +130,12 @@ HistogramPage::HistogramPage(QWidget *parent)
     grid->addWidget(m_weightsPlot, 0, 0);
     grid->addWidget(m_errorPlot, 0, 1);
     grid->addWidget(m_metrics, 0, 2, 2, 1);
-    grid->addWidget(m_profilePlot, 1, 0, 1, 2);
+    grid->addWidget(m_relativePlot, 1, 0);
+    grid->addWidget(m_profilePlot, 1, 1);
     grid->setColumnStretch(0, 1);
     grid->setColumnStretch(1, 1);
     grid->setRowStretch(0, 3);
-    grid->setRowStretch(1, 2);
+    grid->setRowStretch(1, 3);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -236,7 +241,7 @@ void HistogramPage::applyResult(const HistogramResult &result) {
 }
 
 void HistogramPage::rebuildPlots() {
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_profilePlot}) p->clearGraphs();
+    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) p->clearGraphs();
     QVector<double> keys, values;
     if (m_result.weightsSource) {
         histogramToCurve(m_result.weightsSource->weights, keys, values);
@@ -252,15 +257,19 @@ void HistogramPage::rebuildPlots() {
     for (const TypeAnalysis &ta : m_result.types) {
         const QColor color = seriesColor(series++);
         if (!ta.analysis) continue;
-        histogramToCurve(ta.analysis->error, keys, values);
-        QCPGraph *e = m_errorPlot->addGraph();
-        e->setName(typeLabel(ta.type));
-        e->setLineStyle(QCPGraph::lsStepCenter);
-        e->setPen(QPen(color, 1.6));
-        QColor fill = color;
-        fill.setAlpha(35);
-        e->setBrush(fill);
-        e->setData(keys, values, true);
+        // The error and relative-error distributions, drawn alike.
+        for (auto [plot, histogram] : {std::pair{m_errorPlot, &ta.analysis->error},
+                                       std::pair{m_relativePlot, &ta.analysis->relativeError}}) {
+            histogramToCurve(*histogram, keys, values);
+            QCPGraph *e = plot->addGraph();
+            e->setName(typeLabel(ta.type));
+            e->setLineStyle(QCPGraph::lsStepCenter);
+            e->setPen(QPen(color, 1.6));
+            QColor fill = color;
+            fill.setAlpha(35);
+            e->setBrush(fill);
+            e->setData(keys, values, true);
+        }
 
         QVector<double> rows, rmse;
         rows.reserve(int(ta.analysis->rowIndices.size()));
@@ -279,14 +288,13 @@ void HistogramPage::rebuildPlots() {
         p->setData(rows, rmse, true);
     }
     const bool log = m_logScale->isChecked();
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot}) {
+    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot}) {
         p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
         if (log) p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
         else p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     }
-    m_errorPlot->legend->setVisible(m_errorPlot->graphCount() > 0);
-    m_profilePlot->legend->setVisible(m_profilePlot->graphCount() > 0);
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_profilePlot}) {
+    for (QCustomPlot *p : {m_errorPlot, m_relativePlot, m_profilePlot}) p->legend->setVisible(p->graphCount() > 0);
+    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) {
         p->rescaleAxes();
         if (!log) p->yAxis->setRangeLower(0);
         p->replot(QCustomPlot::rpQueuedRefresh);
@@ -327,7 +335,10 @@ void HistogramPage::rebuildMetrics() {
         set(6, formatBytes(a.quantizedBytes));
         const double elements = double(a.totalRows) * double(a.rowLength);
         set(7, elements > 0 ? QString::number(8.0 * double(a.quantizedBytes) / elements, 'f', 3) : QStringLiteral("–"));
-        set(8, QStringLiteral("%1 / %2").arg(a.rowIndices.size()).arg(a.totalRows));
+        // A preview of wide rows analyses part of each sampled row: say how much.
+        set(8, a.sampledLength < a.rowLength
+                   ? tr("%1 / %2 (%3 of %4 columns)").arg(a.rowIndices.size()).arg(a.totalRows).arg(a.sampledLength).arg(a.rowLength)
+                   : QStringLiteral("%1 / %2").arg(a.rowIndices.size()).arg(a.totalRows));
         set(9, QStringLiteral("%1 ms").arg(a.seconds * 1000.0, 0, 'f', 1));
         QColor c = seriesColor(col);
         m_metrics->setHorizontalHeaderItem(col, new QTableWidgetItem(typeLabel(ta.type)));

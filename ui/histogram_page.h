@@ -1,9 +1,11 @@
-// The selected tensor up close: the distribution of its weights, the distribution of the
-// quantization error for up to three types overlaid, the metrics side by side, and the per-row
+// The selected tensor up close: the distribution of its weights, the distributions of the
+// quantization error and of the relative error (error over the weights' RMS, comparable across
+// tensors of any scale) for up to three types overlaid, the metrics side by side, and the per-row
 // error profile (one point per output channel analysed).
 //
-// Contract: showTensor() returns at once. A preview (a sample of rows, well under 100 ms per
-// type) is shown first, then an exact analysis of every row replaces it in the background.
+// Contract: showTensor() returns at once. A preview (a sample of rows or of row segments, well
+// under 100 ms per type) is shown first, then an exact analysis of every row replaces it in the
+// background.
 // Requests made stale by a newer selection are dropped by job id, and the stale exact analysis
 // is cancelled. Rebuilding the plots happens in one function from the stored result.
 #pragma once
@@ -60,6 +62,7 @@ public:
     const HistogramResult &result() const { return m_result; }
     QCustomPlot *weightsPlot() const { return m_weightsPlot; }
     QCustomPlot *errorPlot() const { return m_errorPlot; }
+    QCustomPlot *relativeErrorPlot() const { return m_relativePlot; }
     QCustomPlot *profilePlot() const { return m_profilePlot; }
     QTableWidget *metricsTable() const { return m_metrics; }
 
@@ -92,6 +95,7 @@ private:
     QCheckBox *m_logScale;
     QCustomPlot *m_weightsPlot;
     QCustomPlot *m_errorPlot;
+    QCustomPlot *m_relativePlot;
     QCustomPlot *m_profilePlot;
     QTableWidget *m_metrics;
     QTimer *m_coalesce;

@@ -50,7 +50,7 @@ void MixErrorScanner::scan(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vec
             double rel = NAN;
             QString failure;
             try {
-                rel = analyzer->analyze(e.tensor, e.type, qb::AnalysisMode::Preview, 64, threads, cancelFlag.get())
+                rel = analyzer->analyze(e.tensor, e.type, qb::AnalysisMode::Preview, 64, {}, threads, cancelFlag.get())
                           ->metrics.relativeRmse;
             } catch (const qb::Error &err) {
                 if (err.kind() == qb::ErrorKind::Cancelled) return;

@@ -48,6 +48,7 @@ void ModelSession::open(const QString &path) {
         }
         m_model = parsed.value;
         m_path = path;
+        m_cache = std::make_shared<qb::AnalysisCache>();  // results of another model never apply
         // An importance matrix belongs to one model; keep it only if it fits the new one too.
         if (m_importance && !importanceFits()) {
             m_importance.reset();
@@ -115,7 +116,7 @@ void ModelSession::rebuildAnalyzer() {
     // The analyzer refers to the model; a custom deleter keeps the model alive as long as any
     // background job still holds the analyzer.
     auto model = m_model;
-    auto *analyzer = new qb::ModelAnalyzer(*model, m_importance);
+    auto *analyzer = new qb::ModelAnalyzer(*model, m_importance, m_cache);
     m_analyzer = std::shared_ptr<qb::ModelAnalyzer>(analyzer, [model](qb::ModelAnalyzer *a) { delete a; });
 }
 

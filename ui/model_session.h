@@ -35,6 +35,8 @@ public:
     std::shared_ptr<const qb::GgufModel> model() const { return m_model; }
     std::shared_ptr<const qb::ImportanceMatrix> importance() const { return m_importance; }
     // Rebuilt whenever the model or the importance matrix changes; hold the pointer while working.
+    // All analyzers of one model share one result cache (its keys tell importance data apart),
+    // so loading, clearing or reloading an importance matrix never recomputes a result seen before.
     std::shared_ptr<qb::ModelAnalyzer> analyzer() const { return m_analyzer; }
 
     // How many of the model's tensors the importance matrix covers.
@@ -55,6 +57,7 @@ private:
     std::shared_ptr<const qb::GgufModel> m_model;
     std::shared_ptr<const qb::ImportanceMatrix> m_importance;
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
+    std::shared_ptr<qb::AnalysisCache> m_cache;  // the loaded model's results, whatever the importance matrix
     QString m_path;
     QString m_importancePath;
     quint64 m_openJob = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace qbcli {
 namespace {
@@ -12,6 +13,14 @@ nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : 
 nlohmann::json toJson(const qb::Histogram &h) {
     return {{"lo", h.lo}, {"hi", h.hi}, {"counts", h.counts},
             {"underflow", h.underflow}, {"overflow", h.overflow}, {"nan", h.nan}};
+}
+
+// An optional CSV field at the precision of the other error columns (%.9g); empty when absent.
+std::string csvOptional(bool present, double v) {
+    if (!present) return {};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
 }
 
 double bitsPerWeight(const qb::TensorAnalysis &a) {
@@ -86,8 +95,8 @@ void AnalysisReport::printCsv() const {
         std::printf("%s,%s,%llu,%.6f,%zu,%.9g,%.9g,%.9g,%.9g,%.12g,%s,%s\n", r.tensor.c_str(),
                     qb::typeName(r.analysis.candidate), (unsigned long long)r.analysis.quantizedBytes,
                     bitsPerWeight(r.analysis), r.analysis.rowIndices.size(), m.rmse, m.maxAbsError, m.relativeRmse,
-                    m.snrDb, m.cosine, m.weighted ? std::to_string(m.weightedRmse).c_str() : "",
-                    m.weighted ? std::to_string(m.weightedRelative).c_str() : "");
+                    m.snrDb, m.cosine, csvOptional(m.weighted, m.weightedRmse).c_str(),
+                    csvOptional(m.weighted, m.weightedRelative).c_str());
     }
     if (!m_labels.empty()) {
         std::printf("%slabel,bytes,size_gb,bits_per_weight,relative_rmse,weighted_relative\n",
@@ -95,7 +104,7 @@ void AnalysisReport::printCsv() const {
         for (const qb::MixSummary &l : m_labels)
             std::printf("%s,%llu,%.6f,%.6f,%.9g,%s\n", l.name.c_str(), (unsigned long long)l.bytes,
                         double(l.bytes) / 1e9, l.bitsPerWeight, l.relativeRmse,
-                        l.weighted ? std::to_string(l.weightedRelative).c_str() : "");
+                        csvOptional(l.weighted, l.weightedRelative).c_str());
     }
 }
 
@@ -118,6 +127,7 @@ void AnalysisReport::printJson() const {
                            {"bits_per_weight", bitsPerWeight(r.analysis)},
                            {"rows", r.analysis.totalRows},
                            {"rows_analyzed", r.analysis.rowIndices.size()},
+                           {"elements_analyzed", r.analysis.metrics.elements},
                            {"metrics", metrics},
                            {"histograms",
                             {{"weights", toJson(r.analysis.weights)},

@@ -1,7 +1,7 @@
 // Collects analyze results and prints them as text, CSV or one JSON document.
 // JSON shape (documented in the README):
 // { "file", "mode": "preview"|"exact", "imatrix": path|null,
-//   "tensors": [ { "tensor", "type", "bytes", "bits_per_weight", "rows_analyzed", "rows",
+//   "tensors": [ { "tensor", "type", "bytes", "bits_per_weight", "rows_analyzed", "elements_analyzed", "rows",
 //                  "metrics": { "rmse", "max_abs_error", "relative_rmse", "snr_db", "cosine",
 //                               "weighted_rmse", "weighted_relative" },
 //                  "histograms": { "weights"|"error"|"relative_error":
@@ -12,6 +12,8 @@
 //                 "weighted_relative" } ],
 //   "skipped_labels": [ { "label", "reason" } ],
 //   "label_work": { "distinct_pairs", "pairs_computed", "seconds" } }
+// "elements_analyzed" is rows_analyzed times the row length, or less where a preview of wide rows
+// analysed a segment of each sampled row.
 // "tensors"/"skipped" are filled with --types, "labels" with --labels; the last two keys appear
 // only with --labels.
 #pragma once

@@ -1,5 +1,6 @@
 // quantbench-cli analyze IN [--types LIST | --labels LIST] [--tensor REGEX] [--imatrix FILE]
-//                           [--exact] [--bins N] [--threads N] [--json | --csv]
+//                           [--exact] [--bins N] [--weights-range LO:HI] [--error-range LO:HI]
+//                           [--relative-error-range LO:HI] [--threads N] [--json | --csv]
 // Per tensor x type error metrics (histograms in JSON), and per label the size-against-quality table.
 #include "analysis/label_table.h"
 #include "analysis/model_analyzer.h"
@@ -12,7 +13,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,6 +33,7 @@ struct AnalyzeOptions {
     std::string imatrix;
     bool exact = false;
     int bins = 64;
+    std::string weightsRange, errorRange, relativeErrorRange;  // "LO:HI", empty: automatic
     int threads = 0;
     bool json = false;
     bool csv = false;
@@ -38,6 +43,23 @@ struct AnalyzeOptions {
 int ompThreads() {
     const unsigned n = std::thread::hardware_concurrency();
     return n > 0 ? int(n) : 1;
+}
+
+// "LO:HI" (e.g. -0.02:0.02) into a histogram range; empty means automatic.
+std::optional<qb::HistogramRange> parseRange(const std::string &text, const std::string &option) {
+    if (text.empty()) return std::nullopt;
+    const auto number = [&](const std::string &s, double &out) {
+        char *end = nullptr;
+        out = std::strtod(s.c_str(), &end);
+        return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
+    };
+    // The separator is the first colon after the first character, so LO may carry a sign.
+    const size_t colon = text.find(':', 1);
+    qb::HistogramRange r;
+    if (colon == std::string::npos || !number(text.substr(0, colon), r.lo) || !number(text.substr(colon + 1), r.hi) ||
+        !(r.lo < r.hi))
+        throw qb::Error(option + ": expected LO:HI with finite numbers LO < HI, got '" + text + "'");
+    return r;
 }
 
 std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
@@ -78,6 +100,10 @@ int runAnalyze(const AnalyzeOptions &opts) {
         return 0;
     }
 
+    qb::HistogramRanges ranges;
+    ranges.weights = parseRange(opts.weightsRange, "--weights-range");
+    ranges.error = parseRange(opts.errorRange, "--error-range");
+    ranges.relativeError = parseRange(opts.relativeErrorRange, "--relative-error-range");
     const std::vector<qb::GgmlType> types =
         parseTypes(opts.types.empty()
                        ? std::vector<std::string>{"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_0"}
@@ -96,7 +122,7 @@ int runAnalyze(const AnalyzeOptions &opts) {
                 report.addSkipped(info.name, type, "needs an importance matrix entry for this tensor");
                 continue;
             }
-            report.addTensor(info.name, *analyzer.analyze(i, type, mode, opts.bins, threads));
+            report.addTensor(info.name, *analyzer.analyze(i, type, mode, opts.bins, ranges, threads));
         }
     }
     // An empty report would look like success; a pattern that selects nothing is a mistake.
@@ -125,6 +151,14 @@ void addAnalyzeCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("--imatrix", opts->imatrix, "Importance matrix (.dat or GGUF)");
     cmd->add_flag("--exact", opts->exact, "Analyse every row instead of a preview sample");
     cmd->add_option("--bins", opts->bins, "Histogram bins")->check(CLI::Range(1, 4096));
+    // Histograms exist per tensor only: with --labels these are refused like --tensor.
+    cmd->add_option("--weights-range", opts->weightsRange, "Weights histogram range LO:HI (default: the data's)")
+        ->excludes(labels);
+    cmd->add_option("--error-range", opts->errorRange, "Error (q - w) histogram range LO:HI (default: the data's)")
+        ->excludes(labels);
+    cmd->add_option("--relative-error-range", opts->relativeErrorRange,
+                    "Relative error histogram range LO:HI (default: the data's)")
+        ->excludes(labels);
     cmd->add_option("--threads", opts->threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
     auto *json = cmd->add_flag("--json", opts->json, "One JSON document (with histograms)");
     cmd->add_flag("--csv", opts->csv, "CSV, one row per tensor and type")->excludes(json);

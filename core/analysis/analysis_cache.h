@@ -20,9 +20,10 @@ struct AnalysisKey {
     GgmlType candidate = GgmlType::Q8_0;
     uint64_t importanceFingerprint = 0;
     AnalysisMode mode = AnalysisMode::Preview;
-    int bins = 0;  // all three histograms' bin counts must agree for a hit (ranges are automatic)
+    int bins = 0;  // all three histograms' bin counts must agree for a hit
+    HistogramRanges ranges;  // and their ranges (none with bins 0: no histograms)
 
-    auto tie() const { return std::tie(tensor, candidate, importanceFingerprint, mode, bins); }
+    auto tie() const { return std::tie(tensor, candidate, importanceFingerprint, mode, bins, ranges); }
     bool operator<(const AnalysisKey &o) const { return tie() < o.tie(); }
 };
 

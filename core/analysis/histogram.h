@@ -4,6 +4,7 @@
 // NaN is counted apart. An automatic range (no lo/hi given) spans the data's finite min and max.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -14,6 +15,20 @@ struct HistogramSpec {
     int bins = 64;
     std::optional<double> lo;
     std::optional<double> hi;
+};
+
+// Caller-chosen ranges for the three histograms of an analysis; an absent one is automatic.
+struct HistogramRange {
+    double lo = 0;
+    double hi = 0;
+    auto operator<=>(const HistogramRange &) const = default;
+};
+
+struct HistogramRanges {
+    std::optional<HistogramRange> weights;
+    std::optional<HistogramRange> error;
+    std::optional<HistogramRange> relativeError;
+    auto operator<=>(const HistogramRanges &) const = default;
 };
 
 struct Histogram {

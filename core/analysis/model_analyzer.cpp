@@ -7,17 +7,31 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace qb {
+namespace {
 
-ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix)
-    : m_model(model), m_imatrix(std::move(imatrix)) {
-    if (m_imatrix) {
-        // One fingerprint for the whole matrix: different files never share cache entries.
-        uint64_t h = 0;
-        for (const auto &[name, values] : m_imatrix->entries()) h = h * 31 + importanceFingerprint(values);
-        m_fingerprint = h ? h : 1;
-    }
+// Refused before any work: a bad range would otherwise surface as std::invalid_argument from
+// deep inside the histogram code, after the quantization has run.
+void checkRanges(const HistogramRanges &ranges) {
+    for (const auto &[name, range] : {std::pair{"weights", &ranges.weights}, std::pair{"error", &ranges.error},
+                                      std::pair{"relative error", &ranges.relativeError}})
+        if (*range && !(std::isfinite((*range)->lo) && std::isfinite((*range)->hi) && (*range)->lo < (*range)->hi))
+            throw Error(std::string("analysis: the ") + name + " histogram range needs finite lo < hi");
+}
+
+} // namespace
+
+ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
+                             std::shared_ptr<AnalysisCache> cache)
+    : m_model(model), m_imatrix(std::move(imatrix)),
+      m_cache(cache ? std::move(cache) : std::make_shared<AnalysisCache>()) {
+    // Per tensor, not per matrix: tensors the matrix does not cover share their results with the
+    // analysis without importance data, and loading the same matrix again finds everything.
+    m_fingerprints.reserve(m_model.tensors().size());
+    for (size_t i = 0; i < m_model.tensors().size(); ++i) m_fingerprints.push_back(importanceFingerprint(importanceFor(i)));
 }
 
 std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
@@ -26,31 +40,37 @@ std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
     return v ? std::span<const float>(*v) : std::span<const float>();
 }
 
-AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const {
-    return {m_model.tensors().at(tensor).info->name, type, m_fingerprint, mode, bins};
+AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
+                                  const HistogramRanges &ranges) const {
+    // Without histograms, ranges change nothing: such results are shared by every range.
+    return {m_model.tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins,
+            bins > 0 ? ranges : HistogramRanges{}};
 }
 
-std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins) const {
-    if (auto hit = m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, bins))) return hit;
-    return bins == 0 ? m_cache.findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
+std::shared_ptr<const TensorAnalysis> ModelAnalyzer::cached(size_t tensor, GgmlType type, int bins,
+                                                            const HistogramRanges &ranges) const {
+    if (auto hit = m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, bins, ranges))) return hit;
+    return bins == 0 ? m_cache->findBest(keyFor(tensor, type, AnalysisMode::Preview, kDefaultBins)) : nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::lookup(size_t tensor, GgmlType type, AnalysisMode mode) const {
     // Summaries need no histograms, but a result that has them (the GUI's) serves as well.
     for (int bins : {0, kDefaultBins}) {
         const AnalysisKey key = keyFor(tensor, type, mode, bins);
-        if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) return hit;
+        if (auto hit = mode == AnalysisMode::Preview ? m_cache->findBest(key) : m_cache->find(key)) return hit;
     }
     return nullptr;
 }
 
 std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
+                                                             const HistogramRanges &ranges,
                                                              int threads, const std::atomic<bool> *cancel) {
     if (bins < 0) throw Error("analysis: negative histogram bin count");
-    const AnalysisKey key = keyFor(tensor, type, mode, bins);
+    checkRanges(ranges);
+    const AnalysisKey key = keyFor(tensor, type, mode, bins, ranges);
     if (bins == 0) {
         if (auto hit = lookup(tensor, type, mode)) return hit;
-    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache.findBest(key) : m_cache.find(key)) {
+    } else if (auto hit = mode == AnalysisMode::Preview ? m_cache->findBest(key) : m_cache->find(key)) {
         return hit;
     }
 
@@ -67,10 +87,19 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.mode = mode;
     req.histograms = bins > 0;
     req.weightBins.bins = req.errorBins.bins = req.relativeErrorBins.bins = std::max(bins, 1);
+    const auto applyRange = [](HistogramSpec &spec, const std::optional<HistogramRange> &range) {
+        if (range) {
+            spec.lo = range->lo;
+            spec.hi = range->hi;
+        }
+    };
+    applyRange(req.weightBins, ranges.weights);
+    applyRange(req.errorBins, ranges.error);
+    applyRange(req.relativeErrorBins, ranges.relativeError);
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
-    m_cache.insert(key, result);
+    m_cache->insert(key, result);
     return result;
 }
 
@@ -90,14 +119,14 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
     // Largest analyses first, so no long one is left alone at the end of the parallel loop.
     auto workOf = [&](const MixEntry &e) {
         const GgufTensorInfo &info = *m_model.tensors()[e.tensor].info;
-        const int64_t rows = mode == AnalysisMode::Exact ? info.rows()
-                                                         : previewRowCount(e.type, info.rows(), info.rowLength(), 0,
-                                                                           !importanceFor(e.tensor).empty());
-        return rows * info.rowLength();
+        if (mode == AnalysisMode::Exact) return info.rows() * info.rowLength();
+        const PreviewSample p = previewSample(e.type, info.type, info.rows(), info.rowLength(), 0,
+                                              !importanceFor(e.tensor).empty());
+        return p.rows * p.length;
     };
     std::stable_sort(todo.begin(), todo.end(), [&](const MixEntry &a, const MixEntry &b) { return workOf(a) > workOf(b); });
 
-    std::atomic<size_t> done{0};
+    size_t done = 0;  // guarded by mutex
     std::exception_ptr error;
     std::mutex mutex;
     const int64_t count = int64_t(todo.size());
@@ -109,18 +138,17 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
             if (error) continue;  // after a failure or cancellation, skip the rest quickly
         }
         try {
-            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, 1, cancel);
+            analyze(todo[size_t(i)].tensor, todo[size_t(i)].type, mode, 0, {}, 1, cancel);
         } catch (...) {
             std::lock_guard lock(mutex);
             if (!error) error = std::current_exception();
             continue;
         }
-        const size_t d = ++done;
-        if (progress) {
-            // Progress from worker threads is serialised: callers need not be thread-safe.
-            std::lock_guard lock(mutex);
-            progress(double(d) / double(count));
-        }
+        // Counted and reported under one lock: serialised (callers need not be thread-safe) and
+        // in order (a count taken outside the lock could be reported after a later one).
+        std::lock_guard lock(mutex);
+        ++done;
+        if (progress) progress(double(done) / double(count));
     }
     if (error) std::rethrow_exception(error);
     return todo.size();

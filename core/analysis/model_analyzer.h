@@ -2,7 +2,10 @@
 //
 // Contract: one ModelAnalyzer per loaded model and importance matrix. Every (tensor, type)
 // result is cached for the session, so summarising all labels costs little more than the
-// distinct (tensor, type) pairs they use. A mix is a plain list of (tensor, type) entries, as
+// distinct (tensor, type) pairs they use. The cache may be shared by the analyzers of one model
+// (the GUI keeps one per model while importance matrices come and go): its keys hold each
+// tensor's own importance fingerprint, so a result is reused exactly when the tensor's
+// importance data (or its absence) is the same. A mix is a plain list of (tensor, type) entries, as
 // the mix rules produce them; tensors kept in their stored type count with zero error.
 // Aggregates: relative RMSE weighted by parameter count, sqrt(Σ nₜ·relₜ² / Σ nₜ); with an
 // importance matrix also the importance-weighted relative error in the same way.
@@ -41,7 +44,9 @@ class ModelAnalyzer {
 public:
     static constexpr int kDefaultBins = 64;
 
-    ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix);
+    // cache: shared with other analyzers of the same model, or null for a cache of its own.
+    ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
+                  std::shared_ptr<AnalysisCache> cache = nullptr);
 
     const GgufModel &model() const { return m_model; }
     bool hasImportance() const { return bool(m_imatrix); }
@@ -51,12 +56,16 @@ public:
     std::span<const float> importanceFor(size_t tensor) const;
 
     // One tensor, one type; cached. bins applies to all three histograms; bins 0 computes no
-    // histograms (metrics and row profile only), which is what summaries use.
+    // histograms (metrics and row profile only), which is what summaries use. ranges: caller-chosen
+    // histogram ranges (absent ones span the data); results with other ranges are not reused.
+    // Throws qb::Error for a range that is not finite with lo < hi.
     std::shared_ptr<const TensorAnalysis> analyze(size_t tensor, GgmlType type, AnalysisMode mode, int bins = kDefaultBins,
+                                                  const HistogramRanges &ranges = {},
                                                   int threads = 1, const std::atomic<bool> *cancel = nullptr);
     // A cached result, exact preferred, without computing anything. With bins 0 (no histograms
     // wanted) a result with histograms also answers.
-    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins) const;
+    std::shared_ptr<const TensorAnalysis> cached(size_t tensor, GgmlType type, int bins = kDefaultBins,
+                                                 const HistogramRanges &ranges = {}) const;
 
     // Analyses every distinct pair of the list not yet cached (pairs whose type is the tensor's
     // stored type need none), in parallel over pairs, one thread each, largest first. Returns
@@ -70,17 +79,18 @@ public:
                          const std::atomic<bool> *cancel = nullptr,
                          const std::function<void(double)> &progress = {});
 
-    size_t cacheSize() const { return m_cache.size(); }
+    size_t cacheSize() const { return m_cache->size(); }
+    const std::shared_ptr<AnalysisCache> &cache() const { return m_cache; }
 
 private:
     // A cached result usable by a summary in `mode` (exact also answers preview).
     std::shared_ptr<const TensorAnalysis> lookup(size_t tensor, GgmlType type, AnalysisMode mode) const;
-    AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins) const;
+    AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins, const HistogramRanges &ranges = {}) const;
 
     const GgufModel &m_model;
     std::shared_ptr<const ImportanceMatrix> m_imatrix;
-    uint64_t m_fingerprint = 0;
-    AnalysisCache m_cache;
+    std::vector<uint64_t> m_fingerprints;  // per tensor: importanceFingerprint of its importance data
+    std::shared_ptr<AnalysisCache> m_cache;
 };
 
 } // namespace qb

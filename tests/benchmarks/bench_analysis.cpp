@@ -57,13 +57,15 @@ void analyse(benchmark::State &state, qb::GgmlType type, qb::AnalysisMode mode, 
     if (withImportance || qb::needsImportance(type)) req.importance = importance();
     req.mode = mode;
     req.threads = 1;
-    int64_t analysed = 0;
+    int64_t analysed = 0, elements = 0;
     for (auto _ : state) {
         const qb::TensorAnalysis a = qb::analyzeTensor(req);
         analysed = int64_t(a.rowIndices.size());
+        elements = a.metrics.elements;
         benchmark::DoNotOptimize(a.metrics.rmse);
     }
     state.counters["rows"] = double(analysed);
+    state.counters["elements"] = double(elements);
 }
 
 void registerAll() {

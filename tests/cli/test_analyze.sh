@@ -39,7 +39,8 @@ def keys(obj, want, where):
 TOP = ["file", "mode", "imatrix", "tensors", "skipped", "labels"]
 LABEL_TOP = TOP + ["skipped_labels", "label_work"]
 LABEL = ["label", "bytes", "size_gb", "parameters", "bits_per_weight", "relative_rmse", "weighted_relative"]
-TENSOR = ["tensor", "type", "bytes", "bits_per_weight", "rows", "rows_analyzed", "metrics", "histograms", "row_rmse"]
+TENSOR = ["tensor", "type", "bytes", "bits_per_weight", "rows", "rows_analyzed", "elements_analyzed", "metrics",
+          "histograms", "row_rmse"]
 METRICS = ["rmse", "max_abs_error", "relative_rmse", "snr_db", "cosine", "weighted_rmse", "weighted_relative"]
 HIST = ["lo", "hi", "counts", "underflow", "overflow", "nan"]
 '
@@ -144,7 +145,7 @@ for t in d['tensors']:
         total = sum(hist['counts']) + hist['underflow'] + hist['overflow'] + hist['nan']
         if n is not None and total != n: fail('histograms count different numbers of values')
         n = total
-    if n % t['rows_analyzed'] != 0: fail('histogram total %d is not rows x row length' % n)
+    if n != t['elements_analyzed'] or n % t['rows_analyzed'] != 0: fail('histogram total %d is not rows x row length' % n)
     if t['bytes'] * 8 != round(t['bits_per_weight'] * t['rows'] * (n // t['rows_analyzed'])): fail('bytes vs bpw')
     by.setdefault(t['tensor'], {})[t['type'].upper()] = t['metrics']
 if len(by) != 7: fail('expected the 7 matrices of block 0, got %s' % sorted(by))
@@ -161,6 +162,23 @@ if len(d['tensors']) != 8: fail('%d tensors' % len(d['tensors']))
 for t in d['tensors']:
     if any(len(t['histograms'][h]['counts']) != 16 for h in ('weights', 'error', 'relative_error')): fail('bins')
 " "$T/bins.json"
+
+# Caller-chosen ranges: lo and hi as asked (a negative LO both as --opt=LO:HI and as a separate
+# argument), values outside counted in under- and overflow; an unset range still spans the data.
+"$CLI" analyze "$M" --types Q4_K --tensor 'blk\.0\.attn_q' --bins 8 --error-range=-0.004:0.005 \
+    --weights-range -0.05:0.0625 --json >"$T/range.json"; check "--error-range, --weights-range" 0 $?
+py "ranges: requested lo/hi, values outside counted" "$PYLIB
+t = load(sys.argv[1])['tensors'][0]; h = t['histograms']
+if (h['error']['lo'], h['error']['hi']) != (-0.004, 0.005): fail('error range %s %s' % (h['error']['lo'], h['error']['hi']))
+if (h['weights']['lo'], h['weights']['hi']) != (-0.05, 0.0625): fail('weights range %s %s' % (h['weights']['lo'], h['weights']['hi']))
+if len(h['error']['counts']) != 8 or h['error']['underflow'] + h['error']['overflow'] == 0: fail('error range cut nothing')
+r = h['relative_error']
+if r['underflow'] + r['overflow'] != 0 or sum(r['counts']) != t['elements_analyzed']: fail('automatic range lost values')
+" "$T/range.json"
+"$CLI" analyze "$M" --types Q4_K --tensor 'blk\.0\.attn_q' --relative-error-range 0.5:0.25 2>"$T/err" >/dev/null
+check "range with lo > hi" 2 $?
+expect_text "range message" "$T/err" "--relative-error-range: expected LO:HI with finite numbers LO < HI, got '0.5:0.25'"
+"$CLI" analyze "$M" --labels Q4_K_M --error-range 0:1 >/dev/null 2>&1; check "--error-range with --labels" 2 $?
 
 "$CLI" analyze "$M" --types Q4_K,Q8_0 --tensor 'blk\.0\.' --csv >"$T/types.csv"; check "types (csv)" 0 $?
 py "types CSV: one row per tensor and type, same values as JSON" "$PYLIB
@@ -185,6 +203,23 @@ for t in d['tensors']:
     m = t['metrics']
     if not (m['weighted_rmse'] > 0 and 0 < m['weighted_relative'] < 1): fail('%s %s weighted %s' % (t['tensor'], t['type'], m))
 " "$T/timat.json"
+# CSV: the weighted columns carry the same 9 significant digits as the other error columns.
+"$CLI" analyze "$M" --types Q4_K,IQ2_XS --tensor 'blk\.1\.ffn' --imatrix "$IM" --csv >"$T/timat.csv"; check "types with imatrix (csv)" 0 $?
+"$CLI" analyze "$M" --labels IQ2_XS,Q4_K_M --imatrix "$IM" --csv >"$T/im.csv"; check "labels with imatrix (csv)" 0 $?
+py "imatrix CSV: weighted columns at full precision" "$PYLIB
+import csv
+def same(text, value, what):
+    if abs(float(text) / value - 1) > 1e-8: fail('%s: CSV %s, JSON %r' % (what, text, value))
+j = {(t['tensor'], t['type']): t['metrics'] for t in load(sys.argv[1])['tensors']}
+rows = list(csv.DictReader(open(sys.argv[2])))
+if len(rows) != len(j): fail('%d CSV rows, %d in JSON' % (len(rows), len(j)))
+for r in rows:
+    m = j[(r['tensor'], r['type'])]
+    for key in ('rmse', 'relative_rmse', 'weighted_rmse', 'weighted_relative'): same(r[key], m[key], r['tensor'] + ' ' + key)
+labels = {l['label']: l for l in load(sys.argv[3])['labels']}
+for r in csv.DictReader(open(sys.argv[4])):
+    same(r['weighted_relative'], labels[r['label']]['weighted_relative'], r['label'])
+" "$T/timat.json" "$T/timat.csv" "$T/im.json" "$T/im.csv"
 "$CLI" analyze "$M" --types IQ2_XS --tensor 'blk\.1\.ffn_up' >"$T/skip.txt"; check "IQ2_XS without imatrix" 0 $?
 expect_text "IQ2_XS skipped with reason" "$T/skip.txt" "skipped: needs an importance matrix entry for this tensor"
 

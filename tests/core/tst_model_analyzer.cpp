@@ -13,9 +13,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -66,6 +68,9 @@ private slots:
     void summaryBytesAndAggregate();
     void sharedPairsAreComputedOnce();
     void importanceWeightedAggregate();
+    void cacheIsSharedAcrossImportanceMatrices();
+    void histogramRangesAreKeyed();
+    void pairProgressNeverGoesBack();
     void labelListParsing();
     void labelTableMatchesLlamaQuantize_data();
     void labelTableMatchesLlamaQuantize();
@@ -144,6 +149,98 @@ void TestModelAnalyzer::importanceWeightedAggregate() try {
     // quantization measured with the same weights is checked per tensor in tst_analysis; here the
     // aggregate must be positive and different from the unweighted one.
     QVERIFY(b.weightedRelative > 0 && b.weightedRelative != b.relativeRmse);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Analyzers of one model sharing a cache reuse exactly the results whose importance data agree:
+// a tensor the matrix does not cover analyses the same with or without it.
+void TestModelAnalyzer::cacheIsSharedAcrossImportanceMatrices() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto load = [] {
+        return std::make_shared<const qb::ImportanceMatrix>(
+            qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
+    };
+    const auto cache = std::make_shared<qb::AnalysisCache>();
+    const auto mix = uniformMix(*model, qb::GgmlType::Q4_K);
+    qb::ModelAnalyzer weighted(*model, load(), cache);
+    const qb::MixSummary first = weighted.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
+    // Without importance data only the tensors the matrix covers are new.
+    size_t covered = 0;
+    for (const qb::MixEntry &e : mix)
+        covered += model->tensors()[e.tensor].info->type != e.type && !weighted.importanceFor(e.tensor).empty();
+    QVERIFY(covered > 0 && covered < first.pairsComputed);
+    qb::ModelAnalyzer plain(*model, nullptr, cache);
+    QCOMPARE(plain.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2).pairsComputed, covered);
+    // The same matrix loaded again: everything is found.
+    qb::ModelAnalyzer again(*model, load(), cache);
+    const qb::MixSummary second = again.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
+    QCOMPARE(second.pairsComputed, size_t(0));
+    QCOMPARE(second.weightedRelative, first.weightedRelative);
+    QCOMPARE(again.cacheSize(), first.pairsComputed + covered);
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Caller-chosen histogram ranges reach the histograms and are part of the cache key.
+void TestModelAnalyzer::histogramRangesAreKeyed() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const size_t t = size_t(model->findTensor("blk.0.ffn_up.weight") - model->tensors().data());
+    const auto type = qb::GgmlType::Q4_K;
+    const auto mode = qb::AnalysisMode::Exact;
+    qb::HistogramRanges a;
+    a.error = qb::HistogramRange{-0.01, 0.01};
+    qb::HistogramRanges b = a;
+    b.error->hi = 0.02;
+    b.weights = qb::HistogramRange{-1, 1};
+    const auto automatic = analyzer.analyze(t, type, mode, 16);
+    const auto ra = analyzer.analyze(t, type, mode, 16, a);
+    QVERIFY(ra != automatic);
+    QCOMPARE(ra->error.lo, -0.01);
+    QCOMPARE(ra->error.hi, 0.01);
+    QCOMPARE(ra->weights.lo, automatic->weights.lo);  // unset: the data's range
+    QVERIFY(!analyzer.cached(t, type, 16, b));         // another range is not this result
+    const auto rb = analyzer.analyze(t, type, mode, 16, b);
+    QVERIFY(rb != ra);
+    QCOMPARE(rb->error.hi, 0.02);
+    QCOMPARE(rb->weights.lo, -1.0);
+    QCOMPARE(rb->weights.hi, 1.0);
+    QCOMPARE(analyzer.analyze(t, type, mode, 16, a).get(), ra.get());  // each range found again
+    QCOMPARE(analyzer.cached(t, type, 16).get(), automatic.get());
+    QCOMPARE(analyzer.cacheSize(), size_t(3));
+    // Without histograms ranges mean nothing: one result serves them all.
+    const auto none = analyzer.analyze(t, type, mode, 0, b);
+    QCOMPARE(analyzer.analyze(t, type, mode, 0, a).get(), none.get());
+    qb::HistogramRanges bad;
+    bad.relativeError = qb::HistogramRange{1, 1};
+    QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
+    bad.relativeError = qb::HistogramRange{0, INFINITY};
+    QVERIFY_THROWS_EXCEPTION(qb::Error, analyzer.analyze(t, type, mode, 16, bad));
+} catch (const std::exception &e) {
+    QFAIL(e.what());
+}
+
+// Many small analyses on more threads than cores, and a slow progress callback: workers finishing
+// while another reports queue up on the lock, so any count taken outside it arrives out of order.
+void TestModelAnalyzer::pairProgressNeverGoesBack() try {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(*model, nullptr);
+    std::vector<qb::MixEntry> pairs;
+    for (qb::GgmlType type : {qb::GgmlType::Q4_0, qb::GgmlType::Q5_0, qb::GgmlType::Q8_0, qb::GgmlType::Q4_K,
+                              qb::GgmlType::Q6_K, qb::GgmlType::BF16})
+        for (const qb::MixEntry &e : uniformMix(*model, type))
+            if (model->tensors()[e.tensor].info->type != e.type) pairs.push_back(e);
+    std::vector<double> reports;
+    const size_t computed = analyzer.analyzePairs(pairs, qb::AnalysisMode::Preview, 8, nullptr, [&](double f) {
+        reports.push_back(f);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    QCOMPARE(reports.size(), computed);
+    QVERIFY(computed >= 60);
+    for (size_t i = 1; i < reports.size(); ++i)
+        QVERIFY2(reports[i] > reports[i - 1], qPrintable(QStringLiteral("report %1: %2 after %3").arg(i).arg(reports[i]).arg(reports[i - 1])));
+    QCOMPARE(reports.back(), 1.0);
 } catch (const std::exception &e) {
     QFAIL(e.what());
 }

@@ -1,4 +1,4 @@
-// Selecting a tensor shows its weight and error distributions: a preview first, then the exact
+// Selecting a tensor shows its weight, error and relative-error distributions: a preview first, then the exact
 // analysis, with data equal to the analysis engine's; stale selections never reach the screen.
 #include "golden.h"
 
@@ -79,9 +79,21 @@ void TestHistogramPage::selectedTensorShowsPreviewThenExact() {
         QCOMPARE(it->key, reference->weights.binCenter(size_t(i)));
         QCOMPARE(it->value, double(reference->weights.counts[size_t(i)]) / (total * reference->weights.binWidth()));
     }
-    // The error graph and the per-row profile exist for every analysed type.
+    // The relative-error graph of the first type holds the engine's relative-error histogram.
+    QCPGraph *relative = page->relativeErrorPlot()->graph(0);
+    QVERIFY(relative);
+    QCOMPARE(relative->dataCount(), qbui::HistogramPage::kBins);
+    const qb::Histogram &rel = reference->relativeError;
+    QCOMPARE(double(rel.total()), double(reference->metrics.elements));
+    for (int i = 0; i < qbui::HistogramPage::kBins; ++i) {
+        const auto it = relative->data()->at(i);
+        QCOMPARE(it->key, rel.binCenter(size_t(i)));
+        QCOMPARE(it->value, double(rel.counts[size_t(i)]) / (double(rel.total()) * rel.binWidth()));
+    }
+    // The error graphs and the per-row profile exist for every analysed type.
     const int analysed = qb::canQuantize(qb::GgmlType::Q4_K) ? 2 : 1;
     QCOMPARE(page->errorPlot()->graphCount(), analysed);
+    QCOMPARE(page->relativeErrorPlot()->graphCount(), analysed);
     QCOMPARE(page->profilePlot()->graphCount(), analysed);
     QCOMPARE(page->profilePlot()->graph(0)->dataCount(), int(reference->rowRmse.size()));
     QCOMPARE(page->metricsTable()->item(0, 0)->text().isEmpty(), false);
