@@ -11,6 +11,7 @@
 // other processes, which stretches wall time, can be told apart from the work itself.
 #include "analysis/label_table.h"
 #include "float_convert.h"
+#include "synthetic_weights.h"
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_writer.h"
 
@@ -34,28 +35,6 @@ constexpr int64_t kLayers = 22, kEmbd = 2048, kFf = 5632, kHeads = 32, kKvHeads 
 std::filesystem::path modelPath() {
     const char *p = std::getenv("QB_BENCH_1B");
     return p && *p ? std::filesystem::path(p) : std::filesystem::path("/tmp/qb_bench_1b.gguf");
-}
-
-// splitmix64: a cheap, well-mixed generator with independent streams per row.
-uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-// Row r of a tensor: roughly Gaussian values (sum of four uniforms) with a per-row scale drawn
-// log-uniformly over 4x, and 1 in 512 values multiplied by 8: the heavy tails of real weights.
-void fillRow(uint16_t *out, int64_t n, uint64_t seed) {
-    uint64_t s = mix64(seed);
-    const double rowScale = 0.01 * std::exp2(2.0 * double(s >> 11) * 0x1.0p-53);
-    for (int64_t i = 0; i < n; ++i) {
-        s = mix64(s);
-        const double g = (double(s & 0xffff) + double((s >> 16) & 0xffff) + double((s >> 32) & 0xffff) +
-                          double((s >> 48) & 0xffff)) / 65536.0 - 2.0;
-        const double outlier = (s & 0x1ff0000) == 0 ? 8.0 : 1.0;
-        out[i] = qb::fp32ToFp16(float(g * 1.7 * rowScale * outlier));
-    }
 }
 
 void writeModel(const std::filesystem::path &path) {
@@ -109,7 +88,7 @@ void writeModel(const std::filesystem::path &path) {
         }
         half.resize(size_t(n * rows));
 #pragma omp parallel for schedule(static)
-        for (int64_t r = 0; r < rows; ++r) fillRow(half.data() + r * n, n, (uint64_t(t) << 32) + uint64_t(r));
+        for (int64_t r = 0; r < rows; ++r) qbtest::fillRow(half.data() + r * n, n, (uint64_t(t) << 32) + uint64_t(r));
         writer.writeTensor({reinterpret_cast<const uint8_t *>(half.data()), half.size() * 2});
     }
     writer.commit();
@@ -141,7 +120,7 @@ std::shared_ptr<const qb::ImportanceMatrix> syntheticImatrix(const qb::GgufModel
         putInt(1);
         putInt(int32_t(t.info->ne[0]));
         for (int64_t i = 0; i < t.info->ne[0]; ++i) {
-            s = mix64(s);
+            s = qbtest::mix64(s);
             const float v = float(-std::log((double(s >> 11) + 0.5) * 0x1.0p-53));
             put(&v, 4);
         }

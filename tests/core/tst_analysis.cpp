@@ -6,6 +6,7 @@
 // Every test is a function-try-block: an exception (a missing kernel, a bad file) is reported as
 // that test's failure, never as an abort of the whole executable.
 #include "golden.h"
+#include "synthetic_weights.h"
 
 #include "analysis/analysis_cache.h"
 #include "analysis/tensor_analyzer.h"
@@ -75,29 +76,6 @@ std::vector<uint64_t> countBins(const std::vector<double> &values, double lo, do
         else counts[std::min(size_t(bins) - 1, size_t(std::floor((v - lo) / (hi - lo) * bins)))]++;
     }
     return counts;
-}
-
-// splitmix64, as bench_label_table uses it: independent, well-mixed streams per row.
-uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-// bench_label_table's generator: roughly Gaussian values with a per-row scale drawn
-// log-uniformly over 4x and 1 in 512 values multiplied by 8. The spread of row scales is what
-// makes a sample of a few whole rows a poor estimate of the tensor's RMSE.
-void fillRow(uint16_t *out, int64_t n, uint64_t seed) {
-    uint64_t s = mix64(seed);
-    const double rowScale = 0.01 * std::exp2(2.0 * double(s >> 11) * 0x1.0p-53);
-    for (int64_t i = 0; i < n; ++i) {
-        s = mix64(s);
-        const double g = (double(s & 0xffff) + double((s >> 16) & 0xffff) + double((s >> 32) & 0xffff) +
-                          double((s >> 48) & 0xffff)) / 65536.0 - 2.0;
-        const double outlier = (s & 0x1ff0000) == 0 ? 8.0 : 1.0;
-        out[i] = qb::fp32ToFp16(float(g * 1.7 * rowScale * outlier));
-    }
 }
 
 bool close(double x, double y, double rel = 1e-9) { return std::abs(x - y) <= rel * std::max(1e-30, std::abs(y)); }
@@ -483,12 +461,12 @@ void TestAnalysis::previewIsCloseToExactAtDefaultBudgets() try {
     std::vector<uint16_t> &data = tensors[seed];
     if (data.empty()) {
         data.resize(size_t(kRows * kCols));
-        for (int64_t r = 0; r < kRows; ++r) fillRow(data.data() + r * kCols, kCols, uint64_t(seed) << 32 | uint64_t(r));
+        for (int64_t r = 0; r < kRows; ++r) qbtest::fillRow(data.data() + r * kCols, kCols, uint64_t(seed) << 32 | uint64_t(r));
     }
     static const std::vector<float> importance = [] {
         std::vector<float> v(static_cast<size_t>(kCols));
         uint64_t s = 5;
-        for (float &x : v) x = float(-std::log((double((s = mix64(s)) >> 11) + 0.5) * 0x1.0p-53));  // exponential
+        for (float &x : v) x = float(-std::log((double((s = qbtest::mix64(s)) >> 11) + 0.5) * 0x1.0p-53));  // exponential
         return v;
     }();
     qb::TensorAnalysisRequest req;
