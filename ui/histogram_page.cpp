@@ -108,9 +108,13 @@ HistogramPage::HistogramPage(QWidget *parent)
     m_metrics->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_metrics->setSelectionMode(QAbstractItemView::NoSelection);
     m_metrics->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_metrics->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    m_metrics->setMinimumWidth(260);
-    m_metrics->setMaximumWidth(420);
+    // Numbers are never broken across lines ("0." over "00573"): columns fit their contents and
+    // the table may widen for three of them.
+    m_metrics->setWordWrap(false);
+    m_metrics->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_metrics->horizontalHeader()->setStretchLastSection(true);
+    m_metrics->setMinimumWidth(300);
+    m_metrics->setMaximumWidth(520);
 
     // Selection changes arrive in bursts (keyboard navigation): only the last one is analysed.
     m_coalesce->setSingleShot(true);
