@@ -118,7 +118,8 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
     json doc;
     try {
         doc = json::parse(jsonText);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) {
+        // parse_error, and out_of_range for a number beyond double (1E999999): both bad input.
         throw Error(sourceName + ": not valid JSON: " + e.what());
     }
     if (!doc.is_object()) r.fail("(document)", "expected a JSON object");

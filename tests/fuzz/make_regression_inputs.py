@@ -95,6 +95,9 @@ def main():
         'literal-and-anchor-rules': preset(rules=[{'pattern': p, 'type': 'Q8_0'} for p in
                                                   ['^$', '\\$', 'blk.0.attn_q.weight', '^output\\.weight$', '^', '$']]),
         'exact-name-unusual': preset(tensor_types={'a\\$': 'Q8_0', '^': 'Q4_0', '\n': 'F16'}),
+        # Found by fuzz_preset in CI: a number beyond double made nlohmann throw out_of_range,
+        # which escaped MixPreset::fromJson instead of becoming a qb::Error.
+        'number-overflow-finding': b'99999E99099999992\x009',
     }
     files['fuzz_cli_args'] = {
         'slow-patterns-over-budget': ('\n'.join(['t' + worst_pattern() + '=q8_0'] * 11) + '\n').encode(),
