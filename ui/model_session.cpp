@@ -62,13 +62,10 @@ void ModelSession::open(const QString &path) {
 void ModelSession::loadImportance(const QString &path) {
     const quint64 job = ++m_importanceJob;
     setBusy(+1);
-    runInBackground(this, [path, model = m_model] {
+    runInBackground(this, [path] {
         Parsed<qb::ImportanceMatrix> out;
         try {
-            auto loaded = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
-            // A matrix made for another model is refused, as by the CLI, instead of weighting nonsense.
-            if (model) qb::checkImportanceFits(*model, *loaded, QFileInfo(path).fileName().toStdString());
-            out.value = std::move(loaded);
+            out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
         } catch (const std::exception &e) {
             out.error = describe(e);
         }
@@ -79,6 +76,16 @@ void ModelSession::loadImportance(const QString &path) {
         if (!parsed.value) {
             emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), parsed.error);
             return;
+        }
+        // Checked here, against the model open now (another may have been opened while loading):
+        // a matrix made for another model is refused, as by the CLI, instead of weighting nonsense.
+        if (m_model) {
+            try {
+                qb::checkImportanceFits(*m_model, *parsed.value, QFileInfo(path).fileName().toStdString());
+            } catch (const std::exception &e) {
+                emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), describe(e));
+                return;
+            }
         }
         m_importance = parsed.value;
         m_importancePath = path;
