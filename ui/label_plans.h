@@ -13,6 +13,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -22,10 +23,18 @@ struct LabelPlan {
     QString label;
     std::optional<qb::ExecutionPlan> plan;
     QString refusal;  // set when plan is empty
+    std::shared_ptr<const void> keepAlive;  // importance data of the plan's own (a preset's filtered matrix)
 };
 
 std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QStringList &labels,
                                        const qb::ImportanceMatrix *imatrix, const QString &imatrixPath);
+
+// A saved mix (preset file) as one more output, named after the file: its label, rules and options
+// with the session's importance matrix. Refused (not loaded here: long work stays off the GUI
+// thread) when the preset names another importance matrix than the one loaded, and, as by the CLI,
+// when it names a tensor the model lacks.
+LabelPlan buildPresetPlan(const qb::GgufModel &model, const QString &presetPath,
+                          std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath);
 
 // The file name of one output: {model} and {label} of `pattern` replaced.
 QString outputFileName(const QString &pattern, const QString &modelName, const QString &label);

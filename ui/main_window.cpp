@@ -330,6 +330,9 @@ MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
     if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
     auto *dialog = new MultiQuantizeDialog(model, std::move(plans), imatrix, modelName,
                                            QFileInfo(m_session->path()).absolutePath(), m_threads, this);
+    dialog->setPresetPlanner([model, imatrix, path = m_session->importancePath()](const QString &preset) {
+        return buildPresetPlan(*model, preset, imatrix, path);
+    });
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->show();
     return dialog;

@@ -20,44 +20,25 @@ namespace qbui {
 MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> model, std::vector<LabelPlan> plans,
                                          std::shared_ptr<const void> keepAlive, const QString &modelName,
                                          const QString &folder, int threads, QWidget *parent)
-    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)), m_keepAlive(std::move(keepAlive)),
+    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)), m_keepAlive{std::move(keepAlive)},
       m_modelName(modelName), m_threads(threads), m_job(new MultiQuantizeJob(this)),
       m_folder(new QLineEdit(folder, this)), m_browse(new QPushButton(tr("Browse…"), this)),
       m_pattern(new QLineEdit(QStringLiteral("{model}-{label}.gguf"), this)), m_table(new QTableWidget(this)),
-      m_status(new QLabel(this)), m_start(new QPushButton(tr("Quantize"), this)),
+      m_status(new QLabel(this)), m_addSavedMix(new QPushButton(tr("Add saved mix…"), this)),
+      m_start(new QPushButton(tr("Quantize"), this)),
       m_cancel(new QPushButton(tr("Cancel"), this)), m_close(new QPushButton(tr("Close"), this)) {
     setWindowTitle(tr("Quantize checked labels"));
     setModal(false);
-    for (size_t i = 0; i < m_plans.size(); ++i)
-        if (m_plans[i].plan) m_runnable.push_back(i);
-
     m_table->setColumnCount(ColumnCount);
     m_table->setHorizontalHeaderLabels({tr("Output"), tr("File"), tr("Progress"), tr("State")});
-    m_table->setRowCount(int(m_plans.size()));
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    for (int row = 0; row < int(m_plans.size()); ++row) {
-        const LabelPlan &p = m_plans[size_t(row)];
-        m_table->setItem(row, OutputColumn, new QTableWidgetItem(p.label));
-        m_table->setItem(row, FileColumn, new QTableWidgetItem);
-        auto *state = new QTableWidgetItem(p.plan ? tr("waiting") : tr("refused: %1").arg(p.refusal));
-        state->setToolTip(p.refusal);
-        m_table->setItem(row, StateColumn, state);
-        if (p.plan) {
-            auto *bar = new QProgressBar(m_table);
-            bar->setRange(0, int(p.plan->tensors.size()));
-            bar->setValue(0);
-            m_table->setCellWidget(row, ProgressColumn, bar);
-        }
-    }
+    for (size_t i = 0; i < m_plans.size(); ++i) addRow(i);
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    const size_t refused = m_plans.size() - m_runnable.size();
-    m_status->setText(refused ? tr("%1 outputs in one pass; %2 refused for this model (see State).")
-                                    .arg(m_runnable.size())
-                                    .arg(refused)
-                              : tr("%1 outputs in one pass over the model.").arg(m_runnable.size()));
+    refreshSummary();
+    m_addSavedMix->hide();
     m_cancel->setEnabled(false);
     m_start->setEnabled(!m_runnable.empty());
 
@@ -68,6 +49,7 @@ MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> mo
     form->addRow(tr("Folder:"), folderRow);
     form->addRow(tr("File names:"), m_pattern);
     auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_addSavedMix);
     buttons->addStretch(1);
     buttons->addWidget(m_start);
     buttons->addWidget(m_cancel);
@@ -84,10 +66,59 @@ MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> mo
     connect(m_pattern, &QLineEdit::textChanged, this, &MultiQuantizeDialog::refreshFileColumn);
     connect(m_browse, &QPushButton::clicked, this, &MultiQuantizeDialog::browse);
     connect(m_start, &QPushButton::clicked, this, &MultiQuantizeDialog::start);
+    connect(m_addSavedMix, &QPushButton::clicked, this, &MultiQuantizeDialog::chooseSavedMix);
     connect(m_cancel, &QPushButton::clicked, this, &MultiQuantizeDialog::cancel);
     connect(m_close, &QPushButton::clicked, this, &MultiQuantizeDialog::reject);
     connect(m_job, &MultiQuantizeJob::outputProgress, this, &MultiQuantizeDialog::onProgress);
     connect(m_job, &MultiQuantizeJob::finished, this, &MultiQuantizeDialog::onFinished);
+}
+
+void MultiQuantizeDialog::addRow(size_t index) {
+    const LabelPlan &p = m_plans[index];
+    if (p.plan) m_runnable.push_back(index);
+    if (p.keepAlive) m_keepAlive.push_back(p.keepAlive);
+    const int row = int(index);
+    m_table->setRowCount(row + 1);
+    m_table->setItem(row, OutputColumn, new QTableWidgetItem(p.label));
+    m_table->setItem(row, FileColumn, new QTableWidgetItem);
+    auto *state = new QTableWidgetItem(p.plan ? tr("waiting") : tr("refused: %1").arg(p.refusal));
+    state->setToolTip(p.refusal);
+    m_table->setItem(row, StateColumn, state);
+    if (p.plan) {
+        auto *bar = new QProgressBar(m_table);
+        bar->setRange(0, int(p.plan->tensors.size()));
+        bar->setValue(0);
+        m_table->setCellWidget(row, ProgressColumn, bar);
+    }
+}
+
+void MultiQuantizeDialog::refreshSummary() {
+    const size_t refused = m_plans.size() - m_runnable.size();
+    m_status->setText(refused ? tr("%1 outputs in one pass; %2 refused for this model (see State).")
+                                    .arg(m_runnable.size())
+                                    .arg(refused)
+                              : tr("%1 outputs in one pass over the model.").arg(m_runnable.size()));
+    m_start->setEnabled(!m_job->isRunning() && !m_runnable.empty());
+}
+
+void MultiQuantizeDialog::addPlan(LabelPlan plan) {
+    if (m_job->isRunning()) return;
+    m_plans.push_back(std::move(plan));
+    addRow(m_plans.size() - 1);
+    refreshFileColumn();
+    refreshSummary();
+}
+
+void MultiQuantizeDialog::setPresetPlanner(std::function<LabelPlan(const QString &)> planner) {
+    m_presetPlanner = std::move(planner);
+    m_addSavedMix->setVisible(bool(m_presetPlanner));
+}
+
+void MultiQuantizeDialog::chooseSavedMix() {
+    if (!m_presetPlanner) return;
+    const QStringList paths =
+        QFileDialog::getOpenFileNames(this, tr("Add saved mixes"), folder(), tr("Presets (*.json)"));
+    for (const QString &path : paths) addPlan(m_presetPlanner(path));
 }
 
 QString MultiQuantizeDialog::folder() const { return m_folder->text(); }
@@ -116,6 +147,7 @@ void MultiQuantizeDialog::browse() {
 
 void MultiQuantizeDialog::setRunning(bool running) {
     m_start->setEnabled(!running && !m_runnable.empty());
+    m_addSavedMix->setEnabled(!running);
     m_cancel->setEnabled(running);
     m_folder->setEnabled(!running);
     m_browse->setEnabled(!running);
@@ -142,7 +174,8 @@ bool MultiQuantizeDialog::start() {
     }
     m_status->setText(tr("Quantizing %1 outputs in one pass…").arg(specs.size()));
     setRunning(true);
-    m_job->start(m_model, std::move(specs), m_keepAlive, m_threads);
+    m_job->start(m_model, std::move(specs), std::make_shared<std::vector<std::shared_ptr<const void>>>(m_keepAlive),
+                 m_threads);
     return true;
 }
 

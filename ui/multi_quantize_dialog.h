@@ -13,6 +13,7 @@
 
 #include <QDialog>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,10 @@ public:
     QString statusText() const;
     QTableWidget *table() const { return m_table; }
     QPushButton *cancelButton() const { return m_cancel; }
+    // One more output (a saved mix): listed as refused if it has no plan.
+    void addPlan(LabelPlan plan);
+    // How "Add saved mix…" turns a preset file into an output; the button shows once this is set.
+    void setPresetPlanner(std::function<LabelPlan(const QString &presetPath)> planner);
     // Full paths the outputs get with the current folder and pattern (refused labels excluded).
     QStringList outputPaths() const;
 
@@ -58,11 +63,15 @@ private:
     void browse();
     void setRunning(bool running);
     void refreshFileColumn();
+    void refreshSummary();
+    void addRow(size_t index);
+    void chooseSavedMix();
 
     std::shared_ptr<const qb::GgufModel> m_model;
     std::vector<LabelPlan> m_plans;
     std::vector<size_t> m_runnable;  // indices into m_plans with a plan, in job output order
-    std::shared_ptr<const void> m_keepAlive;
+    std::vector<std::shared_ptr<const void>> m_keepAlive;  // what the plans' importance spans point into
+    std::function<LabelPlan(const QString &)> m_presetPlanner;
     QString m_modelName;
     int m_threads;
     MultiQuantizeJob *m_job;
@@ -71,6 +80,7 @@ private:
     QLineEdit *m_pattern;
     QTableWidget *m_table;
     QLabel *m_status;
+    QPushButton *m_addSavedMix;
     QPushButton *m_start;
     QPushButton *m_cancel;
     QPushButton *m_close;

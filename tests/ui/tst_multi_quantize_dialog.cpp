@@ -78,6 +78,7 @@ private slots:
     void labelRowsAreCheckable();
     void quantizeCheckedWritesEveryLabel();
     void refusedLabelIsListedOthersGoOn();
+    void savedMixIsOneMoreOutput();
     void cancelLeavesNothing();
     void fullDiskUnderOneOutputKeepsTheOther();
 
@@ -186,6 +187,41 @@ void TestMultiQuantizeDialog::refusedLabelIsListedOthersGoOn() {
     two.setPattern(QStringLiteral("same.gguf"));
     QVERIFY(!two.start());
     QVERIFY(two.statusText().contains(QLatin1String("{label}")));
+}
+
+// A saved mix (preset file) is one more output named after the file, equal to its label's file when
+// it restates the label; one naming an importance matrix the window has not loaded is refused.
+void TestMultiQuantizeDialog::savedMixIsOneMoreOutput() {
+    qbui::MainWindow window;
+    openModel(window);
+    window.labelModel()->setChecked(QStringLiteral("Q6_K"), true);
+    QTemporaryDir dir;
+    const QString restated = dir.filePath(QStringLiteral("restated.json"));
+    const QString withImatrix = dir.filePath(QStringLiteral("needs-imatrix.json"));
+    for (const auto &[path, json] :
+         {std::pair{restated, QByteArray(R"({"format": "quantbench-preset", "version": 1, "base_label": "Q4_K_M"})")},
+          std::pair{withImatrix, QByteArray(R"({"format": "quantbench-preset", "version": 1, "base_label": "IQ2_XS",
+                                                "imatrix": {"file": "/elsewhere/other.imatrix.dat"}})")}}) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(json);
+    }
+    QTemporaryDir out;
+    qbui::MultiQuantizeDialog *dialog = window.openMultiQuantizeDialog();
+    QVERIFY(dialog);
+    dialog->setFolder(out.path());
+    dialog->addPlan(qbui::buildPresetPlan(*window.session()->model(), restated, nullptr, {}));
+    dialog->addPlan(qbui::buildPresetPlan(*window.session()->model(), withImatrix, nullptr, {}));
+    QCOMPARE(dialog->table()->rowCount(), 3);
+    QCOMPARE(dialog->table()->item(1, qbui::MultiQuantizeDialog::OutputColumn)->text(), QStringLiteral("restated"));
+    QVERIFY2(dialog->table()->item(2, qbui::MultiQuantizeDialog::StateColumn)->text().contains(QLatin1String("load that matrix")),
+             qPrintable(dialog->table()->item(2, qbui::MultiQuantizeDialog::StateColumn)->text()));
+    QSignalSpy finished(dialog, &qbui::MultiQuantizeDialog::quantizationFinished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(filesIn(out.path()), QStringList({QStringLiteral("llama256.f16-Q6_K.gguf"), QStringLiteral("llama256.f16-restated.gguf")}));
+    QVERIFY(equalsGolden(QDir(out.path()).filePath(QStringLiteral("llama256.f16-restated.gguf")), "Q4_K_M"));
+    QVERIFY(equalsGolden(QDir(out.path()).filePath(QStringLiteral("llama256.f16-Q6_K.gguf")), "Q6_K"));
 }
 
 void TestMultiQuantizeDialog::cancelLeavesNothing() {
