@@ -282,34 +282,4 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     });
 }
 
-void addLabelsCommand(CLI::App &app, CommandAction &action) {
-    auto json = std::make_shared<bool>(false);
-    CLI::App *cmd = app.add_subcommand("labels", "List the quantization labels with their descriptions");
-    cmd->add_flag("--json", *json, "machine-readable output");
-    cmd->callback([&action, json] {
-        action = [json] {
-            if (*json) {
-                std::printf("[\n");
-                const auto labels = qb::allQuantLabels();
-                for (size_t i = 0; i < labels.size(); ++i) {
-                    const auto &l = labels[i];
-                    std::printf("  {\"name\": \"%s\", \"ftype\": %d, \"base_type\": \"%s\", \"alias_of\": %s%s%s, "
-                                "\"needs_imatrix\": %s, \"llama_help\": \"%s\", \"description\": \"%s\"}%s\n",
-                                l.name, int(l.ftype), qb::typeName(l.baseType), l.aliasOf ? "\"" : "",
-                                l.aliasOf ? l.aliasOf : "null", l.aliasOf ? "\"" : "",
-                                l.needsImportance ? "true" : "false", l.llamaHelp, l.description,
-                                i + 1 < labels.size() ? "," : "");
-                }
-                std::printf("]\n");
-                return 0;
-            }
-            std::printf("%-8s %5s  %-8s  %-34s %s\n", "label", "id", "base", "llama-quantize", "description");
-            for (const auto &l : qb::allQuantLabels())
-                std::printf("%-8s %5d  %-8s  %-34s %s\n", l.name, int(l.ftype), qb::typeName(l.baseType), l.llamaHelp,
-                            l.description);
-            return 0;
-        };
-    });
-}
-
 } // namespace qbcli
