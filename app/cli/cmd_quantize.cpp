@@ -5,6 +5,7 @@
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
 #include "error.h"
+#include "gguf/tensor_bytes.h"
 #include "interrupt.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
@@ -86,10 +87,6 @@ std::string shapeOf(const qb::GgufTensorInfo &t) {
     return buf;
 }
 
-uint64_t bytesAs(const qb::GgufTensorInfo &t, qb::GgmlType type) {
-    return uint64_t(qb::rowSizeBytes(type, t.ne[0]) * t.rows());
-}
-
 double mib(uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
 
 bool sameFile(const std::filesystem::path &a, const std::filesystem::path &b) {
@@ -154,7 +151,7 @@ int runQuantize(const QuantizeArgs &a) {
     for (const auto &d : mix.tensors) {
         const auto &info = *model->tensors()[d.tensor].info;
         before += info.nbytes;
-        after += bytesAs(info, d.target);
+        after += qb::tensorBytesAt(info, d.target);
         params += uint64_t(info.elements());
     }
     std::printf("%s: %s -> %s, label %s (%s), file type %d, %zu tensors\n", a.dryRun ? "dry run" : "quantize",
@@ -167,7 +164,7 @@ int runQuantize(const QuantizeArgs &a) {
             const auto &info = *model->tensors()[d.tensor].info;
             std::printf("[%4zu/%4zu] %-36s %s %7s -> %-7s %10.3f MiB -> %10.3f MiB  %s%s\n", i + 1, n, d.name.c_str(),
                         shapeOf(info).c_str(), qb::typeName(d.source), qb::typeName(d.target), mib(info.nbytes),
-                        mib(bytesAs(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
+                        mib(qb::tensorBytesAt(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
         }
     } else {
         size_t done = 0;
