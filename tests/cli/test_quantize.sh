@@ -2,19 +2,9 @@
 # quantbench-cli quantize / labels: exit codes (0 ok, 1 runtime failure, 2 bad input or usage),
 # --dry-run output, refusals leaving no file, presets and --print-command.
 # Usage: test_quantize.sh PATH/TO/quantbench-cli GOLDEN_DIR
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 expect_no_file() {
     if [ -e "$2" ]; then echo "FAIL $1: $2 exists"; failures=$((failures + 1)); else echo "ok   $1"; fi
 }
