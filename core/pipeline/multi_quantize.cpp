@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "gguf/gguf_writer.h"
+#include "gguf/tensor_bytes.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/buffer_pool.h"
 #include "pipeline/plan_checks.h"
@@ -266,7 +267,7 @@ MultiQuantizeResult runMultiQuantization(const GgufModel &model, const std::vect
                 }
                 anyQuantized = true;
                 ++result.quantizations;
-                group.bytes = uint64_t(rowSizeBytes(group.planned->target, info.ne[0]) * info.rows());
+                group.bytes = tensorBytesAt(info, group.planned->target);
                 auto *buffer = new Buffer(pool.take(size_t(group.bytes)));
                 dsts[g] = buffer->data.get();
                 group.owner = std::shared_ptr<const Buffer>(buffer, [&pool](const Buffer *b) {

@@ -4,20 +4,10 @@
 # on (exit 2) unless --fail-fast (nothing written); a full disk under one output removes only that
 # output (exit 1); SIGTERM leaves no file; the progress lines say what each tensor fed.
 # Usage: test_quantize_many.sh PATH/TO/quantbench-cli GOLDEN_DIR
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 IN=$G/models/llama256.f16.gguf
 
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 expect_files() {  # expect_files NAME DIR "sorted names"
     local got
     got=$(LC_ALL=C ls -A "$2" | tr '\n' ' ' | sed 's/ $//')
