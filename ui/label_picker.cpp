@@ -4,13 +4,15 @@
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
 
 namespace qbui {
 
 LabelPicker::LabelPicker(LabelTableModel *model, QWidget *parent)
-    : QWidget(parent), m_model(model), m_view(new QTableView(this)), m_summary(new QLabel(this)) {
+    : QWidget(parent), m_model(model), m_view(new QTableView(this)), m_summary(new QLabel(this)),
+      m_quantizeChecked(new QPushButton(tr("Quantize checked…"), this)) {
     m_view->setModel(m_model);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -31,6 +33,13 @@ LabelPicker::LabelPicker(LabelTableModel *model, QWidget *parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_summary);
     layout->addWidget(m_view, 1);
+    // Tick labels in the first column, then write them all in one pass over the model.
+    m_quantizeChecked->setEnabled(false);
+    m_quantizeChecked->setToolTip(tr("Write every ticked label in one pass over the model"));
+    layout->addWidget(m_quantizeChecked);
+    connect(m_quantizeChecked, &QPushButton::clicked, this, &LabelPicker::quantizeCheckedRequested);
+    connect(m_model, &LabelTableModel::checkedLabelsChanged, this,
+            [this] { m_quantizeChecked->setEnabled(!m_model->checkedLabels().isEmpty()); });
     setSummary(tr("Open a model to see every label's size."));
 }
 

@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QLabel;
+class QPushButton;
 class QTableView;
 
 namespace qbui {
@@ -19,11 +20,14 @@ public:
 
 signals:
     void labelChosen(const QString &name);
+    // "Quantize checked…": the ticked labels (LabelTableModel::checkedLabels) in one pass.
+    void quantizeCheckedRequested();
 
 private:
     LabelTableModel *m_model;
     QTableView *m_view;
     QLabel *m_summary;
+    QPushButton *m_quantizeChecked;
 };
 
 } // namespace qbui

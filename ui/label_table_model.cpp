@@ -9,11 +9,41 @@ namespace qbui {
 LabelTableModel::LabelTableModel(QObject *parent) : QAbstractTableModel(parent) {}
 
 void LabelTableModel::setEstimates(std::vector<LabelEstimate> estimates) {
+    const QStringList ticked = checkedLabels();
     beginResetModel();
     m_estimates = std::move(estimates);
     m_quality.assign(m_estimates.size(), NAN);
     m_qualityFailure.assign(m_estimates.size(), {});
+    m_checked.assign(m_estimates.size(), false);
+    for (size_t i = 0; i < m_estimates.size(); ++i)
+        m_checked[i] = m_estimates[i].available && ticked.contains(QLatin1String(m_estimates[i].label->name));
     endResetModel();
+    if (!ticked.isEmpty()) emit checkedLabelsChanged();
+}
+
+QStringList LabelTableModel::checkedLabels() const {
+    QStringList names;
+    for (size_t i = 0; i < m_checked.size(); ++i)
+        if (m_checked[i]) names << QString::fromLatin1(m_estimates[i].label->name);
+    return names;
+}
+
+void LabelTableModel::setChecked(const QString &name, bool checked) {
+    const int row = rowOf(name);
+    if (row >= 0) setData(index(row, Label), checked ? Qt::Checked : Qt::Unchecked, Qt::CheckStateRole);
+}
+
+bool LabelTableModel::setData(const QModelIndex &index, const QVariant &value, int role) {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid) || role != Qt::CheckStateRole || index.column() != Label)
+        return false;
+    const size_t row = size_t(index.row());
+    if (!m_estimates[row].available) return false;
+    const bool checked = value.value<Qt::CheckState>() == Qt::Checked;
+    if (m_checked[row] == checked) return true;
+    m_checked[row] = checked;
+    emit dataChanged(index, index, {Qt::CheckStateRole});
+    emit checkedLabelsChanged();
+    return true;
 }
 
 int LabelTableModel::rowOf(const QString &name) const {
@@ -66,7 +96,9 @@ QVariant LabelTableModel::headerData(int section, Qt::Orientation orientation, i
 Qt::ItemFlags LabelTableModel::flags(const QModelIndex &index) const {
     if (!index.isValid() || index.model() != this) return Qt::NoItemFlags;
     // Refused labels stay visible (the user learns why) but cannot be picked.
-    return m_estimates[size_t(index.row())].available ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags;
+    if (!m_estimates[size_t(index.row())].available) return Qt::NoItemFlags;
+    return index.column() == Label ? Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable
+                                   : Qt::ItemIsEnabled | Qt::ItemIsSelectable;
 }
 
 QVariant LabelTableModel::data(const QModelIndex &index, int role) const {
@@ -97,6 +129,9 @@ QVariant LabelTableModel::data(const QModelIndex &index, int role) const {
         default: return data(index, Qt::DisplayRole);
         }
     case NameRole: return name;
+    case Qt::CheckStateRole:
+        if (index.column() != Label || !e.available) return {};
+        return m_checked[row] ? Qt::Checked : Qt::Unchecked;
     case Qt::ToolTipRole: {
         if (!e.available) return e.refusal;
         if (!m_qualityFailure[row].isEmpty() && index.column() == Error) return m_qualityFailure[row];

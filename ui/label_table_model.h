@@ -3,6 +3,9 @@
 //
 // Contract: rows follow llama-quantize's listing order; SortRole gives numbers for the numeric
 // columns. Labels the rules refuse for this model stay listed, disabled, with the reason.
+// Available labels are checkable in the Label column (Qt::CheckStateRole): a plain set of ticked
+// names that any feature working on several labels reads with checkedLabels(); ticks survive a
+// new estimate for the names still available.
 #pragma once
 
 #include "mix_controller.h"
@@ -29,17 +32,25 @@ public:
     // Aggregate relative RMSE of a label (NaN: unknown); failure when it could not be computed.
     void setQuality(const QString &name, double relativeRmse, const QString &failure = {});
     double quality(const QString &name) const;
+    // Ticked labels, in row order; setChecked ignores unknown or refused names.
+    QStringList checkedLabels() const;
+    void setChecked(const QString &name, bool checked);
 
     int rowCount(const QModelIndex &parent = {}) const final;
     int columnCount(const QModelIndex &parent = {}) const final;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const final;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const final;
     Qt::ItemFlags flags(const QModelIndex &index) const final;
+    bool setData(const QModelIndex &index, const QVariant &value, int role = Qt::EditRole) final;
+
+signals:
+    void checkedLabelsChanged();
 
 private:
     std::vector<LabelEstimate> m_estimates;
     std::vector<double> m_quality;
     std::vector<QString> m_qualityFailure;
+    std::vector<bool> m_checked;
     QString m_current;
 };
 

@@ -13,6 +13,7 @@
 #include "model_session.h"
 #include "quality_chart_page.h"
 #include "quantize_dialog.h"
+#include "multi_quantize_dialog.h"
 #include "tensor_panel.h"
 #include "tensor_table_model.h"
 
@@ -87,6 +88,7 @@ MainWindow::MainWindow(QWidget *parent)
     labelDock->setWidget(m_labelPicker);
     addDockWidget(Qt::RightDockWidgetArea, labelDock);
     connect(m_labelPicker, &LabelPicker::labelChosen, this, &MainWindow::chooseLabel);
+    connect(m_labelPicker, &LabelPicker::quantizeCheckedRequested, this, &MainWindow::openMultiQuantizeDialog);
     resizeDocks({infoDock, labelDock}, {300, 500}, Qt::Horizontal);
     connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
     connect(m_chart, &QualityChartPage::summaryReady, m_labelModel, &LabelTableModel::setQuality);
@@ -152,6 +154,7 @@ void MainWindow::createMenus() {
 
     QMenu *tools = menuBar()->addMenu(tr("&Tools"));
     tools->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::openQuantizeDialog);
+    tools->addAction(tr("Quantize &Checked Labels…"), this, &MainWindow::openMultiQuantizeDialog);
     tools->addAction(tr("&Threads…"), this, &MainWindow::chooseThreads);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
@@ -310,6 +313,27 @@ QuantizeDialog *MainWindow::openQuantizeDialog() {
                                       suggestedOutputPath(), m_threads, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QuantizeDialog::openResult, this, &MainWindow::openPath);
+    dialog->show();
+    return dialog;
+}
+
+MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
+    const QStringList labels = m_labelModel->checkedLabels();
+    const auto model = m_session->model();
+    if (!model || labels.isEmpty()) {
+        showError(tr("Nothing to quantize"), tr("Tick the labels to write in the label list first."));
+        return nullptr;
+    }
+    const auto imatrix = m_session->importance();
+    auto plans = buildLabelPlans(*model, labels, imatrix.get(), m_session->importancePath());
+    QString modelName = QFileInfo(m_session->path()).fileName();
+    if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
+    auto *dialog = new MultiQuantizeDialog(model, std::move(plans), imatrix, modelName,
+                                           QFileInfo(m_session->path()).absolutePath(), m_threads, this);
+    dialog->setPresetPlanner([model, imatrix, path = m_session->importancePath()](const QString &preset) {
+        return buildPresetPlan(*model, preset, imatrix, path);
+    });
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->show();
     return dialog;
 }

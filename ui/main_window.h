@@ -23,6 +23,7 @@ namespace qbui {
 class ErrorBanner;
 class HistogramPage;
 class LabelPicker;
+class MultiQuantizeDialog;
 class LabelTableModel;
 class MixController;
 class MixDocument;
@@ -61,6 +62,8 @@ public:
     // Opens the quantize dialog for the current mix (nullptr, with the reason in the banner, if
     // no plan can be built). The dialog belongs to the window and deletes itself when closed.
     QuantizeDialog *openQuantizeDialog();
+    // "Quantize checked…": every ticked label of the label list in one pass (nullptr if none ticked).
+    MultiQuantizeDialog *openMultiQuantizeDialog();
     // Where a quantized file goes by default: next to the model, named after the label.
     QString suggestedOutputPath() const;
     int threads() const { return m_threads; }

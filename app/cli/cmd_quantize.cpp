@@ -1,5 +1,6 @@
 // quantbench-cli quantize IN OUT [LABEL] [THREADS] [llama-quantize's options] [--dry-run]
 //                         [--preset FILE] [--save-preset FILE] [--print-command]
+//                         or IN --labels L1,L2,... [--preset P ...] [--out PATTERN] [--fail-fast]: quantize_many.h
 // Whole-model quantization by label, byte-identical to llama-quantize b4748. Prints one line per
 // tensor as llama-quantize does, then a summary. Writes nothing on --dry-run, --print-command,
 // refusal, failure or cancellation; never writes over the input.
@@ -14,6 +15,7 @@
 #include "mix/preset.h"
 #include "mix/quant_label.h"
 #include "pipeline/quantize_pipeline.h"
+#include "quantize_many.h"
 
 #include <CLI/CLI.hpp>
 
@@ -40,6 +42,10 @@ struct QuantizeArgs {
     std::vector<std::string> overrideKv;
     bool dryRun = false, printCommand = false;
     std::string preset, savePreset;
+    // Several outputs in one pass (quantize_many.h): --labels, several --preset, --out.
+    std::string labels, outPattern;
+    std::vector<std::string> presets;
+    bool failFast = false;
 };
 
 // The preset equivalent of the command line (a preset given with --preset is the starting point).
@@ -229,7 +235,7 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     }
     cmd->footer(labels);
     cmd->add_option("input", args->input, "input GGUF model (any part of a split set)")->required();
-    cmd->add_option("output", args->output, "output GGUF file")->required();
+    cmd->add_option("output", args->output, "output GGUF file (not with --labels: see --out)");
     cmd->add_option("label", args->label, "label (Q4_K_M, IQ3_S, ... or its numeric id); optional with --preset");
     cmd->add_option("nthreads", args->positionalThreads, "thread count (llama-quantize's trailing positional)")
         ->check(CLI::Range(1, 4096));
@@ -261,7 +267,17 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
                     "KEY=TYPE:VALUE metadata override, TYPE int|float|bool|str (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("--dry-run", args->dryRun, "print each tensor's type, reason and size; write nothing");
-    cmd->add_option("--preset", args->preset, "start from a saved preset (command-line options add to it)");
+    cmd->add_option("--preset", args->presets,
+                    "start from a saved preset (command-line options add to it); with --labels or repeated, "
+                    "one more output each")
+        ->allow_extra_args(false);
+    cmd->add_option("--labels", args->labels,
+                    "several outputs in one pass: comma-separated labels or ids, or 'all' (see --out)");
+    cmd->add_option("--out", args->outPattern,
+                    "with --labels: output file pattern, {model} and {label} replaced "
+                    "(default: beside the input, '{model}-{label}.gguf')");
+    cmd->add_flag("--fail-fast", args->failFast,
+                  "with --labels: a refused or failed output stops all (default: the others go on)");
     cmd->add_option("--save-preset", args->savePreset, "save the effective mix as a preset");
     cmd->add_flag("--print-command", args->printCommand, "print the equivalent llama-quantize command and exit");
     cmd->callback([&action, args, cmd, tensorType, tensorTypeFile] {
@@ -275,7 +291,39 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
         }
         if (nextType != args->tensorTypes.size() || nextFile != args->tensorTypeFiles.size())
             throw CLI::ValidationError("--tensor-type", "could not order --tensor-type and --tensor-type-file entries");
-        action = [args] { return runQuantize(*args); };
+        const bool many = !args->labels.empty() || args->presets.size() > 1 || !args->outPattern.empty();
+        if (!many) {
+            if (args->output.empty()) throw CLI::RequiredError("output");
+            if (args->failFast) throw CLI::ValidationError("--fail-fast", "only with --labels");
+            if (!args->presets.empty()) args->preset = args->presets.front();
+            action = [args] { return runQuantize(*args); };
+            return;
+        }
+        if (!args->output.empty())
+            throw CLI::ValidationError("output", "with --labels give --out PATTERN, not an output file");
+        if (!args->label.empty() || args->positionalThreads != 0)
+            throw CLI::ValidationError("label", "with --labels the labels come from --labels");
+        if (args->keepSplit || args->dryRun || args->printCommand || !args->savePreset.empty())
+            throw CLI::ValidationError("--labels",
+                                       "--keep-split, --dry-run, --print-command and --save-preset take one output");
+        action = [args] {
+            ManyQuantizeRequest request;
+            request.input = args->input;
+            request.labels = args->labels;
+            request.presets = args->presets;
+            request.outPattern = args->outPattern;
+            request.failFast = args->failFast;
+            request.threads = args->threads;
+            request.overrideKv = args->overrideKv;
+            // The command line's shared options applied to each output as to a single run.
+            request.presetFor = [args](const std::string &label, const std::string &presetFile) {
+                QuantizeArgs one = *args;
+                one.label = label;
+                one.preset = presetFile;
+                return effectivePreset(one);
+            };
+            return runQuantizeMany(request);
+        };
     });
 }
 

@@ -5,6 +5,7 @@
 #include "kernels/kernels.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/buffer_pool.h"
+#include "pipeline/plan_checks.h"
 #include "pipeline/tensor_validation.h"
 
 #include <algorithm>
@@ -48,6 +49,9 @@ private:
     std::atomic<bool> m_failed{false};
 };
 
+} // namespace
+
+// Shared with the multi-output job (pipeline/plan_checks.h).
 bool isCopy(const GgufTensorInfo &info, const PlannedTensor &p) { return info.type == p.target; }
 
 void validatePlan(const GgufModel &model, const ExecutionPlan &plan) {
@@ -81,6 +85,8 @@ std::vector<GgufTensorPlan> outputLayout(const GgufModel &model, const Execution
     return layout;
 }
 
+namespace {
+
 // Rows are quantized independently, so a tensor can be done in slices with the same bytes; slices
 // of about this much input let a cancellation take effect within a large tensor (a 62 MB
 // embedding takes 15 s as IQ3_S on one core) while each slice still has rows for every thread.
@@ -109,6 +115,8 @@ bool quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, const ui
     return true;
 }
 
+} // namespace
+
 // Reads every page of the tensor once, so the quantizer finds it in memory instead of waiting
 // on the disk: this is the "read the next tensor" stage. The sum only keeps the loads alive.
 uint8_t touchPages(std::span<const uint8_t> bytes) {
@@ -117,8 +125,6 @@ uint8_t touchPages(std::span<const uint8_t> bytes) {
     for (size_t i = 0; i < bytes.size(); i += page) sum ^= bytes[i];
     return sum;
 }
-
-} // namespace
 
 PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan, const std::filesystem::path &output,
                                const PipelineOptions &options) {

@@ -1,0 +1,59 @@
+// Runs a multi-output quantization (core/pipeline/multi_quantize.h) in the background.
+//
+// Contract: start() returns at once; the job runs on its own thread. Per-output progress arrives
+// on the GUI thread as plain values, at most every 100 ms per output (the last tensor always);
+// cancel() stops every output within a slice of the running tensor; finished() is emitted exactly
+// once per start() with each output's state. Outputs are all-or-nothing each: only those reported
+// Written exist afterwards. The job can be started again once finished.
+#pragma once
+
+#include "gguf/gguf_model.h"
+#include "pipeline/multi_quantize.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace qbui {
+
+struct MultiQuantizeOutcome {
+    qb::MultiQuantizeResult result;  // per output: state, error, sizes
+    QString failure;                 // a failure every output shared (input unreadable ...), else empty
+    bool cancelled = false;
+};
+
+class MultiQuantizeJob final : public QObject {
+    Q_OBJECT
+public:
+    explicit MultiQuantizeJob(QObject *parent = nullptr);
+    ~MultiQuantizeJob() override;
+
+    // keepAlive holds whatever the plans' importance spans point into (an importance matrix).
+    void start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
+               std::shared_ptr<const void> keepAlive, int threads);
+    void cancel();
+    bool isRunning() const { return m_running; }
+
+signals:
+    void outputProgress(int output, int tensorsWritten, int tensorCount);
+    void finished(const qbui::MultiQuantizeOutcome &outcome);
+
+private:
+    void deliverProgress(int output, int written, int total);
+    void deliverOutcome(MultiQuantizeOutcome outcome);
+
+    std::thread m_thread;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    QElapsedTimer m_clock;
+    std::vector<qint64> m_lastProgressMs;
+    bool m_running = false;
+};
+
+} // namespace qbui
+
+Q_DECLARE_METATYPE(qbui::MultiQuantizeOutcome)
