@@ -164,6 +164,7 @@ int runQuantize(const QuantizeArgs &a) {
     qb::QuantizeOptions options = preset.toOptions();
     options.keepSplit = a.keepSplit;
     if (!a.pruneLayers.empty()) options.pruneLayers = parsePruneLayers(a.pruneLayers);
+    options.dryRun = a.dryRun;
     std::optional<qb::ImportanceMatrix> imatrix;
     if (!preset.imatrixFile.empty()) {
         imatrix = qb::filterImportance(qb::ImportanceMatrix::load(preset.imatrixFile), options);
@@ -250,6 +251,10 @@ int runQuantize(const QuantizeArgs &a) {
                 params ? 8.0 * double(before) / double(params) : 0.0);
     std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after),
                 params ? 8.0 * double(after) / double(params) : 0.0);
+    if (!mix.importanceWarning.empty())
+        std::printf("WARNING: dry run completed, but actually quantizing needs an importance matrix (first tensor "
+                    "needing one: %s)\n",
+                    mix.importanceWarning.c_str());
     if (mix.fallbackCount > 0)
         std::printf("%d of %zu tensors used a fallback type because of their row length\n", mix.fallbackCount,
                     mix.tensors.size());

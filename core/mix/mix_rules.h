@@ -35,6 +35,8 @@ struct QuantizeOptions {
     // presets choose kDefaultRuleSet.
     RuleSet rules = RuleSet::B4748;
     std::vector<int> pruneLayers;                // --prune-layers (2026-09): sorted, unique layer numbers
+    bool dryRun = false;                         // 2026-09's --dry-run: missing importance data or
+                                                 // requantizing warns (importanceWarning) instead of refusing
     bool pure = false;                           // --pure: every quantizable tensor gets the base type
     bool leaveOutputTensor = false;              // --leave-output-tensor
     bool allowRequantize = false;                // --allow-requantize
@@ -64,6 +66,7 @@ struct MixDecision {
     int fallbackCount = 0;               // tensors whose row length forced another type
     RuleSet rules = RuleSet::B4748;      // the rule set that decided (metadata details follow it)
     int blockCount = -1;                 // --prune-layers: the new <arch>.block_count; -1 unchanged
+    std::string importanceWarning;       // dry run (2026-09): the tensor that would need importance data
 
     std::vector<MixEntry> mixEntries() const; // for ModelAnalyzer::summarize
 };

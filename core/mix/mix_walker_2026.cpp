@@ -214,7 +214,9 @@ MixDecision Walker2026::run() {
             d.quantizable = true;
             d.target = chooseType(info, e, d.reason);
             needsImatrix[i] = requiresImportance(e.name, d.target, m_label.ftype);
-            if (needsImatrix[i] && !m_imatrix)
+            if (needsImatrix[i] && !m_imatrix && m_options.dryRun && result.importanceWarning.empty())
+                result.importanceWarning = e.name + " (" + upper(d.target) + ")";
+            if (needsImatrix[i] && !m_imatrix && !m_options.dryRun)
                 throw Error("this quantization requires an importance matrix: tensor " + e.name + " gets " +
                             upper(d.target) + " (llama-quantize refuses it without one); pass --imatrix FILE");
         }
@@ -234,10 +236,12 @@ MixDecision Walker2026::run() {
             const size_t expected = size_t(info.ne[0] * info.ne[2]);
             if (values->size() == expected)
                 d.usesImportance = true;
-            else if (!isTokenEmbedding(entries[i].name))
+            else if (!isTokenEmbedding(entries[i].name) && !m_options.dryRun)
                 throw Error("imatrix size " + std::to_string(values->size()) + " is different from tensor size " +
                             std::to_string(expected) + " for " + info.name);
         }
+        // llama-quantize's --dry-run stops here: it neither reads data nor refuses.
+        if (m_options.dryRun) continue;
         if (!d.usesImportance && needsImatrix[i])
             throw Error("Missing importance matrix for tensor " + entries[i].name + " in a very low-bit quantization (" +
                         upper(d.target) + "); the result would be garbage, so QuantBench refuses like llama-quantize");
