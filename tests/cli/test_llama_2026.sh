@@ -6,10 +6,10 @@
 # arguments, and requires byte-identical files (gguf_compare.py names any difference: metadata keys,
 # types, values, tensor names, order, types, shapes, data), or both refusing with QuantBench leaving
 # no file. Also checks that our label list and help lines are llama-quantize's.
-# Usage: test_llama_2026.sh CLI GOLDEN_DIR REFERENCE_DIR EXTRA_MODELS_DIR [quick]
-#   quick: a representative subset (for the sanitizer phase).
+# Usage: test_llama_2026.sh CLI GOLDEN_DIR REFERENCE_DIR EXTRA_MODELS_DIR [full|standard|quick]
 set -u
 CLI=$1; G=$2; REFDIR=$3; EXTRA=$4; MODE=${5:-full}
+case "$MODE" in full|standard|quick) ;; *) echo "FAIL: unknown mode $MODE"; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 LQ=$REFDIR/llama-quantize
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -72,9 +72,16 @@ MODELS="tiny.f16 llama256.f16 llama256.bf16 llama288.f32 stories260K.f32 stories
 for m in $MODELS; do
     model=$G/models/$m.gguf
     labels=$LABELS
-    # The quick subset: every label on tiny, a spread of labels elsewhere.
-    if [ "$MODE" = quick ] && [ "$m" != tiny.f16 ]; then labels="Q4_K_M IQ3_XXS Q2_0 MXFP4_MOE"; fi
-    if [ "$MODE" = quick ] && [ "$m" != tiny.f16 ] && [ "$m" != stories260K.f32 ]; then continue; fi
+    # full: every label everywhere (about 12 CPU-minutes). standard (ctest's default): every label on
+    # tiny and stories260K (every fallback), a spread of labels on the others. quick (sanitizers):
+    # every label on tiny, the spread on stories260K only.
+    spread="Q4_K_M Q3_K_S IQ2_M IQ3_XXS IQ4_XS Q2_0 MXFP4_MOE COPY"
+    case "$MODE:$m" in
+        full:*|*:tiny.f16) ;;
+        standard:stories260K.f32) ;;
+        quick:stories260K.f32|standard:*) labels=$spread ;;
+        *) continue ;;
+    esac
     for label in $labels; do
         run_case "$model" "$label"
         run_case "$model" "$label" --imatrix "$(imatrix_of "$model")"

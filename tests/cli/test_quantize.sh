@@ -19,9 +19,21 @@ expect_no_file() {
     if [ -e "$2" ]; then echo "FAIL $1: $2 exists"; failures=$((failures + 1)); else echo "ok   $1"; fi
 }
 
-"$CLI" labels >"$T/labels.txt"; check "labels" 0 $?
+"$CLI" labels --rules b4748 >"$T/labels.txt"; check "labels" 0 $?
 expect_text "labels lists Q4_K_M" "$T/labels.txt" "medium, balanced quality - recommended"
 [ "$(grep -cE '^(Q|IQ|TQ|F|BF|COPY)' "$T/labels.txt")" = 36 ] && echo "ok   36 labels" || { echo "FAIL label count"; failures=$((failures + 1)); }
+"$CLI" labels >"$T/labels26.txt"; check "labels (default rule set 2026-09)" 0 $?
+expect_text "labels name the rule set" "$T/labels26.txt" "rule set 2026-09: llama.cpp 0ad4a86 (2026-09-28)"
+[ "$(grep -cE '^(Q|IQ|TQ|F|BF|COPY|MXFP4)' "$T/labels26.txt")" = 39 ] && echo "ok   39 labels in 2026-09" || { echo "FAIL 2026-09 label count"; failures=$((failures + 1)); }
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q2_0 --rules b4748 2>"$T/err"; check "2026-09 label under b4748" 2 $?
+expect_text "2026-09 label under b4748 message" "$T/err" "unknown label 'Q2_0' for rule set b4748"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --rules 2025 2>"$T/err"; check "unknown rule set" 2 $?
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --prune-layers 1,x 2>"$T/err"; check "bad --prune-layers" 2 $?
+expect_text "bad --prune-layers message" "$T/err" "invalid layer id 'x'"
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --prune-layers 1 --rules b4748 2>"$T/err"; check "--prune-layers under b4748" 2 $?
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/o.gguf" Q4_K_M --dry-run >"$T/dry26.txt"; check "dry run, default rules" 0 $?
+expect_text "dry run names the rule set" "$T/dry26.txt" "[2026-09] "
+[ ! -e "$T/o.gguf" ] && echo "ok   refusals and dry runs left no file" || { echo "FAIL a file was left"; failures=$((failures + 1)); }
 
 "$CLI" quantize --rules b4748 --help >"$T/help.txt"; check "quantize --help" 0 $?
 expect_text "help describes the labels" "$T/help.txt" "Q4_K_M    15  medium, balanced quality - recommended"
