@@ -88,11 +88,16 @@ void TestMoeRuleSets::ruleSetsDiffer() {
     QCOMPARE(mx.at("blk.0.ffn_up_shexp.weight"), T::Q8_0);
     QCOMPARE(mx.at("blk.0.attn_v.weight"), T::Q8_0);
     QCOMPARE(mx.at("token_embd.weight"), T::Q8_0);
-    // IQ3_XXS: b4748 quantizes without importance data; 2026-09 requires it per tensor (IQ3_XXS
-    // tensors), and its dry run only warns.
-    QCOMPARE(decide(*model, "IQ3_XXS", qb::RuleSet::B4748).at("blk.0.ffn_up_exps.weight"), T::IQ3_XXS);
+    // IQ3_XXS without importance data: both refuse (attn_q goes to IQ2_S); 2026-09's dry run, as
+    // llama-quantize's, only warns, and names the first tensor that would need it.
+    QVERIFY_THROWS_EXCEPTION(qb::Error, decide(*model, "IQ3_XXS", qb::RuleSet::B4748));
     QVERIFY_THROWS_EXCEPTION(qb::Error, decide(*model, "IQ3_XXS", qb::RuleSet::R2026_09));
     QCOMPARE(decide(*model, "IQ3_XXS", qb::RuleSet::R2026_09, true).at("blk.0.ffn_up_exps.weight"), T::IQ3_XXS);
+    qb::QuantizeOptions dry;
+    dry.rules = qb::RuleSet::R2026_09;
+    dry.dryRun = true;
+    QCOMPARE(qb::decideMix(*model, *qb::findQuantLabel("IQ3_XXS"), dry, nullptr).importanceWarning,
+             std::string("blk.0.attn_q.weight (IQ2_S)"));
     // --prune-layers is a 2026-09 option.
     qb::QuantizeOptions prune;
     prune.pruneLayers = {1};
