@@ -271,7 +271,7 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
                          "Q1_0, Q2_0 and MXFP4_MOE):\n";
     for (const qb::QuantLabel *l : qb::quantLabels(qb::RuleSet::R2026_09)) {
         char line[256];
-        std::snprintf(line, sizeof line, "  %-9s %3d  %s\n", l->name, int(l->ftype), l->description);
+        std::snprintf(line, sizeof line, "  %-8s %3d  %s\n", l->name, int(l->ftype), l->description);
         labels += line;
     }
     cmd->footer(labels);
