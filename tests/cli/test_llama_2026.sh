@@ -19,6 +19,7 @@ fails=0; runs=0; same=0; refused=0; knowns=0
 declare -A KNOWN=(
     [llama256.f16-IQ1_M---imatrix_G_imatrix_llama256.f16.imatrix.dat_]="2 differences: tensor blk.0.ffn_up.weight: data differs (type 29 vs 29); tensor blk.6.ffn_gate.weight: data differs (type 29 vs 29)|0ad4a86 rewrote the IQ1_M split search with per-half prefix sums: other float rounding, other choices in rare blocks; QuantBench's IQ1_M kernel is b4748's"
     [llama256.bf16-IQ1_M---imatrix_G_imatrix_llama256.bf16.imatrix.dat_]="1 differences: tensor blk.1.ffn_gate.weight: data differs (type 29 vs 29)|the same IQ1_M search rewrite"
+    [llama288.f32-IQ1_M---imatrix_G_imatrix_llama288.f32.imatrix.dat_]="1 differences: tensor blk.1.ffn_down.weight: data differs (type 29 vs 29)|the same IQ1_M search rewrite"
 )
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 [ -x "$LQ" ] || { echo "FAIL: $LQ missing (packaging/llama-reference/fetch-llama-quantize.sh builds it)"; exit 1; }
