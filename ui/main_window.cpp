@@ -33,6 +33,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QActionGroup>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -100,12 +101,18 @@ MainWindow::MainWindow(QWidget *parent)
     m_busy->hide();
     statusBar()->addWidget(m_modelStatus, 1);
     statusBar()->addPermanentWidget(m_mixStatus);
+    m_rulesStatus = new QLabel(this);
+    m_rulesStatus->setObjectName(QStringLiteral("rulesStatus"));
+    statusBar()->addPermanentWidget(m_rulesStatus);
     statusBar()->addPermanentWidget(m_busy);
 
     QSettings settings;
     m_threads = std::clamp(settings.value(QStringLiteral("threads"), QThread::idealThreadCount()).toInt(), 1, 1024);
     m_histogram->setThreads(m_threads);
     m_chart->setThreads(m_threads);
+    const auto savedRules = qb::ruleSetFromName(
+        settings.value(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(qb::kDefaultRuleSet))).toString().toStdString());
+    m_controller->setRuleSet(savedRules.value_or(qb::kDefaultRuleSet));
 
     createMenus();
 
@@ -156,6 +163,17 @@ void MainWindow::createMenus() {
     tools->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::openQuantizeDialog);
     tools->addAction(tr("Quantize &Checked Labels…"), this, &MainWindow::openMultiQuantizeDialog);
     tools->addAction(tr("&Threads…"), this, &MainWindow::chooseThreads);
+    m_rulesMenu = tools->addMenu(tr("&Rule Set"));
+    auto *rulesGroup = new QActionGroup(this);
+    for (qb::RuleSet rules : qb::allRuleSets()) {
+        QAction *a = m_rulesMenu->addAction(
+            tr("%1 — %2").arg(QString::fromLatin1(qb::ruleSetName(rules)), QString::fromLatin1(qb::ruleSetDescription(rules))));
+        a->setCheckable(true);
+        a->setData(QString::fromLatin1(qb::ruleSetName(rules)));
+        a->setChecked(rules == m_controller->ruleSet());
+        rulesGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, rules] { chooseRuleSet(rules); });
+    }
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : findChildren<QDockWidget *>()) m_viewMenu->addAction(dock->toggleViewAction());
@@ -241,13 +259,32 @@ void MainWindow::onImportanceLoaded() {
     rescanErrors();
 }
 
+QString MainWindow::chooseRuleSet(qb::RuleSet rules) {
+    const QString error = m_controller->setRuleSet(rules);
+    if (!error.isEmpty())
+        showError(tr("The current label cannot be kept under rule set %1").arg(QString::fromLatin1(qb::ruleSetName(rules))), error);
+    else QSettings().setValue(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(rules)));
+    syncRuleSet();
+    return error;
+}
+
+void MainWindow::syncRuleSet() {
+    for (QAction *a : m_rulesMenu->actions())
+        a->setChecked(a->data().toString() == QString::fromLatin1(qb::ruleSetName(m_controller->ruleSet())));
+    updateStatus();
+    estimateLabels();
+}
+
 void MainWindow::estimateLabels() {
     const auto model = m_session->model();
     if (!model) return;
     const quint64 job = ++m_estimateJob;
     m_labelPicker->setSummary(tr("Estimating every label for this model…"));
     runInBackground(
-        this, [model, imatrix = m_session->importance()] { return MixController::estimateLabels(*model, imatrix.get()); },
+        this,
+        [model, imatrix = m_session->importance(), rules = m_controller->ruleSet()] {
+            return MixController::estimateLabels(*model, imatrix.get(), rules);
+        },
         [this, job](const std::vector<LabelEstimate> &estimates) {
             if (job != m_estimateJob) return;
             m_labelModel->setEstimates(estimates);
@@ -279,7 +316,10 @@ QString MainWindow::exportPreset(const QString &path) {
 QString MainWindow::importPreset(const QString &path) {
     const QString error = m_controller->importPreset(path);
     if (!error.isEmpty()) showError(tr("Could not import the preset %1").arg(QFileInfo(path).fileName()), error);
-    else statusBar()->showMessage(tr("Preset %1 applied").arg(QFileInfo(path).fileName()), 5000);
+    else {
+        statusBar()->showMessage(tr("Preset %1 applied").arg(QFileInfo(path).fileName()), 5000);
+        syncRuleSet(); // the preset's rule set is now the mix's
+    }
     return error;
 }
 
@@ -373,6 +413,9 @@ void MainWindow::rescanErrors() {
 }
 
 void MainWindow::updateStatus() {
+    const qb::RuleSet rules = m_controller->ruleSet();
+    m_rulesStatus->setText(tr("Rules: %1").arg(QString::fromLatin1(qb::ruleSetName(rules))));
+    m_rulesStatus->setToolTip(tr("The mix follows %1 (Tools ▸ Rule Set)").arg(QString::fromLatin1(qb::ruleSetDescription(rules))));
     const auto model = m_session->model();
     if (!model) {
         m_modelStatus->setText(tr("Open a GGUF model (Ctrl+O) or drop one on the window."));

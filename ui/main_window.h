@@ -7,6 +7,8 @@
 // QSettings between runs.
 #pragma once
 
+#include "mix/rule_set.h"
+
 #include <QMainWindow>
 
 #include <memory>
@@ -54,6 +56,12 @@ public:
     LabelPicker *labelPicker() const { return m_labelPicker; }
     QualityChartPage *qualityChart() const { return m_chart; }
 
+    // Which llama.cpp the mix follows (Tools ▸ Rule Set, remembered in the settings); a refusal of
+    // the current label under the new rules is shown in the banner and returned.
+    QString chooseRuleSet(qb::RuleSet rules);
+    QLabel *rulesStatus() const { return m_rulesStatus; }
+    QMenu *rulesMenu() const { return m_rulesMenu; }
+
     // Applies a label's mix; a refusal is shown in the banner and returned.
     QString chooseLabel(const QString &name);
     // Preset files; errors are shown in the banner and returned (empty on success).
@@ -91,6 +99,7 @@ private:
     void onMixChanged(const QList<int> &tensors);
     void showCurrentTensor();
     void estimateLabels();
+    void syncRuleSet(); // menu check marks, status bar and label estimates follow the controller's rule set
     void chooseExportPreset();
     void chooseImportPreset();
     void copyLlamaQuantizeCommand();
@@ -119,6 +128,8 @@ private:
     QMenu *m_viewMenu = nullptr;
     QLabel *m_modelStatus;
     QLabel *m_mixStatus;
+    QLabel *m_rulesStatus = nullptr; // "Rules: 2026-09"; click-free, the menu changes it
+    QMenu *m_rulesMenu = nullptr;
     QProgressBar *m_busy;
     int m_threads = 1;
     bool m_rescanQueued = false;

@@ -1,23 +1,27 @@
-// quantbench-cli labels [--json]
-// Lists llama-quantize's quantization labels (aliases and COPY included, in its listing order):
+// quantbench-cli labels [--rules 2026-09|b4748] [--json]
+// Lists a rule set's llama-quantize quantization labels (aliases and COPY included, in its listing order):
 // a table for people, or a JSON array of objects for scripts, written with nlohmann::json.
 #include "commands.h"
 #include "ggml_types.h"
+#include "error.h"
 #include "mix/quant_label.h"
+#include "mix/rule_set.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 namespace qbcli {
 namespace {
 
 // Keys in the documented order (ordered_json keeps insertion order).
-nlohmann::ordered_json labelsJson() {
+nlohmann::ordered_json labelsJson(qb::RuleSet rules) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const qb::QuantLabel &l : qb::allQuantLabels()) {
+    for (const qb::QuantLabel *label : qb::quantLabels(rules)) {
+        const qb::QuantLabel &l = *label;
         out.push_back({{"name", l.name},
                        {"ftype", int(l.ftype)},
                        {"base_type", qb::typeName(l.baseType)},
@@ -29,15 +33,18 @@ nlohmann::ordered_json labelsJson() {
     return out;
 }
 
-int printLabels(bool json) {
+int printLabels(bool json, const std::string &rulesName) {
+    const auto rules = qb::ruleSetFromName(rulesName);
+    if (!rules) throw qb::Error("--rules: unknown rule set '" + rulesName + "' (2026-09 or b4748)");
     if (json) {
-        std::printf("%s\n", labelsJson().dump(2).c_str());
+        std::printf("%s\n", labelsJson(*rules).dump(2).c_str());
         return 0;
     }
-    std::printf("%-8s %5s  %-8s  %-34s %s\n", "label", "id", "base", "llama-quantize", "description");
-    for (const qb::QuantLabel &l : qb::allQuantLabels())
-        std::printf("%-8s %5d  %-8s  %-34s %s\n", l.name, int(l.ftype), qb::typeName(l.baseType), l.llamaHelp,
-                    l.description);
+    std::printf("rule set %s: %s\n", qb::ruleSetName(*rules), qb::ruleSetDescription(*rules));
+    std::printf("%-9s %5s  %-8s  %-34s %s\n", "label", "id", "base", "llama-quantize", "description");
+    for (const qb::QuantLabel *l : qb::quantLabels(*rules))
+        std::printf("%-9s %5d  %-8s  %-34s %s\n", l->name, int(l->ftype), qb::typeName(l->baseType), l->llamaHelp,
+                    l->description);
     return 0;
 }
 
@@ -45,9 +52,11 @@ int printLabels(bool json) {
 
 void addLabelsCommand(CLI::App &app, CommandAction &action) {
     auto json = std::make_shared<bool>(false);
-    CLI::App *cmd = app.add_subcommand("labels", "List the quantization labels with their descriptions");
+    auto rules = std::make_shared<std::string>(qb::ruleSetName(qb::kDefaultRuleSet));
+    CLI::App *cmd = app.add_subcommand("labels", "List the quantization labels of a rule set with their descriptions");
     cmd->add_flag("--json", *json, "machine-readable output");
-    cmd->callback([&action, json] { action = [json] { return printLabels(*json); }; });
+    cmd->add_option("--rules", *rules, "rule set: 2026-09 (default) or b4748");
+    cmd->callback([&action, json, rules] { action = [json, rules] { return printLabels(*json, *rules); }; });
 }
 
 } // namespace qbcli

@@ -18,6 +18,7 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
         double sizeMb = 300;
         int64_t layers = 0;
         uint64_t seed = 1;
+        bool moe = false;
     };
     auto args = std::make_shared<Args>();
     CLI::App *cmd = app.add_subcommand("make-model", "Write a deterministic llama-style F16 model of a given size");
@@ -26,8 +27,17 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
         ->check(CLI::Range(1.0, 1e6));
     cmd->add_option("--layers", args->layers, "exact layer count instead of --size-mb")->check(CLI::Range(1, 4096));
     cmd->add_option("--seed", args->seed, "weights seed (default 1)");
+    cmd->add_flag("--moe", args->moe,
+                  "the small MoE test model instead (qwen2moe: 4 layers, 8 stacked experts, a shared expert, router, "
+                  "tied embeddings)");
     cmd->callback([&action, args] {
         action = [args] {
+            if (args->moe) {
+                const qb::DemoModelInfo info = qb::writeDemoModel(args->output, qb::moeTestModelSpec());
+                std::printf("wrote %s: MoE test model, %d tensors, %llu parameters, %llu bytes\n", args->output.c_str(),
+                            info.tensors, (unsigned long long)info.parameters, (unsigned long long)info.fileBytes);
+                return 0;
+            }
             // Benchmark shape (a small 7B-like layer): n_embd 1024, n_ff 2816, 16 heads / 4 kv heads, vocab
             // 32000; the layer count sets the size. F16 bytes: two vocab matrices plus per layer q, o (e x e),
             // k, v (e x e/4) and gate, up, down (e x ff).

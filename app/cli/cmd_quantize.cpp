@@ -1,7 +1,8 @@
 // quantbench-cli quantize IN OUT [LABEL] [THREADS] [llama-quantize's options] [--dry-run]
 //                         [--preset FILE] [--save-preset FILE] [--print-command]
 //                         or IN --labels L1,L2,... [--preset P ...] [--out PATTERN] [--fail-fast]: quantize_many.h
-// Whole-model quantization by label, byte-identical to llama-quantize b4748. Prints one line per
+// Whole-model quantization by label, byte-identical to llama-quantize of the chosen rule set
+// (--rules 2026-09, the default, or b4748). Prints one line per
 // tensor as llama-quantize does, then a summary. Writes nothing on --dry-run, --print-command,
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
@@ -19,6 +20,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -46,7 +49,34 @@ struct QuantizeArgs {
     std::string labels, outPattern;
     std::vector<std::string> presets;
     bool failFast = false;
+    std::string rules;              // --rules; empty: the preset's, else kDefaultRuleSet
+    std::string pruneLayers;        // --prune-layers L0,L1,...
 };
+
+qb::RuleSet parseRules(const std::string &name) {
+    const auto r = qb::ruleSetFromName(name);
+    if (!r) throw qb::Error("--rules: unknown rule set '" + name + "' (2026-09 or b4748)");
+    return *r;
+}
+
+// --prune-layers L0,L1,...: non-negative layer numbers; sorted and deduplicated as llama-quantize does.
+std::vector<int> parsePruneLayers(const std::string &text) {
+    std::vector<int> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        int id = -1;
+        const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+        if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || id < 0)
+            throw qb::Error("--prune-layers: invalid layer id '" + item + "' (expected L0,L1,... non-negative numbers)");
+        out.push_back(id);
+        start = comma + 1;
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
 
 // The preset equivalent of the command line (a preset given with --preset is the starting point).
 qb::MixPreset effectivePreset(const QuantizeArgs &a) {
@@ -55,10 +85,14 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
         p = qb::MixPreset::load(a.preset);
     else if (a.label.empty())
         throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`) or --preset FILE");
+    if (!a.rules.empty()) p.ruleSet = parseRules(a.rules);
     if (!a.label.empty()) {
-        if (!qb::findQuantLabel(a.label))
-            throw qb::Error("unknown label '" + a.label + "' (see `quantbench-cli labels`)");
+        if (!qb::findQuantLabel(a.label, p.ruleSet))
+            throw qb::Error("unknown label '" + a.label + "' for rule set " + qb::ruleSetName(p.ruleSet) +
+                            " (see `quantbench-cli labels --rules " + qb::ruleSetName(p.ruleSet) + "`)");
         p.baseLabel = a.label;
+    } else if (!qb::findQuantLabel(p.baseLabel, p.ruleSet)) {
+        throw qb::Error("the preset's label " + p.baseLabel + " does not exist in rule set " + qb::ruleSetName(p.ruleSet));
     }
     // Command-line patterns come first, so they win over the preset's rules; among them,
     // --tensor-type and --tensor-type-file entries in command-line order, as llama-quantize keeps them.
@@ -132,6 +166,8 @@ int runQuantize(const QuantizeArgs &a) {
                             qb::ErrorKind::BadInput);
     qb::QuantizeOptions options = preset.toOptions();
     options.keepSplit = a.keepSplit;
+    if (!a.pruneLayers.empty()) options.pruneLayers = parsePruneLayers(a.pruneLayers);
+    options.dryRun = a.dryRun;
     std::optional<qb::ImportanceMatrix> imatrix;
     if (!preset.imatrixFile.empty()) {
         imatrix = qb::filterImportance(qb::ImportanceMatrix::load(preset.imatrixFile), options);
@@ -160,8 +196,9 @@ int runQuantize(const QuantizeArgs &a) {
         after += qb::tensorBytesAt(info, d.target);
         params += uint64_t(info.elements());
     }
-    std::printf("%s: %s -> %s, label %s (%s), file type %d, %zu tensors\n", a.dryRun ? "dry run" : "quantize",
-                a.input.c_str(), a.output.c_str(), label.name, label.description, mix.fileType, mix.tensors.size());
+    std::printf("%s: %s -> %s, label %s (%s), file type %d, %zu tensors, rules %s (%s)\n",
+                a.dryRun ? "dry run" : "quantize", a.input.c_str(), a.output.c_str(), label.name, label.description,
+                mix.fileType, mix.tensors.size(), qb::ruleSetName(mix.rules), qb::ruleSetDescription(mix.rules));
 
     if (a.dryRun) {
         const size_t n = mix.tensors.size();
@@ -170,7 +207,9 @@ int runQuantize(const QuantizeArgs &a) {
             const auto &info = *model->tensors()[d.tensor].info;
             std::printf("[%4zu/%4zu] %-36s %s %7s -> %-7s %10.3f MiB -> %10.3f MiB  %s%s\n", i + 1, n, d.name.c_str(),
                         shapeOf(info).c_str(), qb::typeName(d.source), qb::typeName(d.target), mib(info.nbytes),
-                        mib(qb::tensorBytesAt(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
+                        mib(qb::tensorBytesAt(info, d.target)),
+                        (std::string("[") + qb::ruleSetName(mix.rules) + "] " + d.reason).c_str(),
+                        d.usesImportance ? " [imatrix]" : "");
         }
     } else {
         size_t done = 0;
@@ -216,6 +255,10 @@ int runQuantize(const QuantizeArgs &a) {
                 params ? 8.0 * double(before) / double(params) : 0.0);
     std::printf("quant size = %10.2f MiB (%.2f bits per weight)\n", mib(after),
                 params ? 8.0 * double(after) / double(params) : 0.0);
+    if (!mix.importanceWarning.empty())
+        std::printf("WARNING: dry run completed, but actually quantizing needs an importance matrix (first tensor "
+                    "needing one: %s)\n",
+                    mix.importanceWarning.c_str());
     if (mix.fallbackCount > 0)
         std::printf("%d of %zu tensors used a fallback type because of their row length\n", mix.fallbackCount,
                     mix.tensors.size());
@@ -226,11 +269,13 @@ int runQuantize(const QuantizeArgs &a) {
 
 void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     auto args = std::make_shared<QuantizeArgs>();
-    CLI::App *cmd = app.add_subcommand("quantize", "Quantize a model by label, exactly as llama-quantize b4748 does");
-    std::string labels = "\nLabels (llama-quantize's; a numeric id works too):\n";
-    for (const auto &l : qb::allQuantLabels()) {
+    CLI::App *cmd = app.add_subcommand(
+        "quantize", "Quantize a model by label, exactly as llama-quantize of the rule set does (default 2026-09)");
+    std::string labels = "\nLabels of rule set 2026-09 (llama-quantize's; a numeric id works too; b4748 lacks "
+                         "Q1_0, Q2_0 and MXFP4_MOE):\n";
+    for (const qb::QuantLabel *l : qb::quantLabels(qb::RuleSet::R2026_09)) {
         char line[256];
-        std::snprintf(line, sizeof line, "  %-8s %3d  %s\n", l.name, int(l.ftype), l.description);
+        std::snprintf(line, sizeof line, "  %-8s %3d  %s\n", l->name, int(l->ftype), l->description);
         labels += line;
     }
     cmd->footer(labels);
@@ -240,6 +285,11 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("nthreads", args->positionalThreads, "thread count (llama-quantize's trailing positional)")
         ->check(CLI::Range(1, 4096));
     cmd->add_option("--threads", args->threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+    cmd->add_option("--rules", args->rules,
+                    "which llama.cpp to reproduce: 2026-09 (0ad4a86, default) or b4748 (default with --preset: the "
+                    "preset's)");
+    cmd->add_option("--prune-layers", args->pruneLayers,
+                    "L0,L1,...: drop these layers, renumber the rest and rewrite <arch>.block_count (2026-09)");
     cmd->add_option("--imatrix", args->imatrix, "importance matrix (.dat or GGUF imatrix)");
     cmd->add_option("--include-weights", args->includeWeights,
                     "use importance data only for tensors containing this (repeatable)")
@@ -303,9 +353,11 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
             throw CLI::ValidationError("output", "with --labels give --out PATTERN, not an output file");
         if (!args->label.empty() || args->positionalThreads != 0)
             throw CLI::ValidationError("label", "with --labels the labels come from --labels");
-        if (args->keepSplit || args->dryRun || args->printCommand || !args->savePreset.empty())
-            throw CLI::ValidationError("--labels",
-                                       "--keep-split, --dry-run, --print-command and --save-preset take one output");
+        // --prune-layers is not part of a preset, so the per-output presets could not carry it.
+        if (args->keepSplit || args->dryRun || args->printCommand || !args->savePreset.empty() ||
+            !args->pruneLayers.empty())
+            throw CLI::ValidationError(
+                "--labels", "--keep-split, --dry-run, --print-command, --save-preset and --prune-layers take one output");
         action = [args] {
             ManyQuantizeRequest request;
             request.input = args->input;

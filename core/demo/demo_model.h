@@ -21,7 +21,18 @@ struct DemoModelSpec {
     int kvHeads = 2;
     int vocabulary = 4096;
     uint64_t seed = 0x5157'414e'5442'454eULL;  // "QWANTBEN"
+    // Mixture of experts (experts > 0): a qwen2moe model whose layers hold a router
+    // (ffn_gate_inp), stacked experts (ffn_{gate,up,down}_exps, 3-D: [.., .., experts]) and a shared
+    // expert (ffn_*_shexp with its gate), and no output.weight (tied embeddings).
+    int experts = 0;
+    int expertsUsed = 2;
+    int expertFeedForward = 256;  // multiple of 256
+    int sharedFeedForward = 512;  // multiple of 256
 };
+
+// The MoE test model the suite generates (quantbench-cli make-model --moe): 4 layers, n_embd 256,
+// 8 experts of 256, a shared expert of 512, 4 heads / 1 kv head, 512 tokens.
+DemoModelSpec moeTestModelSpec();
 
 struct DemoModelInfo {
     uint64_t parameters = 0;

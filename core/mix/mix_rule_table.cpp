@@ -25,15 +25,21 @@ bool notEightExperts(C c) { return c.experts != 8; }
 // clang-format off
 constexpr std::array kRules = {
     // output.weight (or token_embd.weight when there is no output.weight: tied embeddings)
+    TypeRule{Role::Output, Group::Any, ftypeSet(F::MXFP4_MOE), nullptr, "output: MXFP4_MOE label keeps output at", T::Q8_0},
     TypeRule{Role::Output, Group::Any, kAll, [](C c) { return c.falcon || c.rowLength % typeTraits(c.current).blockSize != 0; },
              "output: rows not a multiple of the base type's block (or Falcon)", T::Q8_0},
     TypeRule{Role::Output, Group::Any, kLowBit | ftypeBit(F::IQ3_XXS), nullptr, "output: very-low-bit label keeps output at", T::Q5_K},
     TypeRule{Role::Output, Group::Any, kAll, [](C c) { return c.current != T::Q8_0; }, "output: always at least", T::Q6_K},
 
+    // MXFP4_MOE (2026-09): stacked experts in MXFP4, every other tensor Q8_0
+    TypeRule{Role::AnyButOutput, Group::Any, ftypeSet(F::MXFP4_MOE), [](C c) { return c.threeD && (!c.bailingMoe3 || c.role == Role::FfnUp || c.role == Role::FfnGate || c.role == Role::FfnDown); },
+             "MXFP4_MOE: 3-D expert tensor", T::MXFP4},
+    TypeRule{Role::AnyButOutput, Group::Any, ftypeSet(F::MXFP4_MOE), nullptr, "MXFP4_MOE: not an expert tensor", T::Q8_0},
+
     // token_embd.weight
     TypeRule{Role::TokenEmbd, Group::Any, ftypeSet(F::IQ2_XXS, F::IQ2_XS, F::IQ1_S, F::IQ1_M), nullptr, "token_embd: very-low-bit label uses", T::Q2_K},
     TypeRule{Role::TokenEmbd, Group::Any, ftypeSet(F::IQ2_S, F::IQ2_M, F::IQ3_XXS), nullptr, "token_embd: low-bit label uses", T::IQ3_S},
-    TypeRule{Role::TokenEmbd, Group::Any, ftypeSet(F::TQ1_0, F::TQ2_0), nullptr, "token_embd: ternary label uses", T::Q4_K},
+    TypeRule{Role::TokenEmbd, Group::Any, ftypeSet(F::TQ1_0, F::TQ2_0, F::Q2_0), nullptr, "token_embd: ternary or Q2_0 label uses", T::Q4_K},
 
     // very-low-bit labels
     TypeRule{Role::AttnV, Group::LowBit, kAll, [](C c) { return c.gqa >= 4 || c.experts >= 4; }, "attn_v: GQA >= 4 or >= 4 experts", T::Q4_K},
@@ -128,7 +134,7 @@ constexpr std::array kAttnVAdjustments = {
 // clang-format on
 
 bool rowApplies(const TypeRule &rule, Role role, const RuleContext &c) {
-    if (rule.role != role) return false;
+    if (rule.role != role && !(rule.role == Role::AnyButOutput && role != Role::Output)) return false;
     if (rule.group == Group::LowBit && !isLowBitLabel(c.ftype)) return false;
     if (rule.group == Group::Normal && isLowBitLabel(c.ftype)) return false;
     if (rule.ftypes != kAll && !(rule.ftypes & ftypeBit(c.ftype))) return false;
@@ -150,6 +156,7 @@ const char *roleName(Role role) {
     case Role::FfnGate: return "ffn_gate";
     case Role::FfnUp: return "ffn_up";
     case Role::Other: return "other";
+    case Role::AnyButOutput: return "any";
     }
     return "other";
 }
@@ -192,6 +199,28 @@ std::optional<GgmlType> fallbackFor(GgmlType type) {
     }
 }
 
+std::optional<GgmlType> fallbackFor2026(GgmlType type) {
+    switch (type) {
+    case T::IQ1_S:
+    case T::IQ1_M:
+    case T::IQ2_XXS:
+    case T::IQ2_XS:
+    case T::IQ2_S:
+    case T::IQ3_XXS:
+    case T::IQ3_S:
+    case T::IQ4_XS: return T::IQ4_NL;
+    case T::Q2_0:
+    case T::Q2_K:
+    case T::Q3_K:
+    case T::TQ1_0:
+    case T::TQ2_0: return T::Q4_0;
+    case T::Q4_K: return T::Q5_0;
+    case T::Q5_K: return T::Q5_1;
+    case T::Q6_K: return T::Q8_0;
+    default: return typeTraits(type).blockSize <= 32 ? std::optional<GgmlType>(type) : std::nullopt;
+    }
+}
+
 namespace {
 struct NameExclusion {
     enum Kind { Contains, Equals } kind;
@@ -221,6 +250,62 @@ const char *neverQuantizedReason(std::string_view name, std::string_view) {
     if (name.size() < suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
         return "name does not end in 'weight': never quantized";
     for (const auto &e : kExclusions) {
+        const bool hit = e.kind == NameExclusion::Equals ? name == e.text : name.find(e.text) != std::string_view::npos;
+        if (hit) return e.why;
+    }
+    return nullptr;
+}
+
+namespace {
+// clang-format off
+constexpr std::array kExclusions2026 = {
+    NameExclusion{NameExclusion::Contains, "_norm.weight", "normalisation weights are never quantized"},
+    NameExclusion{NameExclusion::Contains, "ffn_gate_inp.weight", "expert router (ffn_gate_inp) is never quantized"},
+    NameExclusion{NameExclusion::Contains, "ffn_gate_tid2eid.weight", "token-to-expert routing table is never quantized"},
+    NameExclusion{NameExclusion::Contains, "altup", "AltUp tensors are tiny: never quantized"},
+    NameExclusion{NameExclusion::Contains, "laurel", "LAuReL tensors are tiny: never quantized"},
+    NameExclusion{NameExclusion::Contains, "per_layer_model_proj", "per-layer model projection is kept as is"},
+    NameExclusion{NameExclusion::Equals, "position_embd.weight", "positional embeddings are never quantized"},
+    NameExclusion{NameExclusion::Equals, "token_types.weight", "token type embeddings are never quantized"},
+    NameExclusion{NameExclusion::Contains, "ssm_conv1d", "Mamba ssm_conv1d is never quantized"},
+    NameExclusion{NameExclusion::Contains, "shortconv.conv.weight", "short convolution weights are never quantized"},
+    NameExclusion{NameExclusion::Contains, "indexer.k_proj.weight", "indexer projections are tiny: never quantized"},
+    NameExclusion{NameExclusion::Contains, "indexer.q_proj.weight", "indexer projections are tiny: never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_first.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_w0.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_w1.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_w2.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_v0.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_v1.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_v2.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_a0.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_a1.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_a2.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_g1.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_g2.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_decay_w1.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_decay_w2.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "time_mix_lerp_fused.weight", "RWKV time_mix tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "attn_rel_b.weight", "T5 relative position bias is never quantized"},
+    NameExclusion{NameExclusion::Contains, ".position_embd", "multimodal positional embeddings are never quantized"},
+    NameExclusion{NameExclusion::Contains, "sam.pos_embd", "multimodal SAM tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "sam.neck.", "multimodal SAM tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "sam.net_", "multimodal SAM tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, ".rel_pos", "relative position tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, ".patch_embd", "patch embeddings are never quantized"},
+    NameExclusion{NameExclusion::Contains, ".patch_merger", "patch merger tensors are never quantized"},
+    NameExclusion{NameExclusion::Contains, "a.rvq.codebook", "audio codebooks are never quantized"},
+    NameExclusion{NameExclusion::Contains, "mm.a.code_embd", "audio codebooks are never quantized"},
+};
+// clang-format on
+} // namespace
+
+const char *neverQuantizedReason2026(std::string_view name) {
+    // llama.cpp tests name.rfind("weight") == size - 6, which also holds for a name of exactly "weight".
+    constexpr std::string_view suffix = "weight";
+    if (name.size() < suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
+        return "name does not end in 'weight': never quantized";
+    for (const auto &e : kExclusions2026) {
         const bool hit = e.kind == NameExclusion::Equals ? name == e.text : name.find(e.text) != std::string_view::npos;
         if (hit) return e.why;
     }

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rule_table.h"
+#include "mix/mix_walker_2026.h"
 #include "mix/model_hparams.h"
 #include "mix/tensor_pattern.h"
 
@@ -331,6 +332,11 @@ MixDecision decideMix(const GgufModel &model, const QuantLabel &requested, const
                       const ImportanceMatrix *imatrix) {
     const QuantLabel &label = resolveAlias(requested);
     if (imatrix && imatrix->entries().empty()) imatrix = nullptr;
+    if (options.rules == RuleSet::R2026_09) return decideMix2026(model, label, options, imatrix);
+    if (!options.pruneLayers.empty())
+        throw Error("--prune-layers needs the 2026-09 rule set (llama.cpp b4748 has no such option)");
+    if (!findQuantLabel(label.name, RuleSet::B4748))
+        throw Error(std::string("label ") + label.name + " does not exist in llama.cpp b4748 (use --rules 2026-09)");
     if (label.needsImportance && !imatrix)
         throw Error(std::string("label ") + label.name +
                     " needs an importance matrix (llama-quantize: 'Please do not use IQ1_S, IQ1_M, IQ2_S, IQ2_XXS, "

@@ -13,6 +13,7 @@
 #include "gguf/gguf_model.h"
 #include "mix/mix_entry.h"
 #include "mix/quant_label.h"
+#include "mix/rule_set.h"
 
 #include <optional>
 #include <string>
@@ -29,6 +30,13 @@ struct TensorTypeOverride {
 };
 
 struct QuantizeOptions {
+    // Which llama.cpp to reproduce. The library default stays b4748 so that callers written before
+    // rule sets existed (and presets without "rules") keep their results; the CLI, the GUI and new
+    // presets choose kDefaultRuleSet.
+    RuleSet rules = RuleSet::B4748;
+    std::vector<int> pruneLayers;                // --prune-layers (2026-09): sorted, unique layer numbers
+    bool dryRun = false;                         // 2026-09's --dry-run: missing importance data or
+                                                 // requantizing warns (importanceWarning) instead of refusing
     bool pure = false;                           // --pure: every quantizable tensor gets the base type
     bool leaveOutputTensor = false;              // --leave-output-tensor
     bool allowRequantize = false;                // --allow-requantize
@@ -48,6 +56,7 @@ struct TensorDecision {
     bool quantizable = false;        // llama.cpp's `quantize` conditions hold (name, dims, role)
     bool usesImportance = false;     // an importance vector will be passed to the kernel
     std::string reason;              // "attn_v: use_more_bits in layer 0 of 8 -> Q6_K"
+    std::string outputName;          // name in the output when --prune-layers renumbers it; empty: name
 };
 
 struct MixDecision {
@@ -55,6 +64,9 @@ struct MixDecision {
     int fileType = 0;                    // value of general.file_type
     std::vector<TensorDecision> tensors; // output order
     int fallbackCount = 0;               // tensors whose row length forced another type
+    RuleSet rules = RuleSet::B4748;      // the rule set that decided (metadata details follow it)
+    int blockCount = -1;                 // --prune-layers: the new <arch>.block_count; -1 unchanged
+    std::string importanceWarning;       // dry run (2026-09): the tensor that would need importance data
 
     std::vector<MixEntry> mixEntries() const; // for ModelAnalyzer::summarize
 };

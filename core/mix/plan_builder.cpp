@@ -76,8 +76,17 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
         if (!isSplitKey(kv.key)) plan.metadata.push_back(kv);
     setValue(plan.metadata, "general.quantization_version", GgufValue(uint32_t(2)));
     setValue(plan.metadata, "general.file_type", GgufValue(uint32_t(mix.fileType)));
-    for (const auto &kv : options.kvOverrides)
-        setValue(plan.metadata, kv.key, kv.value);
+    // llama.cpp 2026-09 stores integer overrides as u32 of their absolute value (ggml-org/llama.cpp#14182).
+    const bool intsAsU32 = mix.rules == RuleSet::R2026_09;
+    auto integer = [&](int64_t v) {
+        return intsAsU32 ? GgufValue(uint32_t(v < 0 ? -v : v)) : GgufValue(int32_t(v));
+    };
+    for (const auto &kv : options.kvOverrides) {
+        if (intsAsU32 && kv.value.type() == GgufValueType::Int32)
+            setValue(plan.metadata, kv.key, integer(*kv.value.toInt()));
+        else
+            setValue(plan.metadata, kv.key, kv.value);
+    }
     if (imatrix && !imatrix->entries().empty()) {
         // quantize.cpp adds these as overrides after the user's, only when importance data is left
         // after --include/--exclude-weights, its strings cut to the 127 bytes an override holds.
@@ -86,9 +95,16 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
             setValue(plan.metadata, "quantize.imatrix.file", overrideString(options.imatrixFile));
         if (!imatrix->dataset().empty())
             setValue(plan.metadata, "quantize.imatrix.dataset", overrideString(imatrix->dataset()));
-        setValue(plan.metadata, "quantize.imatrix.entries_count", GgufValue(int32_t(imatrix->entries().size())));
+        setValue(plan.metadata, "quantize.imatrix.entries_count", integer(int64_t(imatrix->entries().size())));
         if (imatrix->chunkCount() > 0)
-            setValue(plan.metadata, "quantize.imatrix.chunks_count", GgufValue(int32_t(imatrix->chunkCount())));
+            setValue(plan.metadata, "quantize.imatrix.chunks_count", integer(int64_t(imatrix->chunkCount())));
+    }
+    // --prune-layers: the new layer count, set after the overrides as llama.cpp does.
+    if (mix.blockCount >= 0) {
+        std::string arch;
+        for (const auto &kv : model.metadata())
+            if (kv.key == "general.architecture" && kv.value.string()) arch = *kv.value.string();
+        setValue(plan.metadata, arch + ".block_count", GgufValue(uint32_t(mix.blockCount)));
     }
 
     plan.tensors.reserve(mix.tensors.size());
@@ -98,6 +114,7 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
         PlannedTensor t;
         t.source = d.tensor;
         t.target = d.target;
+        t.outputName = d.outputName;
         if (d.usesImportance && imatrix && d.target != d.source)
             if (const auto *values = imatrix->find(d.name)) t.importance = *values;
         plan.tensors.push_back(t);

@@ -126,6 +126,7 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
     static const std::set<std::string> kKnown = {"format",
                                                  "version",
                                                  "base_label",
+                                                 "rule_set",
                                                  "rules",
                                                  "tensor_types",
                                                  "output_tensor_type",
@@ -149,8 +150,17 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
                               std::to_string(kFormatVersion) + ")");
 
     MixPreset p;
+    // Presets from before rule sets were made with b4748: keep reproducing their files.
+    p.ruleSet = RuleSet::B4748;
+    const json &ruleSet = r.member(doc, "rule_set", "rule_set", json::value_t::string, false);
+    if (!ruleSet.is_null()) {
+        const auto parsed = ruleSetFromName(ruleSet.get<std::string>());
+        if (!parsed) r.fail("rule_set", "unknown rule set '" + ruleSet.get<std::string>() + "' (b4748 or 2026-09)");
+        p.ruleSet = *parsed;
+    }
     p.baseLabel = r.member(doc, "base_label", "base_label", json::value_t::string, true).get<std::string>();
-    if (!findQuantLabel(p.baseLabel)) r.fail("base_label", "unknown label '" + p.baseLabel + "'");
+    if (!findQuantLabel(p.baseLabel, p.ruleSet))
+        r.fail("base_label", "unknown label '" + p.baseLabel + "' for rule set " + ruleSetName(p.ruleSet));
 
     const json &rules = r.member(doc, "rules", "rules", json::value_t::array, false);
     for (size_t i = 0; !rules.is_null() && i < rules.size(); ++i) {
@@ -202,6 +212,7 @@ std::string MixPreset::toJson() const {
     doc["format"] = kFormatName;
     doc["version"] = kFormatVersion;
     doc["base_label"] = baseLabel;
+    doc["rule_set"] = ruleSetName(ruleSet);
     doc["rules"] = json::array();
     for (const auto &o : rules)
         doc["rules"].push_back({{"pattern", o.pattern}, {"type", upperTypeName(o.type)}});
@@ -234,13 +245,15 @@ void MixPreset::save(const std::filesystem::path &path) const {
 }
 
 const QuantLabel &MixPreset::label() const {
-    const QuantLabel *l = findQuantLabel(baseLabel);
-    if (!l) throw Error("preset: base_label: unknown label '" + baseLabel + "'");
+    const QuantLabel *l = findQuantLabel(baseLabel, ruleSet);
+    if (!l)
+        throw Error("preset: base_label: unknown label '" + baseLabel + "' for rule set " + ruleSetName(ruleSet));
     return *l;
 }
 
 QuantizeOptions MixPreset::toOptions() const {
     QuantizeOptions o;
+    o.rules = ruleSet;
     o.pure = pure;
     o.leaveOutputTensor = leaveOutputTensor;
     o.allowRequantize = allowRequantize;

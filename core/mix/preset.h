@@ -21,7 +21,8 @@ namespace qb {
 struct MixPreset {
     static constexpr int kFormatVersion = 1;
 
-    std::string baseLabel = "Q4_K_M";            // any name findQuantLabel() accepts
+    RuleSet ruleSet = kDefaultRuleSet;           // JSON "rule_set"; a preset without it means b4748
+    std::string baseLabel = "Q4_K_M";            // any name findQuantLabel(name, ruleSet) accepts
     std::vector<TensorTypeOverride> rules;       // ordered pattern -> type, first match wins
     std::map<std::string, GgmlType> tensorTypes; // exact tensor name -> type
     std::optional<GgmlType> outputTensorType;

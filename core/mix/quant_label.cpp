@@ -55,6 +55,15 @@ constexpr std::array kLabels = {
 };
 // clang-format on
 
+// Labels llama-quantize gained after b4748 (help lines from its 2026-09 QUANT_OPTIONS).
+// clang-format off
+constexpr std::array kNewLabels = {
+    QuantLabel{"Q1_0", F::Q1_0, T::Q1_0, "1.125 bpw quantization", "smallest, binary weights - for models trained for it (Bonsai)", nullptr, false, false},
+    QuantLabel{"Q2_0", F::Q2_0, T::Q2_0, "2.25 bpw quantization (group 64)", "extremely small, for 2-bit-trained models - token embeddings at Q4_K", nullptr, false, false},
+    QuantLabel{"MXFP4_MOE", F::MXFP4_MOE, T::MXFP4, "MXFP4 MoE", "MoE experts in MXFP4, everything else Q8_0 (gpt-oss style)", nullptr, false, false},
+};
+// clang-format on
+
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
@@ -79,6 +88,40 @@ const QuantLabel *findQuantLabel(std::string_view nameOrId) {
 const QuantLabel *quantLabelForFtype(int ftype) {
     for (const auto &label : kLabels)
         if (int(label.ftype) == ftype && !label.aliasOf && !label.copyOnly) return &label;
+    return nullptr;
+}
+
+std::vector<const QuantLabel *> quantLabels(RuleSet rules) {
+    std::vector<const QuantLabel *> out;
+    if (rules == RuleSet::B4748) {
+        for (const auto &label : kLabels)
+            out.push_back(&label);
+        return out;
+    }
+    // 2026-09's listing: Q1_0, Q2_0, Q4_0, Q4_1, MXFP4_MOE, Q5_0, ... (the rest as in b4748).
+    out = {&kNewLabels[0], &kNewLabels[1]};
+    for (const auto &label : kLabels) {
+        out.push_back(&label);
+        if (label.ftype == F::Q4_1) out.push_back(&kNewLabels[2]);
+    }
+    return out;
+}
+
+const QuantLabel *findQuantLabel(std::string_view nameOrId, RuleSet rules) {
+    if (rules == RuleSet::B4748) return findQuantLabel(nameOrId);
+    for (const QuantLabel *label : quantLabels(rules))
+        if (equalsIgnoringCase(label->name, nameOrId)) return label;
+    int id = -1;
+    const char *end = nameOrId.data() + nameOrId.size();
+    const auto [ptr, ec] = std::from_chars(nameOrId.data(), end, id);
+    if (nameOrId.empty() || ec != std::errc() || ptr != end) return nullptr;
+    return quantLabelForFtype(id, rules);
+}
+
+const QuantLabel *quantLabelForFtype(int ftype, RuleSet rules) {
+    if (rules == RuleSet::B4748) return quantLabelForFtype(ftype);
+    for (const QuantLabel *label : quantLabels(rules))
+        if (int(label->ftype) == ftype && !label->aliasOf && !label->copyOnly) return label;
     return nullptr;
 }
 

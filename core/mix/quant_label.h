@@ -7,11 +7,13 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "mix/rule_set.h"
 
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace qb {
 
@@ -23,6 +25,7 @@ enum class LlamaFtype : int {
     Q5_K_S = 16, Q5_K_M = 17, Q6_K = 18, IQ2_XXS = 19, IQ2_XS = 20, Q2_K_S = 21,
     IQ3_XS = 22, IQ3_XXS = 23, IQ1_S = 24, IQ4_NL = 25, IQ3_S = 26, IQ3_M = 27,
     IQ2_S = 28, IQ2_M = 29, IQ4_XS = 30, IQ1_M = 31, BF16 = 32, TQ1_0 = 36, TQ2_0 = 37,
+    MXFP4_MOE = 38, Q1_0 = 40, Q2_0 = 41, // llama.cpp 2026-09 only
 };
 // clang-format on
 
@@ -46,6 +49,14 @@ const QuantLabel *findQuantLabel(std::string_view nameOrId);
 
 // The canonical (non-alias, non-COPY) label of an ftype id; nullptr when none.
 const QuantLabel *quantLabelForFtype(int ftype);
+
+// The labels of one rule set's llama-quantize, in its listing order (2026-09 adds Q1_0, Q2_0
+// and MXFP4_MOE to b4748's, whose entries and help lines it keeps).
+std::vector<const QuantLabel *> quantLabels(RuleSet rules);
+
+// findQuantLabel() / quantLabelForFtype() among one rule set's labels.
+const QuantLabel *findQuantLabel(std::string_view nameOrId, RuleSet rules);
+const QuantLabel *quantLabelForFtype(int ftype, RuleSet rules);
 
 // The label a name resolves to after aliases (Q4_K -> Q4_K_M); the label itself otherwise.
 const QuantLabel &resolveAlias(const QuantLabel &label);

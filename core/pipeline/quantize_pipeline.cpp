@@ -80,7 +80,7 @@ std::vector<GgufTensorPlan> outputLayout(const GgufModel &model, const Execution
     layout.reserve(plan.tensors.size());
     for (const PlannedTensor &p : plan.tensors) {
         const GgufTensorInfo &info = *model.tensors()[p.source].info;
-        layout.push_back({info.name, p.target, info.nDims, info.ne});
+        layout.push_back({p.outputName.empty() ? info.name : p.outputName, p.target, info.nDims, info.ne});
     }
     return layout;
 }

@@ -29,6 +29,7 @@ struct PlannedTensor {
     size_t source = 0;                 // index into GgufModel::tensors()
     GgmlType target = GgmlType::F32;
     std::span<const float> importance; // empty, ne[0], or ne[0] x ne[2] values (per expert)
+    std::string outputName;            // the name written (--prune-layers renumbers); empty: the input's
 };
 
 struct ExecutionPlan {

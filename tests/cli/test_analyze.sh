@@ -69,7 +69,7 @@ if not (0 < r[0] < r[1] < r[2] < 1): fail('relative RMSE not ordered by bits')
 
 # The same sizes as quantize --dry-run prints for each label (MiB and bits per weight, 2 decimals).
 for L in Q4_K_M Q8_0 Q2_K; do
-    "$CLI" quantize "$M" "$T/o.gguf" $L --dry-run >"$T/dry_$L.txt"; check "dry run $L" 0 $?
+    "$CLI" quantize --rules b4748 "$M" "$T/o.gguf" $L --dry-run >"$T/dry_$L.txt"; check "dry run $L" 0 $?
     py "$L size and bpw equal quantize --dry-run" "$PYLIB
 import re
 d = load(sys.argv[1]); label = sys.argv[3]

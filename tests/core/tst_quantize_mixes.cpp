@@ -80,6 +80,7 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     if (viaPreset) {
         // Only what a user restating the label would write: the label and the importance matrix.
         qb::MixPreset preset;
+        preset.ruleSet = qb::RuleSet::B4748; // the golden files are llama-quantize b4748's
         preset.baseLabel = run.label;
         if (!run.imatrix.empty()) preset.imatrixFile = qbtest::golden(run.imatrix);
         const std::filesystem::path path = dir.filePath(QStringLiteral("preset.json")).toStdString();

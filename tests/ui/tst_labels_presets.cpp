@@ -64,6 +64,7 @@ void TestLabelsPresets::openModel(qbui::MainWindow &window, const char *relative
 
 void TestLabelsPresets::labelsListedWithSizes() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     window.show();
     QAbstractItemModelTester tester(window.labelModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     openModel(window, "models/llama256.f16.gguf");
@@ -94,6 +95,7 @@ void TestLabelsPresets::labelsListedWithSizes() {
 
 void TestLabelsPresets::q4kmMatchesLlamaQuantize() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window, "models/llama256.f16.gguf");
     QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
     auto *table = window.tensorPanel()->tableModel();
@@ -114,6 +116,7 @@ void TestLabelsPresets::q4kmMatchesLlamaQuantize() {
 
 void TestLabelsPresets::overrideChangesEstimateAndReason() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window, "models/llama256.f16.gguf");
     QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
     auto *mix = window.mix();
@@ -147,6 +150,7 @@ void TestLabelsPresets::overrideChangesEstimateAndReason() {
 
 void TestLabelsPresets::presetRoundTrip() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window, "models/llama256.f16.gguf");
     QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
     auto *mix = window.mix();
@@ -174,6 +178,7 @@ void TestLabelsPresets::presetRoundTrip() {
 
 void TestLabelsPresets::badPresetIsRefused() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window, "models/llama256.f16.gguf");
     QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
     QTemporaryDir dir;
@@ -194,6 +199,7 @@ void TestLabelsPresets::presetForAnotherModelIsRefused() {
     // A valid preset made for a model with more layers: refused whole, naming the tensor,
     // the mix and its overrides unchanged, the window still usable.
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window, "models/tiny.f16.gguf");
     QCOMPARE(window.chooseLabel(QStringLiteral("Q5_K_M")), QString());
     const uint64_t before = window.mix()->totalBytesAfter();

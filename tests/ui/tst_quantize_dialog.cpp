@@ -65,6 +65,7 @@ QString TestQuantizeDialog::usableLabel(qbui::MainWindow &window) {
 
 void TestQuantizeDialog::quantizeMatchesPipelineAndGolden() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     window.show();
     openModel(window);
     const QString label = usableLabel(window);
@@ -113,6 +114,7 @@ void TestQuantizeDialog::quantizeMatchesPipelineAndGolden() {
 
 void TestQuantizeDialog::cancelLeavesNoFile() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window);
     usableLabel(window);
     window.setThreads(1);
@@ -148,6 +150,7 @@ constexpr qint64 kMaxEventLoopGapMs = 100;
 
 void TestQuantizeDialog::eventLoopStaysResponsive() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     window.show();
     openModel(window);
     usableLabel(window);
@@ -181,6 +184,7 @@ void TestQuantizeDialog::eventLoopStaysResponsive() {
 
 void TestQuantizeDialog::noLabelNoDialog() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     openModel(window);
     QCOMPARE(window.openQuantizeDialog(), nullptr);
 }
@@ -190,6 +194,7 @@ void TestQuantizeDialog::noLabelNoDialog() {
 // input is untouched, and the same dialog then quantizes successfully once there is room again.
 void TestQuantizeDialog::fullDiskIsReportedAndWindowStaysUsable() {
     qbui::MainWindow window;
+    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
     window.show();
     openModel(window);
     usableLabel(window);

@@ -12,22 +12,29 @@ namespace qbui {
 MixController::MixController(ModelSession *session, MixDocument *mix, QObject *parent)
     : QObject(parent), m_session(session), m_mix(mix) {
     // A new model starts from the default recipe; the document has already been reset.
-    connect(m_session, &ModelSession::modelOpened, this, [this] { m_recipe = qb::MixPreset{}; });
+    connect(m_session, &ModelSession::modelOpened, this, [this] {
+        m_recipe = qb::MixPreset{};
+        m_recipe.ruleSet = m_ruleSet;
+    });
     // New importance data changes what the rules decide: re-apply the label, keeping overrides.
     connect(m_session, &ModelSession::importanceLoaded, this, [this] {
         if (!m_mix->label().isEmpty()) applyDecision(m_mix->label(), m_recipe);
     });
 }
 
-std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix) {
+std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix,
+                                                        qb::RuleSet rules) {
     std::vector<LabelEstimate> out;
     const double params = double(model.parameterCount());
-    for (const qb::QuantLabel &label : qb::allQuantLabels()) {
+    qb::QuantizeOptions options;
+    options.rules = rules;
+    for (const qb::QuantLabel *labelPtr : qb::quantLabels(rules)) {
+        const qb::QuantLabel &label = *labelPtr;
         if (label.aliasOf || label.copyOnly) continue;
         LabelEstimate e;
         e.label = &label;
         try {
-            const qb::MixDecision d = qb::decideMix(model, label, {}, imatrix);
+            const qb::MixDecision d = qb::decideMix(model, label, options, imatrix);
             for (const qb::TensorDecision &t : d.tensors) {
                 const auto &info = *model.tensors()[t.tensor].info;
                 e.bytes += qb::tensorBytesAt(info, t.target);
@@ -79,6 +86,24 @@ QString MixController::applyDecision(const QString &name, const qb::MixPreset &r
 
 QString MixController::chooseLabel(const QString &name) { return applyDecision(name, m_recipe); }
 
+QString MixController::setRuleSet(qb::RuleSet rules) {
+    if (rules == m_ruleSet) return {};
+    const qb::RuleSet before = m_ruleSet;
+    m_ruleSet = rules;
+    qb::MixPreset recipe = m_recipe;
+    recipe.ruleSet = rules;
+    if (m_mix->label().isEmpty() || !m_session->model()) {
+        m_recipe = recipe;
+        return {};
+    }
+    // The label must exist in the new rule set and its mix be accepted; otherwise nothing changes.
+    if (QString error = applyDecision(m_mix->label(), recipe); !error.isEmpty()) {
+        m_ruleSet = before;
+        return error;
+    }
+    return {};
+}
+
 qb::MixPreset MixController::preset() const {
     qb::MixPreset p = m_recipe;
     if (!m_mix->label().isEmpty()) p.baseLabel = m_mix->label().toStdString();
@@ -118,6 +143,7 @@ QString MixController::importPreset(const QString &path) {
         overrides.append({int(t - model->tensors().data()), type});
     }
     if (QString error = applyDecision(QString::fromStdString(loaded.baseLabel), loaded); !error.isEmpty()) return error;
+    m_ruleSet = loaded.ruleSet;
     m_mix->clearAllOverrides();
     for (const auto &[tensor, type] : overrides) {
         if (!m_mix->setOverride({tensor}, type))

@@ -35,8 +35,13 @@ class MixController final : public QObject {
 public:
     MixController(ModelSession *session, MixDocument *mix, QObject *parent = nullptr);
 
-    // Canonical labels (no aliases, no COPY) estimated for the session's model and importance data.
-    static std::vector<LabelEstimate> estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix);
+    // Canonical labels (no aliases, no COPY) of a rule set, estimated for the model and importance data.
+    static std::vector<LabelEstimate> estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix,
+                                                     qb::RuleSet rules = qb::RuleSet::B4748);
+
+    // The llama.cpp whose rules decide the mix (kept across models); changing it re-applies the label.
+    qb::RuleSet ruleSet() const { return m_ruleSet; }
+    QString setRuleSet(qb::RuleSet rules);
 
     // Applies a label's mix to the document; returns an empty string or the refusal.
     QString chooseLabel(const QString &name);
@@ -63,6 +68,7 @@ private:
     ModelSession *m_session;
     MixDocument *m_mix;
     qb::MixPreset m_recipe;  // label and options; overrides live in the document
+    qb::RuleSet m_ruleSet = qb::kDefaultRuleSet;
 };
 
 } // namespace qbui
