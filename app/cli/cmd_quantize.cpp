@@ -5,6 +5,7 @@
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
 #include "error.h"
+#include "gguf/output_file.h"
 #include "interrupt.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
@@ -170,6 +171,13 @@ int runQuantize(const QuantizeArgs &a) {
                         mib(bytesAs(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
         }
     } else {
+        const std::filesystem::path folder = qb::outputFolder(a.output);
+        // Hidden temporaries an earlier run left when it was killed (only where O_TMPFILE is missing).
+        for (const auto &stale : qb::removeStaleTemporaries(folder))
+            std::fprintf(stderr, "removed '%s', left by an interrupted run\n", stale.string().c_str());
+        // Before any work: the whole set (several parts with --keep-split) must fit. Each part's
+        // writer checks its exact size again.
+        qb::checkFreeSpace(folder, after, a.output);
         size_t done = 0;
         InterruptGuard interrupt;
         qb::PipelineOptions po;

@@ -21,6 +21,9 @@ struct DemoModelSpec {
     int kvHeads = 2;
     int vocabulary = 4096;
     uint64_t seed = 0x5157'414e'5442'454eULL;  // "QWANTBEN"
+    // Matrices left as holes of a sparse file (zeros, no disk cost; norms are still written):
+    // models larger than RAM or the disk for memory-bound tests.
+    bool sparse = false;
 };
 
 struct DemoModelInfo {
