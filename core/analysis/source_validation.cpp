@@ -1,7 +1,7 @@
 #include "analysis/source_validation.h"
 
 #include "error.h"
-#include "pipeline/block_scale_validation.h"
+#include "kernels/block_scale_validation.h"
 
 namespace qb {
 

@@ -1,5 +1,5 @@
 // Checks a quantized source tensor's block scales once before the analysis decodes it, as
-// ggml_validate_row_data would (pipeline/block_scale_validation.h): a NaN scale would otherwise
+// ggml_validate_row_data would (kernels/block_scale_validation.h): a NaN scale would otherwise
 // turn into NaN metrics and histograms that look like a property of the candidate type.
 //
 // Contract: check() throws qb::Error (BadInput) naming the tensor, block, field and value; a

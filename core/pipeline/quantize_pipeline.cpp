@@ -3,7 +3,7 @@
 #include "error.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/kernels.h"
-#include "pipeline/block_scale_validation.h"
+#include "kernels/block_scale_validation.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/buffer_pool.h"
 #include "pipeline/tensor_validation.h"

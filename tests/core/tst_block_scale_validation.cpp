@@ -4,7 +4,7 @@
 // comes out), so a wrong offset in the table cannot pass.
 #include "golden.h"
 #include "kernels/kernels.h"
-#include "pipeline/block_scale_validation.h"
+#include "kernels/block_scale_validation.h"
 
 #include <QTest>
 

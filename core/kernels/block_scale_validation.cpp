@@ -1,4 +1,4 @@
-#include "pipeline/block_scale_validation.h"
+#include "kernels/block_scale_validation.h"
 
 #include <cstring>
 #include <vector>
