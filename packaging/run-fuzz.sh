@@ -6,6 +6,10 @@
 # Seeds also come from tests/fuzz/regressions/<target>/. Exits non-zero on any finding; the
 # crashing input is kept in $QB_FUZZ_ARTIFACTS: add it to tests/fuzz/regressions/<target>/ once
 # fixed, and ctest replays it in every phase.
+# Coverage accumulates from run to run: each target also starts from its minimized corpus committed
+# in tests/fuzz/corpus/<target>/ (read only here); new finds go only to $build/corpus/<target>/,
+# which survives in the build folder. packaging/update-fuzz-corpus.sh merges them (-merge=1,
+# files up to 64 KiB) into the committed corpus when a developer chooses to.
 # Usage: run-fuzz.sh [SECONDS_PER_TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +18,9 @@ build=${QB_FUZZ_BUILD_DIR:-build-fuzz}
 golden=${QB_GOLDEN_DIR:-$(pwd)/../shared/golden}
 artifacts=${QB_FUZZ_ARTIFACTS:-$build/findings}
 
-# The flags are CMakePresets.json's "fuzz" preset (clang, ASan + UBSan, no GUI, no tests).
-cmake --preset fuzz -S . -B "$build" > /dev/null
+# The flags are CMakePresets.json's "fuzz" preset (clang, ASan + UBSan, no GUI, no tests); the
+# golden folder is passed on so targets that read a real model find it from any checkout.
+cmake --preset fuzz -S . -B "$build" -DQB_GOLDEN_DIR="$golden" > /dev/null
 targets=(fuzz_gguf_reader fuzz_gguf_split fuzz_imatrix fuzz_imatrix_gguf fuzz_preset fuzz_cli_args)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
@@ -43,12 +48,17 @@ done
 status=0
 run() {
   local target=$1 corpus=$2; shift 2
+  local committed=()
+  [[ -d tests/fuzz/corpus/$target ]] && committed=(tests/fuzz/corpus/"$target")
+  mkdir -p "$build/corpus/$target"
   echo "== $target for ${seconds}s"
-  if ! "$build/bin/$target" "$corpus" -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=2048 \
+  # First folder: where new units are written (the build folder's corpus); the others are read.
+  if ! "$build/bin/$target" "$build/corpus/$target" "$corpus" "${committed[@]}" -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=2048 \
         -timeout=10 -artifact_prefix="$artifacts/$target-" -print_final_stats=1 "$@" 2> "$build/$target.log"; then
     tail -40 "$build/$target.log"; status=1
   fi
   grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/$target.log" || true
+  grep -E "^#[0-9]+[[:space:]]+DONE" "$build/$target.log" | tail -1 || true
 }
 run fuzz_gguf_reader "$seeds/gguf" -dict=tests/fuzz/gguf.dict
 run fuzz_imatrix "$seeds/imatrix"

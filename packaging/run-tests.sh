@@ -67,7 +67,7 @@ asan_phase() {
   # Leak checking on, and a sanitizer report exits with 86, never with an exit code a test
   # expects (packaging/sanitizer-options.sh says why).
   qb_export_asan_options
-  QT_QPA_PLATFORM=offscreen run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^packaging_deb$'
+  QT_QPA_PLATFORM=offscreen run_ctest asan --test-dir "$dir" --output-on-failure -j"$jobs" -E '^(packaging_deb|cli_memory_bound)$'
 }
 
 # ThreadSanitizer only understands synchronization it can see. GNU libgomp is not instrumented,

@@ -155,6 +155,11 @@ void QuantizeDialog::onFinished(const QuantizeOutcome &outcome) {
         m_status->setText(tr("Failed: %1 Nothing was written.").arg(outcome.message));
         break;
     }
+    if (!outcome.removedLeftovers.isEmpty())
+        m_status->setText(m_status->text() + QLatin1Char(' ') +
+                          tr("Removed %n temporary file(s) left by an interrupted run: %1.", nullptr,
+                             int(outcome.removedLeftovers.size()))
+                              .arg(outcome.removedLeftovers.join(QStringLiteral(", "))));
     emit quantizationFinished(outcome);
 }
 

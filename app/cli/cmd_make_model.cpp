@@ -1,5 +1,6 @@
-// quantbench-cli make-model OUT [--size-mb N | --layers N] [--seed N]: a deterministic llama-style
-// F16 model for benchmarks (packaging/bench-quantize.sh) and experiments.
+// quantbench-cli make-model OUT [--size-mb N | --layers N] [--seed N] [--embedding N --feed-forward N]
+// [--sparse]: a deterministic llama-style F16 model for benchmarks (packaging/bench-quantize.sh),
+// experiments and the memory-bound test (--sparse: matrices are holes, so a 30 GB model costs no disk).
 #include "commands.h"
 #include "demo/demo_model.h"
 
@@ -19,6 +20,9 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
         int64_t layers = 0;
         uint64_t seed = 1;
         bool moe = false;
+        int embedding = 1024;
+        int feedForward = 2816;
+        bool sparse = false;
     };
     auto args = std::make_shared<Args>();
     CLI::App *cmd = app.add_subcommand("make-model", "Write a deterministic llama-style F16 model of a given size");
@@ -27,6 +31,11 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
         ->check(CLI::Range(1.0, 1e6));
     cmd->add_option("--layers", args->layers, "exact layer count instead of --size-mb")->check(CLI::Range(1, 4096));
     cmd->add_option("--seed", args->seed, "weights seed (default 1)");
+    cmd->add_option("--embedding", args->embedding, "n_embd, a multiple of 256 (default 1024)")
+        ->check(CLI::Range(256, 65536));
+    cmd->add_option("--feed-forward", args->feedForward, "n_ff, a multiple of 256 (default 2816)")
+        ->check(CLI::Range(256, 262144));
+    cmd->add_flag("--sparse", args->sparse, "leave the matrices as holes of a sparse file (zeros, no disk space)");
     cmd->add_flag("--moe", args->moe,
                   "the small MoE test model instead (qwen2moe: 4 layers, 8 stacked experts, a shared expert, router, "
                   "tied embeddings)");
@@ -38,12 +47,13 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
                             info.tensors, (unsigned long long)info.parameters, (unsigned long long)info.fileBytes);
                 return 0;
             }
-            // Benchmark shape (a small 7B-like layer): n_embd 1024, n_ff 2816, 16 heads / 4 kv heads, vocab
+            // Benchmark shape by default (a small 7B-like layer): n_embd 1024, n_ff 2816, 16 heads / 4 kv heads, vocab
             // 32000; the layer count sets the size. F16 bytes: two vocab matrices plus per layer q, o (e x e),
             // k, v (e x e/4) and gate, up, down (e x ff).
             qb::DemoModelSpec spec;
-            spec.embedding = 1024;
-            spec.feedForward = 2816;
+            spec.embedding = args->embedding;
+            spec.feedForward = args->feedForward;
+            spec.sparse = args->sparse;
             spec.heads = 16;
             spec.kvHeads = 4;
             spec.vocabulary = 32000;

@@ -7,6 +7,7 @@
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
 #include "error.h"
+#include "gguf/output_file.h"
 #include "gguf/tensor_bytes.h"
 #include "interrupt.h"
 #include "imatrix/importance_matrix.h"
@@ -212,6 +213,13 @@ int runQuantize(const QuantizeArgs &a) {
                         d.usesImportance ? " [imatrix]" : "");
         }
     } else {
+        const std::filesystem::path folder = qb::outputFolder(a.output);
+        // Hidden temporaries an earlier run left when it was killed (only where O_TMPFILE is missing).
+        for (const auto &stale : qb::removeStaleTemporaries(folder))
+            std::fprintf(stderr, "removed '%s', left by an interrupted run\n", stale.string().c_str());
+        // Before any work: the whole set (several parts with --keep-split) must fit. Each part's
+        // writer checks its exact size again.
+        qb::checkFreeSpace(folder, after, a.output);
         size_t done = 0;
         InterruptGuard interrupt;
         qb::PipelineOptions po;

@@ -28,7 +28,8 @@ void checkRanges(const HistogramRanges &ranges) {
 ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
                              std::shared_ptr<AnalysisCache> cache)
     : m_model(model), m_imatrix(std::move(imatrix)),
-      m_cache(cache ? std::move(cache) : std::make_shared<AnalysisCache>()) {
+      m_cache(cache ? std::move(cache) : std::make_shared<AnalysisCache>()),
+      m_sources(std::make_shared<SourceValidation>(model.tensors().size())) {
     // Per tensor, not per matrix: tensors the matrix does not cover share their results with the
     // analysis without importance data, and loading the same matrix again finds everything.
     m_fingerprints.reserve(m_model.tensors().size());
@@ -77,6 +78,7 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
 
     const GgufModel::Tensor &t = m_model.tensors().at(tensor);
     m_model.ensureReadable(t);  // a file truncated since opening would raise SIGBUS in the read below
+    m_sources->check(m_model, tensor);
     TensorAnalysisRequest req;
     req.sourceType = t.info->type;
     req.sourceData = m_model.tensorData(t);
@@ -100,6 +102,8 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.threads = threads;
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
+    // Resident memory stays bounded by the tensors being analysed, whatever the model's size.
+    m_model.releaseTensorData(t);
     m_cache->insert(key, result);
     return result;
 }

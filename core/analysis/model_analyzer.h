@@ -12,6 +12,7 @@
 #pragma once
 
 #include "analysis/analysis_cache.h"
+#include "analysis/source_validation.h"
 #include "analysis/tensor_analyzer.h"
 #include "gguf/gguf_model.h"
 #include "imatrix/importance_matrix.h"
@@ -87,6 +88,7 @@ private:
     std::shared_ptr<const ImportanceMatrix> m_imatrix;
     std::vector<uint64_t> m_fingerprints;  // per tensor: importanceFingerprint of its importance data
     std::shared_ptr<AnalysisCache> m_cache;
+    std::shared_ptr<SourceValidation> m_sources;  // quantized sources' block scales, checked once
 };
 
 } // namespace qb

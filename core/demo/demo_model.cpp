@@ -211,9 +211,14 @@ DemoModelInfo writeDemoModel(const std::filesystem::path &output, const DemoMode
         plans.push_back(p);
         info.parameters += uint64_t(t.cols * t.rows * t.experts);
     }
-    GgufWriter writer(output, metadata(spec), plans);
+    GgufWriter writer(output, metadata(spec), plans, {},
+                      spec.sparse ? GgufWriter::SpaceCheck::None : GgufWriter::SpaceCheck::WholeFile);
     DemoRng rng(spec.seed);
     for (const DemoTensor &t : tensors) {
+        if (spec.sparse && !t.oneDimensional) {
+            writer.skipTensor();
+            continue;
+        }
         const auto bytes = t.oneDimensional ? normF32(rng, t.cols) : matrixF16(rng, t.cols, t.rows * t.experts);
         writer.writeTensor(bytes);
     }

@@ -28,6 +28,9 @@ struct DemoModelSpec {
     int expertsUsed = 2;
     int expertFeedForward = 256;  // multiple of 256
     int sharedFeedForward = 512;  // multiple of 256
+    // Matrices left as holes of a sparse file (zeros, no disk cost; norms are still written):
+    // models larger than RAM or the disk for memory-bound tests.
+    bool sparse = false;
 };
 
 // The MoE test model the suite generates (quantbench-cli make-model --moe): 4 layers, n_embd 256,

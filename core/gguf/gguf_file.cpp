@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "gguf/mapped_file.h"
+#include "gguf/utf8.h"
 
 #include <algorithm>
 #include <cstring>
@@ -81,6 +82,21 @@ private:
         std::string s(reinterpret_cast<const char *>(m_bytes.data() + m_pos), size_t(len));
         m_pos += len;
         return s;
+    }
+
+    // The GGUF specification requires UTF-8 names; one that is not would be shown garbled and copied
+    // into every output, so it is refused, naming the first bad byte's offset. `at` is where the
+    // string's length field starts (its bytes follow the 8-byte length).
+    void requireUtf8(uint64_t at, const std::string &text, const std::string &what) const {
+        if (const auto bad = firstInvalidUtf8(text))
+            fail(at + 8 + *bad, what + " '" + escapeInvalidUtf8(text) + "' is not valid UTF-8 (byte 0x" +
+                                    hexByte(static_cast<unsigned char>(text[*bad])) + " at offset " +
+                                    std::to_string(*bad) + " of the name); GGUF requires UTF-8");
+    }
+
+    static std::string hexByte(unsigned char c) {
+        const char *digits = "0123456789abcdef";
+        return {digits[c >> 4], digits[c & 15]};
     }
 
     void readHeader() {
@@ -173,6 +189,7 @@ private:
             m_context.clear();
             std::string key = readString("a metadata key");
             if (key.empty()) fail(at, "metadata key #" + std::to_string(i) + " is empty");
+            requireUtf8(at, key, "metadata key #" + std::to_string(i));
             if (!seen.insert(key).second) fail(at, "duplicate metadata key '" + key + "'");
             charge(at, 1, sizeof(GgufKeyValue) + sizeof(std::string) + key.size(), [&] { return "key '" + key + "'"; });
             m_context = "key '" + key + "'";
@@ -206,6 +223,7 @@ private:
             GgufTensorInfo info;
             m_context.clear();
             info.name = readString("a tensor name");
+            requireUtf8(at, info.name, "the name of tensor #" + std::to_string(i));
             const std::string who = "tensor '" + info.name + "'";
             m_context = who;
             if (info.name.empty()) fail(at, "tensor #" + std::to_string(i) + " has an empty name");
@@ -355,6 +373,10 @@ void GgufFile::ensureReadable(const GgufTensorInfo &info) const {
                         std::to_string(now) + " bytes after it was opened; tensor '" + info.name +
                         "' (bytes up to " + std::to_string(end) + ") can no longer be read",
                     ErrorKind::Runtime);
+}
+
+void GgufFile::releaseTensorData(const GgufTensorInfo &info) const {
+    if (m_mapping) m_mapping->release(m_dataOffset + info.offset, info.nbytes);
 }
 
 std::span<const uint8_t> GgufFile::tensorData(const GgufTensorInfo &info) const {

@@ -72,6 +72,10 @@ public:
     // such data through the mapping would raise SIGBUS; call this just before touching it.
     // A truncation racing with the read itself cannot be caught this way (see mapped_file.h).
     void ensureReadable(const GgufTensorInfo &info) const;
+    // For an opened (mapped) file: drops the tensor's pages from resident memory once the caller
+    // is done with them (MappedFile::release); touching the data again reads it again. Readers
+    // call it behind them so resident memory stays bounded by the tensors in flight.
+    void releaseTensorData(const GgufTensorInfo &info) const;
 
 private:
     GgufFile() = default;

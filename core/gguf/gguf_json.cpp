@@ -1,5 +1,7 @@
 #include "gguf/gguf_json.h"
 
+#include "gguf/utf8.h"
+
 #include <cmath>
 
 namespace qb {
@@ -14,6 +16,10 @@ nlohmann::json toJson(const GgufValue &value) {
                 return arr;
             } else if constexpr (std::is_floating_point_v<T>) {
                 return std::isfinite(v) ? nlohmann::json(double(v)) : nlohmann::json(nullptr);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                // GGUF strings must be UTF-8; invalid bytes are shown as \xNN text rather than
+                // replaced by U+FFFD, so what the file holds stays visible.
+                return firstInvalidUtf8(v) ? nlohmann::json(escapeInvalidUtf8(v)) : nlohmann::json(v);
             } else {
                 return nlohmann::json(v);
             }

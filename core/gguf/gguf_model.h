@@ -39,6 +39,9 @@ public:
     // Throws qb::Error (Runtime) if the tensor's part was truncated after opening (GgufFile::ensureReadable).
     void ensureReadable(const Tensor &tensor) const { m_splits.at(tensor.split)->ensureReadable(*tensor.info); }
 
+    // Drops the tensor's input pages from resident memory (GgufFile::releaseTensorData).
+    void releaseTensorData(const Tensor &tensor) const { m_splits.at(tensor.split)->releaseTensorData(*tensor.info); }
+
     uint64_t totalFileSize() const;
     uint64_t parameterCount() const;
     uint64_t tensorBytes() const;

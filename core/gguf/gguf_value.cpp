@@ -1,5 +1,7 @@
 #include "gguf/gguf_value.h"
 
+#include "gguf/utf8.h"
+
 #include <cstdio>
 #include <limits>
 
@@ -45,6 +47,21 @@ std::string quoted(const std::string &s, size_t maxChars) {
     const size_t n = std::min(s.size(), maxChars);
     for (size_t i = 0; i < n; ++i) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
+        // GGUF strings must be UTF-8; bytes that are not part of a valid character are shown as
+        // \xNN (unambiguous: a backslash itself is escaped), never passed on to a terminal or widget.
+        if (c >= 0x80) {
+            const size_t len = utf8CharLength(s, i);
+            if (len == 0 || i + len > n) {
+                if (len != 0) break;  // a valid character cut by the length limit: stop before it
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02x", c);
+                out += buf;
+                continue;
+            }
+            out.append(s, i, len);
+            i += len - 1;
+            continue;
+        }
         if (c == '"' || c == '\\') { out += '\\'; out += char(c); }
         else if (c == '\n') out += "\\n";
         else if (c < 0x20) { char buf[8]; std::snprintf(buf, sizeof buf, "\\x%02x", c); out += buf; }

@@ -1,6 +1,8 @@
 #include "gguf/gguf_writer.h"
 
 #include "error.h"
+#include "gguf/output_file.h"
+#include "gguf/utf8.h"
 
 #include <bit>
 #include <cerrno>
@@ -25,7 +27,6 @@ namespace {
 constexpr uint32_t kGgufVersion = 3;
 // The reader refuses arrays nested deeper than this; never write what we could not read back.
 constexpr int kMaxArrayDepth = 8;
-constexpr size_t kTempSuffixLength = 8;  // ".partial"
 
 uint64_t padTo(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
 
@@ -110,6 +111,8 @@ uint64_t alignmentOf(const std::vector<GgufKeyValue> &metadata) {
 GgufTensorInfo layoutTensor(const GgufTensorPlan &plan) {
     const std::string who = "GGUF writer: tensor '" + plan.name + "'";
     if (plan.name.empty()) throw Error("GGUF writer: a tensor has an empty name");
+    if (firstInvalidUtf8(plan.name))
+        throw Error("GGUF writer: tensor name '" + escapeInvalidUtf8(plan.name) + "' is not valid UTF-8");
     if (plan.name.size() > kGgufMaxTensorName)
         throw Error(who + ": name is longer than " + std::to_string(kGgufMaxTensorName) + " bytes");
     if (plan.nDims == 0 || plan.nDims > kGgufMaxDims)
@@ -152,22 +155,13 @@ bool sameFile(const fs::path &a, const fs::path &b) {
     return !ecA && !ecB && ca == cb;
 }
 
-// The process umask without changing it (umask() itself is racy with other threads).
-mode_t currentUmask() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("Umask:", 0) == 0) return mode_t(std::strtoul(line.c_str() + 6, nullptr, 8));
-    return 022;
-}
-
 std::string errnoText(int err) { return std::string(std::strerror(err)); }
 
 } // namespace
 
 struct GgufWriter::Impl {
     fs::path target;
-    fs::path tempPath;
+    OutputFile out;  // unnamed (O_TMPFILE) or hidden until commit
     std::vector<fs::path> protectedInputs;
     std::vector<GgufTensorInfo> infos;
     uint64_t alignment = kGgufDefaultAlignment;
@@ -175,7 +169,7 @@ struct GgufWriter::Impl {
     uint64_t fileSize = 0;
     uint64_t written = 0;   // bytes written to the temporary file so far
     size_t nextTensor = 0;
-    int fd = -1;
+    bool holes = false;     // skipTensor() left data as a hole: the size is set at commit
     bool failed = false;
     bool committed = false;
 
@@ -189,7 +183,7 @@ struct GgufWriter::Impl {
     void writeAll(const uint8_t *data, uint64_t size, const std::string &during) {
         while (size > 0) {
             const size_t chunk = size_t(std::min<uint64_t>(size, uint64_t(1) << 30));
-            const ssize_t n = ::write(fd, data, chunk);
+            const ssize_t n = ::write(out.fd(), data, chunk);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 ioFailure(errno, during);
@@ -216,35 +210,11 @@ struct GgufWriter::Impl {
                 throw Error("refusing to write '" + target.string() + "': it is the input file '" + p.string() + "'");
     }
 
-    void createTemp() {
-        const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-        // Hidden, next to the target (so the rename stays on one file system), unique by mkstemp.
-        std::string name = target.filename().string();
-        name.insert(name.begin(), '.');
-        name.append(".XXXXXX.partial");
-        std::string pattern = (folder / name).string();
-        fd = ::mkostemps(pattern.data(), int(kTempSuffixLength), O_CLOEXEC);
-        if (fd < 0) {
-            const int err = errno;
-            throw Error("cannot create a temporary file in '" + folder.string() + "' for '" + target.string() +
-                            "': " + errnoText(err),
-                        err == ENOENT || err == ENOTDIR ? ErrorKind::BadInput : ErrorKind::Runtime);
-        }
-        tempPath = pattern;
-        // mkstemp creates 0600; a finished model should get the permissions a plain create gives.
-        ::fchmod(fd, 0666 & ~currentUmask());
-    }
-
-    void discard() noexcept {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-        if (!tempPath.empty()) ::unlink(tempPath.c_str());
-        tempPath.clear();
-    }
+    void discard() noexcept { out.discard(); }
 };
 
 GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadata, std::vector<GgufTensorPlan> tensors,
-                       const std::vector<fs::path> &protectedInputs)
+                       const std::vector<fs::path> &protectedInputs, SpaceCheck spaceCheck)
     : m_impl(std::make_unique<Impl>()) {
     Impl &w = *m_impl;
     w.target = target;
@@ -265,6 +235,9 @@ GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadat
     std::unordered_set<std::string> keys;
     for (const GgufKeyValue &kv : metadata) {
         if (kv.key.empty()) throw Error("GGUF writer: a metadata key is empty");
+        // Never write what the reader refuses (the GGUF specification requires UTF-8 names).
+        if (firstInvalidUtf8(kv.key))
+            throw Error("GGUF writer: metadata key '" + escapeInvalidUtf8(kv.key) + "' is not valid UTF-8");
         if (!keys.insert(kv.key).second) throw Error("GGUF writer: duplicate metadata key '" + kv.key + "'");
         checkValue(kv.value, kv.key, 0);
     }
@@ -305,7 +278,10 @@ GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadat
     w.fileSize = w.dataOffset + offset;
     metadata.clear();
 
-    w.createTemp();
+    // Refused at once, not after an hour of quantization with the disk full.
+    if (spaceCheck == SpaceCheck::WholeFile)
+        checkFreeSpace(outputFolder(w.target), w.fileSize, target);
+    w.out.create(w.target);
     try {
         w.writeAll(header.bytes().data(), header.bytes().size(), "the header");
     } catch (...) {
@@ -351,22 +327,23 @@ void GgufWriter::commit() {
     if (w.written != w.fileSize)
         throw std::logic_error("GGUF writer: wrote " + std::to_string(w.written) + " bytes, planned " +
                                std::to_string(w.fileSize));
-    if (::fsync(w.fd) != 0) w.ioFailure(errno, "syncing to disk");
-    const int fd = w.fd;
-    w.fd = -1;
-    if (::close(fd) != 0) w.ioFailure(errno, "closing");
+    if (w.holes && ::ftruncate(w.out.fd(), off_t(w.fileSize)) != 0) w.ioFailure(errno, "setting the file size");
     // The input may have been replaced by a link to the target since the constructor checked.
     w.refuseProtected();
-    if (::rename(w.tempPath.c_str(), w.target.c_str()) != 0) w.ioFailure(errno, "renaming the temporary file");
-    w.tempPath.clear();
+    std::string step;
+    if (const int err = w.out.commit(step)) w.ioFailure(err, step);
     w.committed = true;
-    // Make the rename itself durable; a failure here leaves a complete file, so it is not an error.
-    const fs::path folder = w.target.has_parent_path() ? w.target.parent_path() : fs::path(".");
-    const int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirFd >= 0) {
-        ::fsync(dirFd);
-        ::close(dirFd);
-    }
+}
+
+void GgufWriter::skipTensor() {
+    Impl &w = *m_impl;
+    if (w.committed || w.failed || w.nextTensor >= w.infos.size())
+        throw Error("GGUF writer: no tensor of '" + w.target.string() + "' left to skip");
+    const uint64_t n = padTo(w.infos[w.nextTensor].nbytes, w.alignment);
+    if (::lseek(w.out.fd(), off_t(n), SEEK_CUR) < 0) w.ioFailure(errno, "tensor '" + w.infos[w.nextTensor].name + "'");
+    w.written += n;
+    w.holes = true;
+    ++w.nextTensor;
 }
 
 } // namespace qb

@@ -31,8 +31,13 @@ struct GgufTensorPlan {
 
 class GgufWriter {
 public:
+    // WholeFile: refuse when the folder cannot hold fileSize() bytes. None: for sparse files whose
+    // data is mostly holes (skipTensor), made by tests and benchmarks.
+    enum class SpaceCheck { WholeFile, None };
+
     GgufWriter(const std::filesystem::path &target, std::vector<GgufKeyValue> metadata,
-               std::vector<GgufTensorPlan> tensors, const std::vector<std::filesystem::path> &protectedInputs = {});
+               std::vector<GgufTensorPlan> tensors, const std::vector<std::filesystem::path> &protectedInputs = {},
+               SpaceCheck spaceCheck = SpaceCheck::WholeFile);
     ~GgufWriter();
     GgufWriter(const GgufWriter &) = delete;
     GgufWriter &operator=(const GgufWriter &) = delete;
@@ -44,6 +49,9 @@ public:
 
     // Writes the next tensor's data, in plan order; data.size() must equal that tensor's nbytes.
     void writeTensor(std::span<const uint8_t> data);
+    // Leaves the next tensor's data as a hole in a sparse file: it reads as zeros and costs no
+    // disk space (test and benchmark models larger than the disk).
+    void skipTensor();
     // Flushes, syncs and atomically renames the temporary file to the target.
     void commit();
 

@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -41,6 +42,17 @@ MappedFile::MappedFile(const std::filesystem::path &path) : m_path(path) {
 MappedFile::~MappedFile() {
     if (m_data) ::munmap(const_cast<uint8_t *>(m_data), m_size);
     if (m_fd >= 0) ::close(m_fd);
+}
+
+void MappedFile::release(uint64_t offset, uint64_t size) const {
+    if (!m_data || size == 0 || offset >= m_size) return;
+    static const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = offset / page * page;
+    const uint64_t end = std::min<uint64_t>(m_size, offset + std::min<uint64_t>(size, m_size - offset));
+    // MADV_DONTNEED on a read-only shared file mapping only unmaps the pages: nothing is lost.
+    ::madvise(const_cast<uint8_t *>(m_data) + begin, size_t(end - begin), MADV_DONTNEED);
+    // The page cache is left alone: it is not this process's memory, the kernel reclaims it under
+    // pressure, and a second run over the same model (another label) finds it still there.
 }
 
 uint64_t MappedFile::currentSize() const {

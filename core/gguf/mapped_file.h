@@ -26,6 +26,11 @@ public:
     // The file's size on disk now (fstat of the open descriptor: a rename or a replacement of
     // the path does not matter, only the file that is mapped).
     uint64_t currentSize() const;
+    // Drops the pages of [offset, offset + size) from this process's resident memory (they are
+    // read again from the file if touched later), so reading a model much larger than RAM does not
+    // show the whole file as used memory. The range is widened to whole pages: a neighbouring
+    // tensor's shared page is simply read again. Advice only: errors are ignored.
+    void release(uint64_t offset, uint64_t size) const;
 
 private:
     std::filesystem::path m_path;

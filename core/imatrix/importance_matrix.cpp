@@ -5,12 +5,33 @@
 #include "gguf/mapped_file.h"
 
 #include <cmath>
+#include <cstdio>
+#include <optional>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
 
 namespace qb {
 namespace {
+
+// Why a value is refused, or nothing: importance values are mean squared activations, so a
+// negative or non-finite one is a broken file. llama.cpp loads such files silently, but the
+// quantizers' weighted searches (sum of w * error^2, minimised over scales) assume weights >= 0:
+// a negative weight rewards error, and NaN or infinity poisons every scale of the row.
+std::optional<std::string> refusedImportance(const std::string &entry, const std::vector<float> &values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+        const float v = values[i];
+        if (v >= 0.0f && std::isfinite(v)) continue;
+        char text[48];
+        std::snprintf(text, sizeof text, "%g", double(v));
+        return "entry '" + entry + "' value " + std::to_string(i) + " is " + text +
+               ": importance values are mean squared activations, never negative or non-finite, and the "
+               "quantizers' weighted searches need non-negative finite weights (a negative weight rewards "
+               "error, NaN or infinity spoils the whole row); llama.cpp accepts such a file silently, "
+               "QuantBench refuses it";
+    }
+    return std::nullopt;
+}
 
 // Bounds-checked little-endian reads over the legacy .dat layout.
 class DatReader {
@@ -119,9 +140,7 @@ ImportanceMatrix ImportanceMatrix::parseLegacy(std::span<const uint8_t> bytes, c
         in.readFloats(values.data(), uint64_t(e.nval), "importance values");
         if (e.ncall > 0)
             for (float &v : values) v /= float(e.ncall);
-        for (float v : values)
-            if (!(v >= 0.0f) || !std::isfinite(v))
-                in.fail(e.nvalAt, "entry '" + e.name + "' holds a negative or non-finite importance value");
+        if (const auto why = refusedImportance(e.name, values)) in.fail(e.nvalAt, *why);
         if (!m.m_entries.emplace(e.name, std::move(values)).second) in.fail(e.at, "duplicate entry '" + e.name + "'");
     }
     // The trailer (chunk count, dataset name) is optional in old files.
@@ -212,9 +231,7 @@ ImportanceMatrix ImportanceMatrix::parseGguf(std::span<const uint8_t> bytes, con
                 values[size_t(j * cols + i)] = count > 0.0f ? sum / count : 1.0f;
             }
         }
-        for (float v : values)
-            if (!(v >= 0.0f) || !std::isfinite(v))
-                throw Error(sourceName + ": entry '" + p.name + "' holds a negative or non-finite importance value");
+        if (const auto why = refusedImportance(p.name, values)) throw Error(sourceName + ": " + *why);
         m.m_entries.emplace(p.name, std::move(values));
     }
     return m;

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "gguf/gguf_writer.h"
 #include "kernels/kernels.h"
+#include "kernels/block_scale_validation.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/buffer_pool.h"
 #include "pipeline/plan_checks.h"
@@ -157,6 +158,10 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
                 if (const auto bad = firstNonFinite(t.info->type, model.tensorData(t)))
                     throw Error("tensor '" + t.info->name + "' has invalid data: element " + std::to_string(*bad) +
                                 " is NaN or infinite (llama-quantize refuses it too)");
+                // Quantized inputs (--allow-requantize, or copied as they are): their block scales,
+                // as ggml_validate_row_data checks them.
+                else if (const auto badScale = firstInvalidBlockScale(t.info->type, model.tensorData(t)))
+                    throw Error(describeInvalidBlockScale(t.info->name, t.info->type, *badScale));
                 else if (!isCopy(*t.info, p) && !isValidatedType(t.info->type))
                     touched.fetch_xor(touchPages(model.tensorData(t)), std::memory_order_relaxed);
                 if (!ready.push(ReadTensor{i})) break;
@@ -177,6 +182,8 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
                 const std::span<const uint8_t> bytes = e->bytes;
                 writer.writeTensor(bytes);
                 const PlannedTensor &p = plan.tensors[e->index];
+                // A copied tensor was written straight from the input mapping: its pages go now.
+                if (!e->owned.data) model.releaseTensorData(model.tensors()[p.source]);
                 const GgufTensorInfo &in = *model.tensors()[p.source].info;
                 inputDone += in.nbytes;
                 result.inputBytes += in.nbytes;
@@ -214,6 +221,9 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
                                     cancelled))
                     break;
                 e.bytes = std::span<const uint8_t>(e.owned.data.get(), nbytes);
+                // The input's pages are not needed again: resident memory stays bounded by the
+                // tensors in flight, not by the model (a sparse 30 GB model is in the README).
+                model.releaseTensorData(t);
             }
             if (!encoded.push(std::move(e))) break;
         }

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "gguf/gguf_file.h"
+#include "gguf/gguf_json.h"
 
 #include <QtTest>
 
@@ -288,6 +289,31 @@ void TestGgufCorrupt::corruptFileIsRejected_data() {
     QTest::newRow("alignment-128K") << Builder([] {
         return GgufBytes().header(0, 1).str("general.alignment").u32(kTypeU32).mark().u32(1u << 17);
     }) << "key 'general.alignment' is 131072, more than the 65536 bytes";
+    // Names the GGUF specification forbids: not UTF-8. The offset is the first bad byte's.
+    QTest::newRow("key-not-utf8") << Builder([] {
+        return GgufBytes().header(0, 1).u64(4).raw("gen", 3).mark().raw("\xff", 1).u32(kTypeU8).u8(0);
+    }) << "metadata key #0 'gen\\xff' is not valid UTF-8 (byte 0xff at offset 3 of the name)";
+    QTest::newRow("key-overlong-slash") << Builder([] {
+        return GgufBytes().header(0, 1).u64(3).raw("a", 1).mark().raw("\xc0\xaf", 2).u32(kTypeU8).u8(0);
+    }) << "metadata key #0 'a\\xc0\\xaf' is not valid UTF-8";
+    QTest::newRow("key-surrogate") << Builder([] {
+        return GgufBytes().header(0, 1).u64(4).raw("k", 1).mark().raw("\xed\xa0\x80", 3).u32(kTypeU8).u8(0);
+    }) << "is not valid UTF-8 (byte 0xed";
+    QTest::newRow("second-key-not-utf8") << Builder([] {
+        GgufBytes b;
+        b.header(0, 2).kvU32("general.quantization_version", 2).u64(2).mark().raw("\x80x", 2).u32(kTypeU8).u8(0);
+        return b;
+    }) << "metadata key #1";
+    QTest::newRow("tensor-name-not-utf8") << Builder([] {
+        GgufBytes b;
+        b.header(1, 0).u64(6).raw("blk.", 4).mark().raw("\xc3(", 2).u32(1).u64(8).u32(kF32).u64(0);
+        return b.padTo(32).zeros(32);
+    }) << "the name of tensor #0 'blk.\\xc3(' is not valid UTF-8 (byte 0xc3 at offset 4 of the name)";
+    QTest::newRow("tensor-name-cut-sequence") << Builder([] {
+        GgufBytes b;
+        b.header(1, 0).u64(3).raw("w", 1).mark().raw("\xe2\x82", 2).u32(1).u64(8).u32(kF32).u64(0);
+        return b.padTo(32).zeros(32);
+    }) << "the name of tensor #0 'w\\xe2\\x82' is not valid UTF-8";
 }
 
 void TestGgufCorrupt::corruptFileIsRejected() {
@@ -319,6 +345,18 @@ void TestGgufCorrupt::validHandMadeFilesParse() {
     QCOMPARE(file->alignment(), uint64_t(64));
     QCOMPARE(file->tensors().size(), size_t(2));
     QCOMPARE(file->findTensor("b")->nbytes, uint64_t(4 * 18));
+
+    // Valid UTF-8 names beyond ASCII parse; a string value that is not UTF-8 is kept (values are
+    // not refused) and shown with its bad bytes escaped, in text and in JSON.
+    GgufBytes text;
+    text.header(1, 2).str("general.n\xc3\xa4me").u32(kTypeString).str("caf\xc3\xa9 \\ \xff\xfe end");
+    text.str("tokenizer.ggml.\xf0\x9f\x98\x80").u32(kTypeString).str("\xe2\x82");
+    text.tensor("w\xc3\xa9ight", {8}, kF32, 0).padTo(32).zeros(32);
+    const auto named = qb::GgufFile::parse(text.bytes(), "utf8");
+    QVERIFY(named->findTensor("w\xc3\xa9ight"));
+    QCOMPARE(named->find("general.n\xc3\xa4me")->toDisplayString(), std::string("\"caf\xc3\xa9 \\\\ \\xff\\xfe end\""));
+    QCOMPARE(named->find("tokenizer.ggml.\xf0\x9f\x98\x80")->toDisplayString(), std::string("\"\\xe2\\x82\""));
+    QCOMPARE(qb::toJson(*named->find("tokenizer.ggml.\xf0\x9f\x98\x80")).get<std::string>(), std::string("\\xe2\\x82"));
 
     // The largest alignment accepted: a page of 64 KiB.
     GgufBytes paged;

@@ -198,8 +198,21 @@ void TestGgufWriter::destructionWithoutCommitLeavesNothing() {
     QTemporaryDir dir;
     {
         qb::GgufWriter writer(pathIn(dir, "out.gguf"), m_tiny->metadata(), plansOf(*m_tiny));
-        QCOMPARE(filesIn(dir.path()).size(), 1);  // the temporary file exists while writing
-        QVERIFY(filesIn(dir.path()).front().endsWith(QLatin1String(".partial")));
+        // An unnamed file (O_TMPFILE): nothing in the folder while writing, not even hidden.
+        QCOMPARE(filesIn(dir.path()).size(), 0);
+        for (size_t i = 0; i < 5; ++i) writer.writeTensor(m_tiny->tensorData(m_tiny->tensors()[i]));
+    }
+    QVERIFY(filesIn(dir.path()).isEmpty());
+    {
+        // Where O_TMPFILE is missing: a hidden name with this process's id, removed on abandon.
+        qputenv("QB_TEST_NO_O_TMPFILE", "1");
+        qb::GgufWriter writer(pathIn(dir, "out.gguf"), m_tiny->metadata(), plansOf(*m_tiny));
+        qunsetenv("QB_TEST_NO_O_TMPFILE");
+        QCOMPARE(filesIn(dir.path()).size(), 1);
+        const QString temp = filesIn(dir.path()).front();
+        QVERIFY2(temp.startsWith(QStringLiteral(".out.gguf.qbtmp-%1-").arg(QCoreApplication::applicationPid())) &&
+                     temp.endsWith(QLatin1String(".partial")),
+                 qPrintable(temp));
         for (size_t i = 0; i < 5; ++i) writer.writeTensor(m_tiny->tensorData(m_tiny->tensors()[i]));
     }
     QVERIFY(filesIn(dir.path()).isEmpty());

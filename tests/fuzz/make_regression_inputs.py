@@ -67,6 +67,11 @@ def main():
         'tensors-overlap': gguf([], [('a', (16,), 0, 0), ('b', (8,), 0, 32)], b'\0' * 96),
         'offset-near-2pow64': gguf([], [('w', (8,), 0, (1 << 64) - 32)], b'\0' * 64),
         'header-truncated': gguf(align(64), [('a', (16,), 0, 0)])[:40],
+        # GGUF names must be UTF-8: refused naming the first bad byte (issue #19). The string
+        # value that is not UTF-8 is accepted and shown escaped.
+        'tensor-name-not-utf8': gguf([], [(b'blk.0.\xc3(', (8,), 0, 0)], b'\0' * 32),
+        'key-overlong-utf8': gguf([(b'general.\xc0\xafname', U32, struct.pack('<I', 1))], []),
+        'string-value-not-utf8': gguf([('general.name', STRING, gstr(b'caf\xff\xfe'))], [('w', (8,), 0, 0)], b'\0' * 32),
     }
     files['fuzz_imatrix'] = {
         # A name longer than the 1024-byte limit (real names are ggml tensor names, <= 63 bytes).

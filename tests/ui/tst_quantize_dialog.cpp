@@ -24,6 +24,8 @@
 
 #include <csignal>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 class TestQuantizeDialog : public QObject {
     Q_OBJECT
@@ -34,6 +36,8 @@ private slots:
     void eventLoopStaysResponsive();
     void noLabelNoDialog();
     void fullDiskIsReportedAndWindowStaysUsable();
+    void tooLittleFreeSpaceIsRefusedAtOnce();
+    void leftoverOfKilledRunIsRemovedWithMessage();
 
 private:
     void openModel(qbui::MainWindow &window);
@@ -235,6 +239,71 @@ void TestQuantizeDialog::fullDiskIsReportedAndWindowStaysUsable() {
     const auto second = finished.first().first().value<qbui::QuantizeOutcome>();
     QVERIFY2(second.status == qbui::QuantizeOutcome::Status::Succeeded, qPrintable(second.message));
     QVERIFY(QFileInfo::exists(out));
+}
+
+// The output folder's file system has less free space than the output needs (reported through
+// the writer's test hook, QB_TEST_FREE_BYTES): refused before anything is written, with both
+// numbers and the folder, and the dialog stays usable.
+void TestQuantizeDialog::tooLittleFreeSpaceIsRefusedAtOnce() {
+    qbui::MainWindow window;
+    window.show();
+    openModel(window);
+    usableLabel(window);
+    QTemporaryDir dir;
+    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
+    QVERIFY(dialog);
+    const QString out = dir.filePath(QStringLiteral("big.gguf"));
+    dialog->setOutputPath(out);
+    QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
+    QSignalSpy progress(dialog->job(), &qbui::QuantizeJob::progressChanged);
+    qputenv("QB_TEST_FREE_BYTES", "123456");
+    const bool started = dialog->start();
+    const bool done = started && finished.wait(20000);
+    qunsetenv("QB_TEST_FREE_BYTES");
+    QVERIFY(started && done);
+    const auto outcome = finished.first().first().value<qbui::QuantizeOutcome>();
+    QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Failed));
+    QVERIFY2(outcome.message.contains(out) && outcome.message.contains(QLatin1String("it needs ")) &&
+                 outcome.message.contains(QLatin1String("only 123456 bytes free in '") + QDir(dir.path()).absolutePath()),
+             qPrintable(outcome.message));
+    QVERIFY2(dialog->statusText().startsWith(QLatin1String("Failed: ")), qPrintable(dialog->statusText()));
+    QCOMPARE(progress.count(), 0);  // refused before the first tensor
+    QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden | QDir::System).isEmpty());
+}
+
+// A hidden temporary of a killed run (the fallback where O_TMPFILE is missing; its process id is
+// that of a process that has exited) is removed by the next quantization into that folder, and
+// the dialog says so; a file that only looks similar is left alone.
+void TestQuantizeDialog::leftoverOfKilledRunIsRemovedWithMessage() {
+    qbui::MainWindow window;
+    window.show();
+    openModel(window);
+    usableLabel(window);
+    QTemporaryDir dir;
+    const pid_t gone = fork();  // a process id that was in use and is free again
+    if (gone == 0) _exit(0);
+    QVERIFY(gone > 0);
+    QCOMPARE(waitpid(gone, nullptr, 0), gone);
+    const QString leftover = dir.filePath(QStringLiteral(".out.gguf.qbtmp-%1-abc123.partial").arg(gone));
+    const QString unrelated = dir.filePath(QStringLiteral(".out.gguf.abc123.partial"));
+    for (const QString &path : {leftover, unrelated}) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("GGUF half");
+    }
+    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
+    QVERIFY(dialog);
+    dialog->setOutputPath(dir.filePath(QStringLiteral("out.gguf")));
+    QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(120000));
+    const auto outcome = finished.first().first().value<qbui::QuantizeOutcome>();
+    QVERIFY2(outcome.status == qbui::QuantizeOutcome::Status::Succeeded, qPrintable(outcome.message));
+    QCOMPARE(outcome.removedLeftovers, QStringList{leftover});
+    QVERIFY2(dialog->statusText().contains(QLatin1String("left by an interrupted run: ") + leftover),
+             qPrintable(dialog->statusText()));
+    QVERIFY(!QFileInfo::exists(leftover));
+    QVERIFY(QFileInfo::exists(unrelated));
 }
 
 QTEST_MAIN(TestQuantizeDialog)

@@ -1,6 +1,7 @@
 #include "quantize_job.h"
 
 #include "error.h"
+#include "gguf/output_file.h"
 
 #include <QMetaObject>
 
@@ -36,6 +37,9 @@ void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::Executio
         options.progress = [this](const qb::PipelineProgress &p) {
             QMetaObject::invokeMethod(this, [this, p] { deliverProgress(p); }, Qt::QueuedConnection);
         };
+        // Only where O_TMPFILE is missing can a killed run leave a (hidden) file behind.
+        for (const auto &stale : qb::removeStaleTemporaries(qb::outputFolder(outputPath.toStdString())))
+            outcome.removedLeftovers << QString::fromStdString(stale.string());
         try {
             outcome.result = qb::runQuantization(*model, plan, outputPath.toStdString(), options);
             outcome.status = QuantizeOutcome::Status::Succeeded;

@@ -13,6 +13,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <memory>
@@ -36,6 +37,7 @@ struct QuantizeOutcome {
     Status status = Status::Failed;
     QString outputPath;
     QString message;          // the error for Failed
+    QStringList removedLeftovers;  // hidden temporaries of killed runs removed from the output folder
     qb::PipelineResult result;
 };
 
