@@ -42,8 +42,14 @@ run_ctest() {
   ctest "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
 }
 
+# llama.cpp for `evaluate` and its test (npm packages, into the build tree, never the repository):
+# prints the folder to give as QB_LLAMA_DIR. Both phases share one fetch.
+fetch_llama() {
+  bash packaging/llama-reference/fetch-llama.sh "$build/llama" | tail -n 1
+}
+
 release_phase() {
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DQB_LLAMA_DIR="$(fetch_llama)"
   cmake --build "$build" -j"$jobs"
   run_ctest release --test-dir "$build" --output-on-failure -j"$jobs"
 }
@@ -51,7 +57,7 @@ release_phase() {
 asan_phase() {
   local dir=build-asan
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
-    -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+    -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF -DQB_LLAMA_DIR="$(fetch_llama)" > /dev/null
   # Everything: script tests (cli_quantize, tst_cli_inspect) run the instrumented quantbench-cli too.
   cmake --build "$dir" -j"$jobs"
   # Leak checking on, and a sanitizer report exits with 86, never with an exit code a test
