@@ -30,6 +30,7 @@ class MixErrorScanner;
 class ModelInfoPanel;
 class ModelSession;
 class QualityChartPage;
+class ModelQualityPanel;
 class QuantizeDialog;
 class TensorPanel;
 
@@ -108,6 +109,7 @@ private:
     LabelTableModel *m_labelModel;
     LabelPicker *m_labelPicker;
     QualityChartPage *m_chart;
+    ModelQualityPanel *m_quality = nullptr;
     quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;
