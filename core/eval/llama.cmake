@@ -1,18 +1,8 @@
-# qbeval: model-level quality (perplexity, KL divergence) through llama.cpp's own inference.
-# Everything but llama_scorer.cpp is Qt-free and llama-free, so the statistics are tested alone.
-# llama.cpp is optional: found by its CMake package (find_package(llama CONFIG)) or in
-# QB_LLAMA_DIR (a folder with include/llama.h and lib/libllama.so, as
-# packaging/llama-reference/fetch-llama.sh makes it). Without it llama_missing.cpp stands in.
+# llama.cpp for qbeval (included by core/CMakeLists.txt), an optional dependency: found by its CMake
+# package (find_package(llama CONFIG)) or in QB_LLAMA_DIR (a folder with include/llama.h and
+# lib/libllama.so, as packaging/llama-reference/fetch-llama.sh makes it). Only llama_scorer.cpp
+# includes llama.h; without llama.cpp llama_missing.cpp stands in and evaluate says what it needs.
 set(QB_LLAMA_DIR "" CACHE PATH "llama.cpp folder with include/ and lib/ (packaging/llama-reference/fetch-llama.sh)")
-
-add_library(qbeval STATIC
-  base_logit_store.cpp
-  evaluation_runner.cpp
-  kld_statistics.cpp
-  log_prob_packing.cpp
-  temporary_candidate.cpp)
-target_link_libraries(qbeval PUBLIC qbcore)
-target_include_directories(qbeval PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/..)
 
 set(QB_HAVE_LLAMA OFF)
 if(QB_LLAMA_DIR)
@@ -40,11 +30,11 @@ else()
 endif()
 
 if(QB_HAVE_LLAMA)
-  target_sources(qbeval PRIVATE llama_scorer.cpp)
+  target_sources(qbeval PRIVATE ${CMAKE_CURRENT_LIST_DIR}/llama_scorer.cpp)
   target_link_libraries(qbeval PUBLIC qb_llama)
   message(STATUS "llama.cpp found: quantbench-cli evaluate is on")
 else()
-  target_sources(qbeval PRIVATE llama_missing.cpp)
+  target_sources(qbeval PRIVATE ${CMAKE_CURRENT_LIST_DIR}/llama_missing.cpp)
   message(STATUS "llama.cpp not found (QB_LLAMA_DIR or find_package(llama)): evaluate is off")
 endif()
 set(QB_HAVE_LLAMA ${QB_HAVE_LLAMA} CACHE INTERNAL "llama.cpp found for evaluate")
