@@ -44,24 +44,31 @@ run_ctest() {
   ctest --no-tests=error "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
 }
 
-# configure PRESET DIR: the flags of each phase live in CMakePresets.json (release, asan, tsan,
+# configure PRESET DIR [CMAKE ARGS…]: the flags of each phase live in CMakePresets.json (release, asan, tsan,
 # fuzz), so a developer's `cmake --preset asan` is exactly the CI build. Tests are ON in every
 # test preset, given on the command line too, so an existing cache with QB_BUILD_TESTS=OFF
 # (run-gui.sh's) is overridden.
 configure() {
   local preset=$1 dir=$2
-  cmake --preset "$preset" -S . -B "$dir" -DQB_BUILD_TESTS=ON > /dev/null
+  shift 2
+  cmake --preset "$preset" -S . -B "$dir" -DQB_BUILD_TESTS=ON "$@" > /dev/null
+}
+
+# llama.cpp for `evaluate` and its test (npm packages, into the build tree, never the repository):
+# prints the folder to give as QB_LLAMA_DIR. Both phases share one fetch.
+fetch_llama() {
+  bash packaging/llama-reference/fetch-llama.sh "$build/llama" | tail -n 1
 }
 
 release_phase() {
-  configure release "$build"
+  configure release "$build" -DQB_LLAMA_DIR="$(fetch_llama)"
   cmake --build "$build" -j"$jobs"
   run_ctest release --test-dir "$build" --output-on-failure -j"$jobs"
 }
 
 asan_phase() {
   local dir=build-asan
-  configure asan "$dir"
+  configure asan "$dir" -DQB_LLAMA_DIR="$(fetch_llama)"
   # Everything: script tests (cli_quantize, tst_cli_inspect) run the instrumented quantbench-cli too.
   cmake --build "$dir" -j"$jobs"
   # Leak checking on, and a sanitizer report exits with 86, never with an exit code a test

@@ -3,11 +3,13 @@
 //
 // Contract: rows follow llama-quantize's listing order; SortRole gives numbers for the numeric
 // columns. Labels the rules refuse for this model stay listed, disabled, with the reason.
-// Available labels are checkable in the Label column (Qt::CheckStateRole): a plain set of ticked
-// names that any feature working on several labels reads with checkedLabels(); ticks survive a
-// new estimate for the names still available.
+// Available labels carry a check box (Qt::CheckStateRole on the Label column): a plain set of
+// ticked names that any batch action (Measure model quality, Quantize checked…) reads with
+// checkedLabels(); ticks survive a new estimate for the names still available. Measured model quality
+// (mean KLD, ΔPPL) fills the last two columns.
 #pragma once
 
+#include "measured_quality.h"
 #include "mix_controller.h"
 
 #include <QAbstractTableModel>
@@ -19,7 +21,7 @@ namespace qbui {
 class LabelTableModel final : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Label, Size, Bits, Error, Description, ColumnCount };
+    enum Column { Label, Size, Bits, Error, Description, MeanKld, DeltaPpl, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1, NameRole };
 
     explicit LabelTableModel(QObject *parent = nullptr);
@@ -32,9 +34,14 @@ public:
     // Aggregate relative RMSE of a label (NaN: unknown); failure when it could not be computed.
     void setQuality(const QString &name, double relativeRmse, const QString &failure = {});
     double quality(const QString &name) const;
-    // Ticked labels, in row order; setChecked ignores unknown or refused names.
-    QStringList checkedLabels() const;
+
+    // Check boxes of the available labels (kept across setEstimates for labels still available).
     void setChecked(const QString &name, bool checked);
+    bool isChecked(const QString &name) const;
+    QStringList checkedLabels() const;  // in row order
+    // Model-level quality measured through llama.cpp (invalid: clears it).
+    void setMeasured(const QString &name, const MeasuredQuality &quality);
+    MeasuredQuality measured(const QString &name) const;
 
     int rowCount(const QModelIndex &parent = {}) const final;
     int columnCount(const QModelIndex &parent = {}) const final;
@@ -50,8 +57,9 @@ private:
     std::vector<LabelEstimate> m_estimates;
     std::vector<double> m_quality;
     std::vector<QString> m_qualityFailure;
-    std::vector<bool> m_checked;
     QString m_current;
+    std::vector<bool> m_checked;
+    std::vector<MeasuredQuality> m_measured;
 };
 
 } // namespace qbui

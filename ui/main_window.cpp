@@ -1,4 +1,5 @@
 #include "main_window.h"
+#include "model_quality_panel.h"
 
 #include "error_banner.h"
 #include "formatting.h"
@@ -72,6 +73,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_histogram, tr("Tensor error"));
     m_pages->addTab(m_chart, tr("Size vs quality"));
+    // Model quality through llama.cpp: measures the labels ticked in the label list.
+    m_quality = new ModelQualityPanel(m_labelModel, m_chart, this);
+    m_pages->addTab(m_quality, tr("Model quality"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 0);
@@ -215,6 +219,7 @@ void MainWindow::setThreads(int threads) {
     m_threads = std::max(1, threads);
     m_histogram->setThreads(m_threads);
     m_chart->setThreads(m_threads);
+    if (m_quality) m_quality->setThreads(m_threads);
     QSettings().setValue(QStringLiteral("threads"), m_threads);
 }
 
@@ -233,6 +238,7 @@ void MainWindow::onModelOpened() {
     m_mix->reset(model);
     m_tensors->setModel(model);
     m_info->setModel(model, m_session->path());
+    m_quality->setModelPath(m_session->path());
     onImportanceLoaded();
     addRecentFile(m_session->path());
     setWindowTitle(tr("%1 — QuantBench").arg(QFileInfo(m_session->path()).fileName()));

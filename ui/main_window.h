@@ -33,6 +33,7 @@ class MixErrorScanner;
 class ModelInfoPanel;
 class ModelSession;
 class QualityChartPage;
+class ModelQualityPanel;
 class QuantizeDialog;
 class TensorPanel;
 
@@ -120,6 +121,7 @@ private:
     LabelTableModel *m_labelModel;
     LabelPicker *m_labelPicker;
     QualityChartPage *m_chart;
+    ModelQualityPanel *m_quality = nullptr;
     quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;

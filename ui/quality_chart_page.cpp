@@ -28,12 +28,18 @@ double percentOf(double relative) { return std::max(relative * 100.0, kFloorPerc
 } // namespace
 
 QualityChartPage::QualityChartPage(QWidget *parent)
-    : QWidget(parent), m_plot(new QCustomPlot(this)), m_axis(new QComboBox(this)), m_status(new QLabel(this)),
+    : QWidget(parent), m_plot(new QCustomPlot(this)), m_axis(new QComboBox(this)), m_qualityAxis(new QComboBox(this)),
+      m_status(new QLabel(this)),
       m_progress(new QProgressBar(this)), m_cancelButton(new QPushButton(tr("Cancel"), this)),
       m_currentDelay(new QTimer(this)), m_replotDelay(new QTimer(this)) {
     m_axis->addItem(tr("Bits per weight"));
     m_axis->addItem(tr("Size (GB)"));
     connect(m_axis, &QComboBox::currentIndexChanged, this, [this] { rebuildPlot(); });
+    m_qualityAxis->addItem(tr("Weights' error (preview)"));
+    m_qualityAxis->addItem(tr("Mean KLD (measured)"));
+    m_qualityAxis->addItem(tr("p99 KLD (measured)"));
+    m_qualityAxis->addItem(tr("ΔPPL (measured)"));
+    connect(m_qualityAxis, &QComboBox::currentIndexChanged, this, [this] { rebuildPlot(); });
     m_progress->setRange(0, 1000);
     m_progress->setMaximumWidth(220);
     m_progress->hide();
@@ -63,6 +69,8 @@ QualityChartPage::QualityChartPage(QWidget *parent)
     auto *controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Size axis:"), this));
     controls->addWidget(m_axis);
+    controls->addWidget(new QLabel(tr("Quality axis:"), this));
+    controls->addWidget(m_qualityAxis);
     controls->addSpacing(12);
     controls->addWidget(m_status, 1);
     controls->addWidget(m_progress);
@@ -246,9 +254,70 @@ QString QualityChartPage::labelAt(const QPointF &pixel) const {
     return best;
 }
 
+void QualityChartPage::setQualityAxis(QualityAxis axis) { m_qualityAxis->setCurrentIndex(int(axis)); }
+
+QualityChartPage::QualityAxis QualityChartPage::qualityAxis() const { return QualityAxis(m_qualityAxis->currentIndex()); }
+
+void QualityChartPage::setMeasured(const QString &name, const MeasuredQuality &quality) {
+    if (quality.valid())
+        m_measured[name] = quality;
+    else
+        m_measured.erase(name);
+    if (qualityAxis() != QualityAxis::WeightsError) m_replotDelay->start();
+}
+
+// The measured axis: one filled diamond per measured label, linear scale (ΔPPL can be negative).
+void QualityChartPage::rebuildMeasuredPlot() {
+    const QualityAxis axis = qualityAxis();
+    const auto valueOf = [axis](const MeasuredQuality &q) {
+        return axis == QualityAxis::MeanKld ? q.meanKld : axis == QualityAxis::P99Kld ? q.p99Kld : q.deltaPpl;
+    };
+    m_plot->yAxis->setScaleType(QCPAxis::stLinear);
+    m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    m_plot->yAxis->setLabel(axis == QualityAxis::MeanKld  ? tr("mean KL divergence (nats, measured)")
+                            : axis == QualityAxis::P99Kld ? tr("99th percentile KL divergence (nats, measured)")
+                                                          : tr("PPL − PPL(base) (measured)"));
+    const QColor fg = m_plot->palette().color(QPalette::WindowText);
+    QVector<double> xs, ys;
+    for (const auto &[name, q] : m_measured) {
+        const double x = m_axis->currentIndex() == 0 ? q.bitsPerWeight : q.gigabytes;
+        xs.append(x);
+        ys.append(valueOf(q));
+        auto *text = new QCPItemText(m_plot);
+        text->position->setCoords(x, valueOf(q));
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        text->setText(name);
+        text->setColor(fg);
+        text->setPadding(QMargins(4, 0, 0, 2));
+    }
+    m_measuredGraph = m_plot->addGraph();
+    m_measuredGraph->setName(tr("measured (llama.cpp)"));
+    m_measuredGraph->setLineStyle(QCPGraph::lsNone);
+    m_measuredGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, seriesColor(3), seriesColor(3), 10));
+    m_measuredGraph->setData(xs, ys);
+    m_plot->rescaleAxes();
+    const QCPRange x = m_plot->xAxis->range();
+    m_plot->xAxis->setRange(x.lower - 0.3 - x.size() * 0.03, x.upper + x.size() * 0.12 + 0.3);
+    const QCPRange y = m_plot->yAxis->range();
+    m_plot->yAxis->setRange(std::min(0.0, y.lower) - y.size() * 0.05, y.upper + y.size() * 0.15 + 1e-6);
+    if (m_measured.empty()) m_status->setText(tr("No measured point yet: tick labels and press Measure (Model quality)."));
+    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
 void QualityChartPage::rebuildPlot() {
     m_plot->clearGraphs();
     m_plot->clearItems();
+    m_measuredGraph = nullptr;
+    if (qualityAxis() != QualityAxis::WeightsError) {
+        m_plot->xAxis->setLabel(m_axis->currentIndex() == 0 ? tr("bits per weight") : tr("size of tensor data (GB)"));
+        rebuildMeasuredPlot();
+        return;
+    }
+    if (m_plot->yAxis->scaleType() != QCPAxis::stLogarithmic) {
+        m_plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+        m_plot->yAxis->setLabel(tr("relative RMSE (%)"));
+    }
     m_plot->xAxis->setLabel(m_axis->currentIndex() == 0 ? tr("bits per weight") : tr("size of tensor data (GB)"));
     const QColor fg = m_plot->palette().color(QPalette::WindowText);
 

@@ -6,10 +6,14 @@
 // Cancel button; each result is plotted as it arrives (summaryReady). A new model, importance
 // matrix or label list cancels the running job and drops its late results (job id). Clicking a
 // point emits labelClicked. The destructor waits for the worker, so no result outlives the page.
+// The quality axis switches between the weights' error (the preview above, instant) and the
+// model-level quality measured through llama.cpp (mean KLD, p99 KLD, ΔPPL; setMeasured), whose
+// points are drawn as filled diamonds, distinct from the predicted circles.
 #pragma once
 
 #include "analysis/model_analyzer.h"
 #include "background.h"
+#include "measured_quality.h"
 #include "mix_controller.h"
 
 #include <QFuture>
@@ -50,6 +54,15 @@ public:
     void setCurrentMix(const QString &name, std::vector<qb::MixEntry> mix);
     void cancel();
 
+    enum class QualityAxis { WeightsError, MeanKld, P99Kld, DeltaPpl };
+    void setQualityAxis(QualityAxis axis);
+    QualityAxis qualityAxis() const;
+    // A measured point (invalid: removed); drawn when the quality axis is a measured one.
+    void setMeasured(const QString &name, const MeasuredQuality &quality);
+    const std::map<QString, MeasuredQuality> &measuredPoints() const { return m_measured; }
+    // The measured points' graph ("measured"), for tests: its data are what is drawn.
+    QCPGraph *measuredGraph() const { return m_measuredGraph; }
+
     bool isRunning() const { return m_running; }
     const std::map<QString, Point> &points() const { return m_points; }
     const Point &currentMixPoint() const { return m_current; }
@@ -69,6 +82,7 @@ private:
     void deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure);
     void summariseCurrent();
     void rebuildPlot();
+    void rebuildMeasuredPlot();
     double xOf(const Point &p) const;
 
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
@@ -86,6 +100,9 @@ private:
 
     QCustomPlot *m_plot;
     QComboBox *m_axis;
+    QComboBox *m_qualityAxis;
+    std::map<QString, MeasuredQuality> m_measured;
+    QCPGraph *m_measuredGraph = nullptr;
     QLabel *m_status;
     QProgressBar *m_progress;
     QPushButton *m_cancelButton;

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 int main(int argc, char **argv) {
@@ -21,6 +22,11 @@ int main(int argc, char **argv) {
     qbcli::addLabelsCommand(app, action);
     qbcli::addMakeModelCommand(app, action);
     qbcli::addMakeDemoCommand(app, action);
+    qbcli::addEvaluateCommand(app, action);
+
+    // llama.cpp's -ngl is not a CLI11 option name (one dash, several letters): read it as its long form.
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "-ngl") == 0) argv[i] = const_cast<char *>("--n-gpu-layers");
 
     try {
         app.parse(argc, argv);

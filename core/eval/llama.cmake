@@ -1,0 +1,40 @@
+# llama.cpp for qbeval (included by core/CMakeLists.txt), an optional dependency: found by its CMake
+# package (find_package(llama CONFIG)) or in QB_LLAMA_DIR (a folder with include/llama.h and
+# lib/libllama.so, as packaging/llama-reference/fetch-llama.sh makes it). Only llama_scorer.cpp
+# includes llama.h; without llama.cpp llama_missing.cpp stands in and evaluate says what it needs.
+set(QB_LLAMA_DIR "" CACHE PATH "llama.cpp folder with include/ and lib/ (packaging/llama-reference/fetch-llama.sh)")
+
+set(QB_HAVE_LLAMA OFF)
+if(QB_LLAMA_DIR)
+  find_path(QB_LLAMA_INCLUDE llama.h PATHS ${QB_LLAMA_DIR}/include NO_DEFAULT_PATH)
+  find_library(QB_LLAMA_LIB NAMES llama PATHS ${QB_LLAMA_DIR}/lib NO_DEFAULT_PATH)
+  find_library(QB_GGML_LIB NAMES ggml PATHS ${QB_LLAMA_DIR}/lib NO_DEFAULT_PATH)
+  find_library(QB_GGML_BASE_LIB NAMES ggml-base PATHS ${QB_LLAMA_DIR}/lib NO_DEFAULT_PATH)
+  if(QB_LLAMA_INCLUDE AND QB_LLAMA_LIB AND QB_GGML_LIB AND QB_GGML_BASE_LIB)
+    add_library(qb_llama INTERFACE)
+    target_include_directories(qb_llama SYSTEM INTERFACE ${QB_LLAMA_INCLUDE})
+    target_link_libraries(qb_llama INTERFACE ${QB_LLAMA_LIB} ${QB_GGML_LIB} ${QB_GGML_BASE_LIB} ${CMAKE_DL_LIBS})
+    # The executables find the libraries where they were linked (the build tree or an install).
+    target_link_options(qb_llama INTERFACE "LINKER:-rpath,${QB_LLAMA_DIR}/lib")
+    set(QB_HAVE_LLAMA ON)
+  else()
+    message(WARNING "QB_LLAMA_DIR=${QB_LLAMA_DIR} has no include/llama.h or lib/libllama.so, lib/libggml.so, lib/libggml-base.so: evaluate is off")
+  endif()
+else()
+  find_package(llama CONFIG QUIET)
+  if(llama_FOUND)
+    add_library(qb_llama INTERFACE)
+    target_link_libraries(qb_llama INTERFACE llama ${CMAKE_DL_LIBS})
+    set(QB_HAVE_LLAMA ON)
+  endif()
+endif()
+
+if(QB_HAVE_LLAMA)
+  target_sources(qbeval PRIVATE ${CMAKE_CURRENT_LIST_DIR}/llama_scorer.cpp)
+  target_link_libraries(qbeval PUBLIC qb_llama)
+  message(STATUS "llama.cpp found: quantbench-cli evaluate is on")
+else()
+  target_sources(qbeval PRIVATE ${CMAKE_CURRENT_LIST_DIR}/llama_missing.cpp)
+  message(STATUS "llama.cpp not found (QB_LLAMA_DIR or find_package(llama)): evaluate is off")
+endif()
+set(QB_HAVE_LLAMA ${QB_HAVE_LLAMA} CACHE INTERNAL "llama.cpp found for evaluate")

@@ -1,0 +1,19 @@
+// A label's (or file's) model-level quality as `evaluate` measures it through llama.cpp.
+#pragma once
+
+#include <cmath>
+
+namespace qbui {
+
+struct MeasuredQuality {
+    double meanKld = NAN;     // nats
+    double p99Kld = NAN;
+    double ppl = NAN;
+    double deltaPpl = NAN;    // PPL(candidate) - PPL(base)
+    double sameTop = NAN;     // fraction
+    double bitsPerWeight = NAN;
+    double gigabytes = NAN;   // tensor data
+    bool valid() const { return std::isfinite(meanKld); }
+};
+
+} // namespace qbui

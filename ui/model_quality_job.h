@@ -1,0 +1,58 @@
+// Measures model-level quality (KL divergence, perplexity through llama.cpp: core/eval) of
+// labels quantized on the fly and of files, in the background, one candidate after another.
+//
+// Contract: start() returns at once; progress (chunk i of n with an ETA), measured (one per
+// candidate) and finally finished (cancelled, or a failure message) arrive on this object's
+// thread. Results are cached for the session per (base file content, candidate, text content,
+// context, chunks): measuring again what was measured returns at once. cancel() stops the worker
+// between chunks (and inside llama_decode); temporary files are removed. The destructor cancels
+// and waits, so no result outlives the job.
+#pragma once
+
+#include "background.h"
+#include "measured_quality.h"
+
+#include <QObject>
+#include <QStringList>
+
+#include <atomic>
+#include <memory>
+
+namespace qbui {
+
+class ModelQualityJob final : public QObject {
+    Q_OBJECT
+public:
+    struct Request {
+        QString base;          // the original model
+        QString text;          // the text to score
+        QStringList labels;    // quantized on the fly, one temporary file at a time
+        QStringList files;     // quantized files of the same model
+        int ctx = 0;           // 0: 512 or the trained context if smaller
+        int chunks = -1;       // -1: all
+        int threads = 0;
+    };
+
+    explicit ModelQualityJob(QObject *parent = nullptr);
+    ~ModelQualityJob() override;
+
+    void start(const Request &request);
+    void cancel();
+    bool isRunning() const { return m_running; }
+    // True when llama.cpp is linked; otherwise what is needed, in one line.
+    static bool available();
+    static QString missingMessage();
+
+signals:
+    void progress(const QString &model, int chunk, int chunks, double etaSeconds);
+    void measured(const QString &name, const qbui::MeasuredQuality &quality);
+    void finished(bool cancelled, const QString &error);
+
+private:
+    bool m_running = false;
+    quint64 m_job = 0;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    PendingWork m_workers;
+};
+
+} // namespace qbui

@@ -1,0 +1,152 @@
+#include "model_quality_panel.h"
+
+#include "label_table_model.h"
+#include "model_quality_job.h"
+#include "quality_chart_page.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace qbui {
+namespace {
+const QString kTextKey = QStringLiteral("modelQuality/text");
+}
+
+ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *chart, QWidget *parent)
+    : QWidget(parent), m_labels(labels), m_chart(chart), m_job(new ModelQualityJob(this)),
+      m_textLabel(new QLabel(this)), m_status(new QLabel(this)), m_ctx(new QSpinBox(this)), m_chunks(new QSpinBox(this)),
+      m_measure(new QPushButton(tr("Measure"), this)), m_cancel(new QPushButton(tr("Cancel"), this)),
+      m_progress(new QProgressBar(this)) {
+    auto *chooseText = new QPushButton(tr("Text…"), this);
+    auto *chooseFiles = new QPushButton(tr("Add files…"), this);
+    m_ctx->setRange(0, 1 << 20);
+    m_ctx->setSpecialValueText(tr("auto"));
+    m_ctx->setPrefix(tr("ctx "));
+    m_chunks->setRange(0, 1 << 20);
+    m_chunks->setSpecialValueText(tr("all chunks"));
+    m_chunks->setSuffix(tr(" chunks"));
+    m_progress->setRange(0, 1);
+    m_progress->hide();
+    m_cancel->hide();
+    m_status->setWordWrap(true);
+    connect(chooseText, &QPushButton::clicked, this, &ModelQualityPanel::chooseText);
+    connect(chooseFiles, &QPushButton::clicked, this, &ModelQualityPanel::chooseFiles);
+    connect(m_measure, &QPushButton::clicked, this, &ModelQualityPanel::measure);
+    connect(m_cancel, &QPushButton::clicked, this, &ModelQualityPanel::cancel);
+    connect(m_labels, &LabelTableModel::checkedLabelsChanged, this, &ModelQualityPanel::updateButtons);
+
+    connect(m_job, &ModelQualityJob::progress, this, [this](const QString &model, int chunk, int chunks, double eta) {
+        m_progress->setRange(0, chunks);
+        m_progress->setValue(chunk);
+        m_status->setText(tr("%1: chunk %2 of %3, about %4 s left").arg(model).arg(chunk).arg(chunks).arg(eta, 0, 'f', 0));
+    });
+    connect(m_job, &ModelQualityJob::measured, this, [this](const QString &name, const MeasuredQuality &q) {
+        m_labels->setMeasured(name, q);
+        m_chart->setMeasured(name, q);
+    });
+    connect(m_job, &ModelQualityJob::finished, this, [this](bool cancelled, const QString &error) {
+        m_progress->hide();
+        m_cancel->hide();
+        m_status->setText(!error.isEmpty() ? tr("Measurement failed: %1").arg(error)
+                          : cancelled      ? tr("Measurement cancelled.")
+                                           : tr("Measured. Switch the chart's quality axis to see the measured points."));
+        m_status->setStyleSheet(error.isEmpty() ? QString() : QStringLiteral("color: #b00020"));
+        updateButtons();
+    });
+
+    auto *row = new QHBoxLayout;
+    row->addWidget(chooseText);
+    row->addWidget(m_textLabel, 1);
+    row->addWidget(m_ctx);
+    row->addWidget(m_chunks);
+    row->addWidget(chooseFiles);
+    row->addWidget(m_measure);
+    auto *progressRow = new QHBoxLayout;
+    progressRow->addWidget(m_status, 1);
+    progressRow->addWidget(m_progress);
+    progressRow->addWidget(m_cancel);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(tr("KL divergence and perplexity of the checked labels against the open model, "
+                                    "through llama.cpp (as llama-perplexity --kl-divergence)."), this));
+    layout->addLayout(row);
+    layout->addLayout(progressRow);
+    layout->addStretch(1);
+
+    setTextPath(QSettings().value(kTextKey).toString());
+    if (!ModelQualityJob::available()) m_status->setText(ModelQualityJob::missingMessage());
+    updateButtons();
+}
+
+void ModelQualityPanel::setModelPath(const QString &path) {
+    m_job->cancel();
+    m_model = path;
+    m_files.clear();
+    updateButtons();
+}
+
+void ModelQualityPanel::setTextPath(const QString &path) {
+    m_text = path;
+    m_textLabel->setText(path.isEmpty() ? tr("(choose a text)") : QFileInfo(path).fileName());
+    m_textLabel->setToolTip(path);
+    if (!path.isEmpty()) QSettings().setValue(kTextKey, path);
+    updateButtons();
+}
+
+void ModelQualityPanel::setContext(int ctx) { m_ctx->setValue(ctx); }
+void ModelQualityPanel::setChunks(int chunks) { m_chunks->setValue(chunks); }
+QString ModelQualityPanel::status() const { return m_status->text(); }
+
+void ModelQualityPanel::chooseText() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Text to score"), m_text, tr("Text (*.txt *.raw);;All files (*)"));
+    if (!path.isEmpty()) setTextPath(path);
+}
+
+void ModelQualityPanel::chooseFiles() {
+    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
+    if (!files.isEmpty()) {
+        m_files = files;
+        updateButtons();
+    }
+}
+
+void ModelQualityPanel::updateButtons() {
+    const bool something = !m_labels->checkedLabels().isEmpty() || !m_files.isEmpty();
+    m_measure->setEnabled(ModelQualityJob::available() && !m_model.isEmpty() && !m_text.isEmpty() && something &&
+                          !m_job->isRunning());
+    m_measure->setToolTip(m_text.isEmpty() ? tr("Choose a text first")
+                          : !something     ? tr("Tick labels in the label list, or add files")
+                                           : QString());
+}
+
+void ModelQualityPanel::measure() {
+    if (!ModelQualityJob::available()) {
+        m_status->setText(ModelQualityJob::missingMessage());
+        return;
+    }
+    ModelQualityJob::Request r;
+    r.base = m_model;
+    r.text = m_text;
+    r.labels = m_labels->checkedLabels();
+    r.files = m_files;
+    r.ctx = m_ctx->value();
+    r.chunks = m_chunks->value() > 0 ? m_chunks->value() : -1;
+    r.threads = m_threads;
+    m_status->setStyleSheet({});
+    m_status->setText(tr("Preparing the base model…"));
+    m_progress->setRange(0, 0);
+    m_progress->show();
+    m_cancel->show();
+    m_job->start(r);
+    updateButtons();
+}
+
+void ModelQualityPanel::cancel() { m_job->cancel(); }
+
+} // namespace qbui
