@@ -18,5 +18,6 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action);
 void addLabelsCommand(CLI::App &app, CommandAction &action);
 void addMakeModelCommand(CLI::App &app, CommandAction &action);
 void addMakeDemoCommand(CLI::App &app, CommandAction &action);
+void addOptimizeCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

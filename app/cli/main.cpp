@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
     qbcli::addLabelsCommand(app, action);
     qbcli::addMakeModelCommand(app, action);
     qbcli::addMakeDemoCommand(app, action);
+    qbcli::addOptimizeCommand(app, action);
 
     try {
         app.parse(argc, argv);
