@@ -18,7 +18,11 @@ ctx="${CTX:-256}"
 ppl="${LLAMA_PERPLEXITY:?set LLAMA_PERPLEXITY to the llama-perplexity of llama.cpp}"
 mkdir -p "$out"
 
-kld() {  # mean KLD of model $1 against the base logits
+kld() {  # mean KLD of model $1 against the base logits (a label's earlier result is reused)
+    if [[ "$1" == */label.* ]] && grep -q 'Mean    KLD' "$1.kld.log" 2>/dev/null; then
+        grep -o 'Mean    KLD: *[0-9.e+-]*' "$1.kld.log" | awk '{print $3}'
+        return
+    fi
     "$ppl" -m "$1" -f "$text" -c "$ctx" -t 2 --kl-divergence-base "$out/base.kld" --kl-divergence >"$1.kld.log" 2>&1
     grep -o 'Mean    KLD: *[0-9.e+-]*' "$1.kld.log" | awk '{print $3}'
 }

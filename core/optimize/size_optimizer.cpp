@@ -31,9 +31,21 @@ double squaredRelative(const TensorAnalysis &a) {
     return e * e;
 }
 
-const QuantLabel &provisionalLabel(const MixCurveRequest &request) {
+// Without a base label, any label the rules accept for this model serves while building: the
+// curves do not depend on it (see labelSizes). Q8_0 first; models whose rows fit no 32-block
+// (stories260K) need a label with row-length fallbacks.
+const QuantLabel &provisionalLabel(const MixCurveRequest &request, const GgufModel &model,
+                                   const ImportanceMatrix *imatrix) {
     if (request.baseLabel) return resolveAlias(*request.baseLabel);
-    return *findQuantLabel("Q8_0");
+    for (const char *name : {"Q8_0", "Q6_K", "Q4_K_M", "Q5_K_M", "Q3_K_M"}) {
+        const QuantLabel &label = *findQuantLabel(name);
+        try {
+            decideMix(model, label, QuantizeOptions{}, imatrix);
+            return label;
+        } catch (const Error &) {
+        }
+    }
+    return *findQuantLabel("Q8_0");  // its refusal then names the problem
 }
 
 // A base label must let --tensor-type overrides through: labels of an unquantized base type
@@ -64,7 +76,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
     const auto start = std::chrono::steady_clock::now();
     const GgufModel &model = analyzer.model();
     const ImportanceMatrix *imatrix = analyzer.importanceMatrix();
-    const QuantLabel &label = provisionalLabel(request);
+    const QuantLabel &label = provisionalLabel(request, model, imatrix);
     checkBaseLabel(label);
     for (const auto &pin : request.pins)
         if (!canQuantize(pin.type) && pin.type != GgmlType::F32)
@@ -73,6 +85,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
     MixCurves curves;
     curves.model = &model;
     curves.baseLabel = request.baseLabel;
+    curves.provisionalLabel = &label;
     curves.weighted = analyzer.hasImportance();
     curves.pins = request.pins;
     curves.planOptions = request.planOptions;
@@ -304,14 +317,14 @@ OptimizedMix solveForTarget(const MixCurves &curves, const SizeTarget &target) {
             const uint64_t d = bytes > mix.tensorBytes ? bytes - mix.tensorBytes : mix.tensorBytes - bytes;
             if (d < bestDistance) bestDistance = d, mix.baseLabel = label;
         }
-        if (!mix.baseLabel) mix.baseLabel = findQuantLabel("Q8_0");
+        if (!mix.baseLabel) mix.baseLabel = curves.provisionalLabel;
     }
     return mix;
 }
 
 MixPreset OptimizedMix::toPreset(const std::string &imatrixFile) const {
     MixPreset p;
-    p.baseLabel = baseLabel ? baseLabel->name : "Q8_0";
+    p.baseLabel = baseLabel->name;
     for (const OptimizedTensor &t : tensors)
         if (t.free || t.reason.rfind("pinned: ", 0) == 0) p.tensorTypes[t.name] = t.type;
     p.imatrixFile = imatrixFile;

@@ -66,6 +66,7 @@ struct TensorCurve {
 struct MixCurves {
     const GgufModel *model = nullptr;
     const QuantLabel *baseLabel = nullptr;  // as requested (may be null)
+    const QuantLabel *provisionalLabel = nullptr;  // the label the curves were built with
     bool weighted = false;                  // an importance matrix is in use
     uint64_t headerBytes = 0;               // metadata and tensor table, padded (the layout's data offset)
     uint64_t alignment = 32;
