@@ -9,7 +9,14 @@
 
 #include <QMainWindow>
 
+#include "ggml_types.h"
+
+#include <map>
 #include <memory>
+
+namespace qb {
+struct OptimizedMix;
+}
 
 class QAction;
 class QLabel;
@@ -21,6 +28,7 @@ class QTabWidget;
 namespace qbui {
 
 class ErrorBanner;
+class FitToSizePanel;
 class HistogramPage;
 class LabelPicker;
 class LabelTableModel;
@@ -52,6 +60,7 @@ public:
     LabelTableModel *labelModel() const { return m_labelModel; }
     LabelPicker *labelPicker() const { return m_labelPicker; }
     QualityChartPage *qualityChart() const { return m_chart; }
+    FitToSizePanel *fitToSize() const { return m_fit; }
 
     // Applies a label's mix; a refusal is shown in the banner and returned.
     QString chooseLabel(const QString &name);
@@ -108,6 +117,12 @@ private:
     LabelTableModel *m_labelModel;
     LabelPicker *m_labelPicker;
     QualityChartPage *m_chart;
+    FitToSizePanel *m_fit = nullptr;
+    std::map<int, qb::GgmlType> m_fitPins;  // the overrides the fit's curves were built with
+    // Fit to size (main_window_fit.cpp).
+    void setUpFitToSize(QWidget *chartPage);
+    void refreshFitToSize();
+    void applyFittedMix(const qb::OptimizedMix &mix);
     quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;
