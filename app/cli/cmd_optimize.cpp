@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -60,7 +61,9 @@ int runOptimize(const OptimizeArgs &a) {
         a.targetSize.empty() ? qb::parseBitsPerWeight(a.targetBpw) : qb::parseSizeTarget(a.targetSize);
 
     OptimizeSession session(setup);
+    const auto solveStart = std::chrono::steady_clock::now();
     const qb::OptimizedMix mix = qb::solveForTarget(session.curves(), target);
+    const double solveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - solveStart).count();
     const qb::MixDecision decision = qb::decisionFor(session.curves(), mix, session.importance());
     const qb::MixPreset preset = mix.toPreset(a.imatrix);
     const std::vector<LabelComparison> labels = session.neighbourLabels(mix);
@@ -74,6 +77,8 @@ int runOptimize(const OptimizeArgs &a) {
         return 0;
     }
     printOptimizeText(session, mix, decision, labels);
+    std::printf("curves: %zu analyses run, %.2f s; allocation solved in %.1f ms\n", session.curves().analysesRun,
+                session.curves().seconds, solveSeconds * 1000.0);
     if (!a.savePreset.empty()) std::printf("preset saved to %s\n", a.savePreset.c_str());
     if (!a.tensorTypeFile.empty()) std::printf("tensor types written to %s\n", a.tensorTypeFile.c_str());
     if (a.printCommand) std::printf("%s\n", command.c_str());
