@@ -128,6 +128,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
 
     std::vector<MixEntry> pairs;
     for (const TensorDecision &d : base.tensors) {
+        if (request.cancel && request.cancel->load()) throw Error("fit to size: cancelled", ErrorKind::Cancelled);
         const GgufTensorInfo &info = *model.tensors()[d.tensor].info;
         TensorCurve c;
         c.tensor = d.tensor;
