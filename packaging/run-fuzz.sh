@@ -14,8 +14,8 @@ build=${QB_FUZZ_BUILD_DIR:-build-fuzz}
 golden=${QB_GOLDEN_DIR:-$(pwd)/../shared/golden}
 artifacts=${QB_FUZZ_ARTIFACTS:-$build/findings}
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON \
-  -DQB_SANITIZE=address,undefined -DQB_BUILD_GUI=OFF -DQB_BUILD_TESTS=OFF -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+# The flags are CMakePresets.json's "fuzz" preset (clang, ASan + UBSan, no GUI, no tests).
+cmake --preset fuzz -S . -B "$build" > /dev/null
 targets=(fuzz_gguf_reader fuzz_gguf_split fuzz_imatrix fuzz_imatrix_gguf fuzz_preset fuzz_cli_args)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 

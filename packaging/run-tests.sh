@@ -36,22 +36,32 @@ phase() {
   [ $status -eq 0 ] || failed=1
 }
 
-# ctest with its output kept for the closing summary.
+# ctest with its output kept for the closing summary. --no-tests=error: a build folder configured
+# without tests (packaging/run-gui.sh configures build/ with QB_BUILD_TESTS=OFF) or a regex that
+# matches nothing is a failure, never "No tests were found" and exit 0.
 run_ctest() {
   local tag=$1; shift
-  ctest "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
+  ctest --no-tests=error "$@" 2>&1 | tee "$QB_LOGS/$tag.ctest"
+}
+
+# configure PRESET DIR: the flags of each phase live in CMakePresets.json (release, asan, tsan,
+# fuzz), so a developer's `cmake --preset asan` is exactly the CI build. Tests are ON in every
+# test preset, given on the command line too, so an existing cache with QB_BUILD_TESTS=OFF
+# (run-gui.sh's) is overridden.
+configure() {
+  local preset=$1 dir=$2
+  cmake --preset "$preset" -S . -B "$dir" -DQB_BUILD_TESTS=ON > /dev/null
 }
 
 release_phase() {
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  configure release "$build"
   cmake --build "$build" -j"$jobs"
   run_ctest release --test-dir "$build" --output-on-failure -j"$jobs"
 }
 
 asan_phase() {
   local dir=build-asan
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
-    -DQB_SANITIZE=address,undefined -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  configure asan "$dir"
   # Everything: script tests (cli_quantize, tst_cli_inspect) run the instrumented quantbench-cli too.
   cmake --build "$dir" -j"$jobs"
   # Leak checking on, and a sanitizer report exits with 86, never with an exit code a test
@@ -84,8 +94,7 @@ tsan_phase() {
   local dir=build-tsan archer
   archer=$(ls /usr/lib/llvm-*/lib/libarcher.so 2>/dev/null | sort -V | tail -1)
   [ -n "$archer" ] || { echo "libarcher.so not found (package libomp-14-dev)"; return 1; }
-  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DQB_SANITIZE=thread -DQB_BUILD_BENCHMARKS=OFF > /dev/null
+  configure tsan "$dir"
   mapfile -t targets < <(tsan_tests | tr ' ' '\n')
   cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
   local regex
@@ -104,6 +113,13 @@ fuzz_phase() {
 # Child: one phase (see phase()).
 if [ "${1:-}" = --phase ]; then
   "${2}_phase"
+  exit
+fi
+# Child for tests/packaging/test_run_tests.sh: one step of this script on its own, e.g.
+# --step configure release DIR, or --step run_ctest TAG ARGS... (with QB_LOGS set).
+if [ "${1:-}" = --step ]; then
+  case "${2:-}" in configure | run_ctest) ;; *) echo "unknown step: ${2:-}" >&2; exit 2 ;; esac
+  "${@:2}"
   exit
 fi
 

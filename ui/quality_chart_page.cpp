@@ -2,6 +2,7 @@
 
 #include "chart_style.h"
 #include "formatting.h"
+#include "gguf/tensor_bytes.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -188,7 +189,7 @@ void QualityChartPage::summariseCurrent() {
     uint64_t bytes = 0, params = 0;
     for (const qb::MixEntry &e : m_currentMix) {
         const auto &info = *tensors[e.tensor].info;
-        bytes += e.type == info.type ? info.nbytes : uint64_t(qb::rowSizeBytes(e.type, info.rowLength())) * uint64_t(info.rows());
+        bytes += qb::tensorBytesAt(info, e.type);
         params += uint64_t(info.elements());
     }
     m_current = {params ? 8.0 * double(bytes) / double(params) : 0.0, double(bytes) / 1e9, NAN, {}};

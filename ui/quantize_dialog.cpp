@@ -1,6 +1,7 @@
 #include "quantize_dialog.h"
 
 #include "formatting.h"
+#include "gguf/tensor_bytes.h"
 
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -38,7 +39,7 @@ QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::E
     uint64_t bytes = 0;
     for (const auto &t : m_plan.tensors) {
         const auto &info = *m_model->tensors()[t.source].info;
-        bytes += t.target == info.type ? info.nbytes : uint64_t(qb::rowSizeBytes(t.target, info.rowLength())) * uint64_t(info.rows());
+        bytes += qb::tensorBytesAt(info, t.target);
     }
     m_summary->setText(tr("Mix <b>%1</b>: %2 tensors, about %3 of tensor data.")
                            .arg(mixName.toHtmlEscaped())

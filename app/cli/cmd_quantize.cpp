@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "optimize_output.h"
 #include "error.h"
+#include "gguf/tensor_bytes.h"
 #include "interrupt.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rules.h"
@@ -88,10 +89,6 @@ std::string shapeOf(const qb::GgufTensorInfo &t) {
     std::snprintf(buf, sizeof buf, "[%5lld, %5lld, %5lld, %5lld]", (long long)t.ne[0], (long long)t.ne[1],
                   (long long)t.ne[2], (long long)t.ne[3]);
     return buf;
-}
-
-uint64_t bytesAs(const qb::GgufTensorInfo &t, qb::GgmlType type) {
-    return uint64_t(qb::rowSizeBytes(type, t.ne[0]) * t.rows());
 }
 
 double mib(uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
@@ -189,7 +186,7 @@ int runQuantize(const QuantizeArgs &a) {
     for (const auto &d : mix.tensors) {
         const auto &info = *model->tensors()[d.tensor].info;
         before += info.nbytes;
-        after += bytesAs(info, d.target);
+        after += qb::tensorBytesAt(info, d.target);
         params += uint64_t(info.elements());
     }
     std::printf("%s: %s -> %s, label %s (%s), file type %d, %zu tensors\n", a.dryRun ? "dry run" : "quantize",
@@ -202,7 +199,7 @@ int runQuantize(const QuantizeArgs &a) {
             const auto &info = *model->tensors()[d.tensor].info;
             std::printf("[%4zu/%4zu] %-36s %s %7s -> %-7s %10.3f MiB -> %10.3f MiB  %s%s\n", i + 1, n, d.name.c_str(),
                         shapeOf(info).c_str(), qb::typeName(d.source), qb::typeName(d.target), mib(info.nbytes),
-                        mib(bytesAs(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
+                        mib(qb::tensorBytesAt(info, d.target)), d.reason.c_str(), d.usesImportance ? " [imatrix]" : "");
         }
     } else {
         size_t done = 0;
@@ -319,36 +316,6 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
         if (nextType != args->tensorTypes.size() || nextFile != args->tensorTypeFiles.size())
             throw CLI::ValidationError("--tensor-type", "could not order --tensor-type and --tensor-type-file entries");
         action = [args] { return runQuantize(*args); };
-    });
-}
-
-void addLabelsCommand(CLI::App &app, CommandAction &action) {
-    auto json = std::make_shared<bool>(false);
-    CLI::App *cmd = app.add_subcommand("labels", "List the quantization labels with their descriptions");
-    cmd->add_flag("--json", *json, "machine-readable output");
-    cmd->callback([&action, json] {
-        action = [json] {
-            if (*json) {
-                std::printf("[\n");
-                const auto labels = qb::allQuantLabels();
-                for (size_t i = 0; i < labels.size(); ++i) {
-                    const auto &l = labels[i];
-                    std::printf("  {\"name\": \"%s\", \"ftype\": %d, \"base_type\": \"%s\", \"alias_of\": %s%s%s, "
-                                "\"needs_imatrix\": %s, \"llama_help\": \"%s\", \"description\": \"%s\"}%s\n",
-                                l.name, int(l.ftype), qb::typeName(l.baseType), l.aliasOf ? "\"" : "",
-                                l.aliasOf ? l.aliasOf : "null", l.aliasOf ? "\"" : "",
-                                l.needsImportance ? "true" : "false", l.llamaHelp, l.description,
-                                i + 1 < labels.size() ? "," : "");
-                }
-                std::printf("]\n");
-                return 0;
-            }
-            std::printf("%-8s %5s  %-8s  %-34s %s\n", "label", "id", "base", "llama-quantize", "description");
-            for (const auto &l : qb::allQuantLabels())
-                std::printf("%-8s %5d  %-8s  %-34s %s\n", l.name, int(l.ftype), qb::typeName(l.baseType), l.llamaHelp,
-                            l.description);
-            return 0;
-        };
     });
 }
 

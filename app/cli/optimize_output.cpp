@@ -1,6 +1,7 @@
 #include "optimize_output.h"
 
 #include "error.h"
+#include "gguf/tensor_bytes.h"
 #include "imatrix/importance_fit.h"
 #include "mix/option_values.h"
 #include "mix/plan_builder.h"
@@ -43,8 +44,7 @@ std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::Optimize
             c.fileBytes = qb::plannedLayout(*m_model, qb::buildExecutionPlan(*m_model, d, m_imatrix.get(), po)).fileSize;
             uint64_t bytes = 0;
             for (const auto &t : d.tensors)
-                bytes += uint64_t(m_model->tensors()[t.tensor].info->rows()) *
-                         uint64_t(qb::rowSizeBytes(t.target, m_model->tensors()[t.tensor].info->ne[0]));
+                bytes += qb::tensorBytesAt(*m_model->tensors()[t.tensor].info, t.target);
             c.bitsPerWeight = 8.0 * double(bytes) / double(m_curves.parameters);
             all.push_back(c);
         } catch (const qb::Error &) {

@@ -1,6 +1,7 @@
 #include "analysis/model_analyzer.h"
 
 #include "error.h"
+#include "gguf/tensor_bytes.h"
 
 #include <algorithm>
 #include <atomic>
@@ -171,7 +172,7 @@ MixSummary ModelAnalyzer::summarize(const std::string &name, const std::vector<M
         const GgufTensorInfo &info = *m_model.tensors().at(mix[i].tensor).info;
         const uint64_t params = uint64_t(info.elements());
         s.parameters += params;
-        s.bytes += uint64_t(info.rows()) * uint64_t(rowSizeBytes(mix[i].type, info.rowLength()));
+        s.bytes += tensorBytesAt(info, mix[i].type);
         if (const auto &r = results[i]) {
             sumRel += double(params) * r->metrics.relativeRmse * r->metrics.relativeRmse;
             const double w = r->metrics.weighted ? r->metrics.weightedRelative : r->metrics.relativeRmse;

@@ -15,6 +15,7 @@
 #include "analysis/tensor_analyzer.h"
 #include "gguf/gguf_model.h"
 #include "imatrix/importance_matrix.h"
+#include "mix/mix_entry.h"
 
 #include <atomic>
 #include <functional>
@@ -23,11 +24,6 @@
 #include <vector>
 
 namespace qb {
-
-struct MixEntry {
-    size_t tensor = 0;  // index into GgufModel::tensors()
-    GgmlType type = GgmlType::F32;
-};
 
 struct MixSummary {
     std::string name;

@@ -3,7 +3,6 @@
 // b4748's llama_model_quantize_impl; the choices themselves live in the tables.
 #include "mix/mix_rules.h"
 
-#include "analysis/model_analyzer.h"
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rule_table.h"

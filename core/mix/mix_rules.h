@@ -9,9 +9,9 @@
 // (BadInput) with llama-quantize's reason.
 #pragma once
 
-#include "analysis/model_analyzer.h"
 #include "ggml_types.h"
 #include "gguf/gguf_model.h"
+#include "mix/mix_entry.h"
 #include "mix/quant_label.h"
 
 #include <optional>

@@ -1,6 +1,7 @@
 #include "optimize/size_optimizer.h"
 
 #include "error.h"
+#include "gguf/tensor_bytes.h"
 #include "kernels/kernels.h"
 #include "mix/tensor_pattern.h"
 #include "optimize/hull_allocator.h"
@@ -21,9 +22,7 @@ std::string upper(GgmlType type) {
     return s;
 }
 
-uint64_t dataBytesOf(const GgufTensorInfo &info, GgmlType type) {
-    return uint64_t(info.rows()) * uint64_t(rowSizeBytes(type, info.ne[0]));
-}
+uint64_t dataBytesOf(const GgufTensorInfo &info, GgmlType type) { return tensorBytesAt(info, type); }
 
 // The error measure of one analysis: importance-weighted where the tensor has importance data.
 double squaredRelative(const TensorAnalysis &a) {

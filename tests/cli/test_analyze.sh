@@ -4,21 +4,11 @@
 # --imatrix, --exact against preview, and bad inputs (clear message, exit code 2).
 # Usage: test_analyze.sh PATH/TO/quantbench-cli GOLDEN_DIR
 # JSON is checked with python3 (json module): the keys README.md documents, and real values.
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 M=$G/models/llama256.f16.gguf
 IM=$G/imatrix/llama256.f16.imatrix.dat
 
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 # py NAME SCRIPT ARGS...: runs a python3 check; it prints its own "ok"/"FAIL" lines, exits 1 on failure.
 py() {
     local name=$1 script=$2

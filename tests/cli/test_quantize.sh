@@ -2,19 +2,9 @@
 # quantbench-cli quantize / labels: exit codes (0 ok, 1 runtime failure, 2 bad input or usage),
 # --dry-run output, refusals leaving no file, presets and --print-command.
 # Usage: test_quantize.sh PATH/TO/quantbench-cli GOLDEN_DIR
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 expect_no_file() {
     if [ -e "$2" ]; then echo "FAIL $1: $2 exists"; failures=$((failures + 1)); else echo "ok   $1"; fi
 }
@@ -22,6 +12,21 @@ expect_no_file() {
 "$CLI" labels >"$T/labels.txt"; check "labels" 0 $?
 expect_text "labels lists Q4_K_M" "$T/labels.txt" "medium, balanced quality - recommended"
 [ "$(grep -cE '^(Q|IQ|TQ|F|BF|COPY)' "$T/labels.txt")" = 36 ] && echo "ok   36 labels" || { echo "FAIL label count"; failures=$((failures + 1)); }
+"$CLI" labels --json >"$T/labels.json"; check "labels --json" 0 $?
+# The JSON (written by nlohmann::json) lists the text table's labels, in its order, with the documented keys.
+python3 - "$T/labels.json" "$T/labels.txt" <<'PY' && echo "ok   labels --json matches the table" || failures=$((failures + 1))
+import json, sys
+labels = json.load(open(sys.argv[1]))
+names = [line.split()[0] for line in open(sys.argv[2]).read().splitlines()[1:]]
+keys = ["name", "ftype", "base_type", "alias_of", "needs_imatrix", "llama_help", "description"]
+def fail(m): print("FAIL labels --json: " + m); sys.exit(1)
+if [l["name"] for l in labels] != names: fail("names differ from the table")
+if any(list(l) != keys for l in labels): fail("keys are not %s" % keys)
+byname = {l["name"]: l for l in labels}
+if byname["Q4_K"]["alias_of"] != "Q4_K_M" or byname["Q4_K_M"]["alias_of"] is not None: fail("alias_of")
+if byname["Q4_K_M"]["ftype"] != 15 or byname["Q4_K_M"]["base_type"] != "q4_K": fail("Q4_K_M row %s" % byname["Q4_K_M"])
+if not byname["IQ2_XS"]["needs_imatrix"] or byname["Q8_0"]["needs_imatrix"]: fail("needs_imatrix")
+PY
 
 "$CLI" quantize --help >"$T/help.txt"; check "quantize --help" 0 $?
 expect_text "help describes the labels" "$T/help.txt" "Q4_K_M    15  medium, balanced quality - recommended"

@@ -1,6 +1,7 @@
 // quantbench-cli inspect, run as a process: a single file and a split set opened from any part
 // (every tensor, the part count and the total size), and a clear error for a missing part.
 // The executable is looked up next to this test (both are built into the same bin folder).
+#include "cli_process.h"
 #include "golden.h"
 #include "split_set.h"
 
@@ -15,21 +16,8 @@
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runCli(const QStringList &args) {
-    const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/quantbench-cli");
-    if (!QFileInfo::exists(cli)) throw std::runtime_error("quantbench-cli is not built next to the test");
-    QProcess p;
-    p.start(cli, args);
-    p.waitForFinished(60000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = qbtest::CliRun;
+using qbtest::runCli;
 
 QString str(const std::filesystem::path &p) { return QString::fromStdString(p.string()); }
 

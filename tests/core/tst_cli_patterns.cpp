@@ -2,6 +2,7 @@
 // pattern enters (quantize --tensor-type, --tensor-type-file, --preset rules, analyze --tensor)
 // ends with exit code 2 and a message naming the pattern and where it came from, writes nothing,
 // and returns at once (no hang, no stack overflow).
+#include "cli_process.h"
 #include "golden.h"
 
 #include <QCoreApplication>
@@ -14,19 +15,8 @@
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString err;
-};
-
-Run runCli(const QStringList &args) {
-    const QString cli = QCoreApplication::applicationDirPath() + QStringLiteral("/quantbench-cli");
-    if (!QFileInfo::exists(cli)) throw std::runtime_error("quantbench-cli is not built next to the test");
-    QProcess p;
-    p.start(cli, args);
-    p.waitForFinished(60000);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = qbtest::CliRun;
+using qbtest::runCli;
 
 QString model() { return QString::fromStdString(qbtest::golden("models/tiny.f16.gguf").string()); }
 

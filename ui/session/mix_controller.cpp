@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "formatting.h"
+#include "gguf/tensor_bytes.h"
 #include "mix/plan_builder.h"
 
 #include <QFileInfo>
@@ -29,8 +30,7 @@ std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &mo
             const qb::MixDecision d = qb::decideMix(model, label, {}, imatrix);
             for (const qb::TensorDecision &t : d.tensors) {
                 const auto &info = *model.tensors()[t.tensor].info;
-                e.bytes += t.target == info.type ? info.nbytes
-                                                 : uint64_t(qb::rowSizeBytes(t.target, info.rowLength())) * uint64_t(info.rows());
+                e.bytes += qb::tensorBytesAt(info, t.target);
             }
             e.bitsPerWeight = params > 0 ? 8.0 * double(e.bytes) / params : 0.0;
             e.mix = d.mixEntries();

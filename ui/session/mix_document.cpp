@@ -1,5 +1,7 @@
 #include "mix_document.h"
 
+#include "gguf/tensor_bytes.h"
+
 #include <numeric>
 
 namespace qbui {
@@ -86,9 +88,7 @@ QString MixDocument::reason(int tensor) const {
 
 uint64_t MixDocument::bytesAfter(int tensor) const {
     const qb::GgufTensorInfo &info = *m_model->tensors().at(size_t(tensor)).info;
-    const qb::GgmlType type = chosenType(tensor);
-    if (type == info.type) return info.nbytes;
-    return uint64_t(qb::rowSizeBytes(type, info.rowLength())) * uint64_t(info.rows());
+    return qb::tensorBytesAt(info, chosenType(tensor));
 }
 
 uint64_t MixDocument::totalBytesAfter() const {
