@@ -72,7 +72,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_splitter->setStretchFactor(1, 4);
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_histogram, tr("Tensor error"));
-    m_pages->addTab(m_chart, tr("Size vs quality"));
+    auto *chartPage = new QWidget(this);
+    setUpFitToSize(chartPage);
+    m_pages->addTab(chartPage, tr("Size vs quality"));
     // Model quality through llama.cpp: measures the labels ticked in the label list.
     m_quality = new ModelQualityPanel(m_labelModel, m_chart, this);
     m_pages->addTab(m_quality, tr("Model quality"));
@@ -260,6 +262,7 @@ void MainWindow::onImportanceLoaded() {
     estimateLabels();
     // Errors depend on the importance data: recompute what the table and the page show.
     m_histogram->setAnalyzer(m_session->analyzer());
+    refreshFitToSize();
     showCurrentTensor();
     m_tensors->tableModel()->clearErrors();
     rescanErrors();
@@ -402,6 +405,7 @@ void MainWindow::showCurrentTensor() {
 
 void MainWindow::onMixChanged(const QList<int> &tensors) {
     updateStatus();
+    if (m_mix->overrides() != m_fitPins) refreshFitToSize();  // the user's overrides are the fit's pins
     if (m_mix->tensorCount() > 0) m_chart->setCurrentMix(m_mix->displayName(), m_mix->entries());
     if (tensors.contains(m_currentTensor)) showCurrentTensor();
     // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.

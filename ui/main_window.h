@@ -11,7 +11,14 @@
 
 #include <QMainWindow>
 
+#include "ggml_types.h"
+
+#include <map>
 #include <memory>
+
+namespace qb {
+struct OptimizedMix;
+}
 
 class QAction;
 class QLabel;
@@ -23,6 +30,7 @@ class QTabWidget;
 namespace qbui {
 
 class ErrorBanner;
+class FitToSizePanel;
 class HistogramPage;
 class LabelPicker;
 class MultiQuantizeDialog;
@@ -56,6 +64,7 @@ public:
     LabelTableModel *labelModel() const { return m_labelModel; }
     LabelPicker *labelPicker() const { return m_labelPicker; }
     QualityChartPage *qualityChart() const { return m_chart; }
+    FitToSizePanel *fitToSize() const { return m_fit; }
 
     // Which llama.cpp the mix follows (Tools ▸ Rule Set, remembered in the settings); a refusal of
     // the current label under the new rules is shown in the banner and returned.
@@ -122,6 +131,12 @@ private:
     LabelPicker *m_labelPicker;
     QualityChartPage *m_chart;
     ModelQualityPanel *m_quality = nullptr;
+    FitToSizePanel *m_fit = nullptr;
+    std::map<int, qb::GgmlType> m_fitPins;  // the overrides the fit's curves were built with
+    // Fit to size (main_window_fit.cpp).
+    void setUpFitToSize(QWidget *chartPage);
+    void refreshFitToSize();
+    void applyFittedMix(const qb::OptimizedMix &mix);
     quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;

@@ -304,6 +304,12 @@ void QualityChartPage::rebuildMeasuredPlot() {
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }
 
+void QualityChartPage::setFrontier(std::vector<Point> frontier, std::optional<Point> target) {
+    m_frontier = std::move(frontier);
+    m_fitTarget = std::move(target);
+    m_replotDelay->start();
+}
+
 void QualityChartPage::rebuildPlot() {
     m_plot->clearGraphs();
     m_plot->clearItems();
@@ -351,6 +357,26 @@ void QualityChartPage::rebuildPlot() {
     front->setName(tr("Pareto front"));
     front->setPen(QPen(seriesColor(2), 1.5, Qt::DashLine));
     front->setData(fx, fy, true);
+
+    // The optimizer's frontier: every target one point on one curve.
+    if (!m_frontier.empty()) {
+        QVector<double> ox, oy;
+        for (const Point &p : m_frontier) {
+            ox.append(xOf(p));
+            oy.append(percentOf(p.relative));
+        }
+        QCPGraph *optimizer = m_plot->addGraph();
+        optimizer->setName(tr("fit to size (optimizer)"));
+        optimizer->setPen(QPen(seriesColor(3), 2));
+        optimizer->setData(ox, oy, true);
+    }
+    if (m_fitTarget && std::isfinite(m_fitTarget->relative)) {
+        QCPGraph *fit = m_plot->addGraph();
+        fit->setName(tr("fit to size: target"));
+        fit->setLineStyle(QCPGraph::lsNone);
+        fit->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(seriesColor(3), 2), seriesColor(3), 11));
+        fit->setData({xOf(*m_fitTarget)}, {percentOf(m_fitTarget->relative)});
+    }
 
     QCPGraph *current = m_plot->addGraph();
     current->setName(tr("your mix: %1").arg(m_currentName.isEmpty() ? tr("none") : m_currentName));

@@ -23,6 +23,8 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 
 class QComboBox;
 class QCPGraph;
@@ -53,6 +55,10 @@ public:
     // The mix being edited; summarised after a short pause (edits come in bursts).
     void setCurrentMix(const QString &name, std::vector<qb::MixEntry> mix);
     void cancel();
+    // The size optimizer's frontier (one curve through its mixes) and its mix at the current
+    // target (drawn as a point); empty to hide them.
+    void setFrontier(std::vector<Point> frontier, std::optional<Point> target);
+    const std::vector<Point> &frontier() const { return m_frontier; }
 
     enum class QualityAxis { WeightsError, MeanKld, P99Kld, DeltaPpl };
     void setQualityAxis(QualityAxis axis);
@@ -94,6 +100,8 @@ private:
     bool m_running = false;
     std::map<QString, Point> m_points;
     Point m_current;
+    std::vector<Point> m_frontier;
+    std::optional<Point> m_fitTarget;
     QString m_currentName;
     std::vector<qb::MixEntry> m_currentMix;
     quint64 m_currentJob = 0;

@@ -6,6 +6,7 @@
 // tensor as llama-quantize does, then a summary. Writes nothing on --dry-run, --print-command,
 // refusal, failure or cancellation; never writes over the input.
 #include "commands.h"
+#include "optimize_output.h"
 #include "error.h"
 #include "gguf/output_file.h"
 #include "gguf/tensor_bytes.h"
@@ -28,6 +29,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <omp.h>
 
 namespace qbcli {
 namespace {
@@ -52,6 +55,7 @@ struct QuantizeArgs {
     bool failFast = false;
     std::string rules;              // --rules; empty: the preset's, else kDefaultRuleSet
     std::string pruneLayers;        // --prune-layers L0,L1,...
+    std::string targetSize, targetBpw;  // size-targeted mix (optimize_output.h)
 };
 
 qb::RuleSet parseRules(const std::string &name) {
@@ -84,8 +88,8 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     qb::MixPreset p;
     if (!a.preset.empty())
         p = qb::MixPreset::load(a.preset);
-    else if (a.label.empty())
-        throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`) or --preset FILE");
+    else if (a.label.empty() && a.targetSize.empty() && a.targetBpw.empty())
+        throw qb::Error("quantize: give a LABEL (see `quantbench-cli labels`), --preset FILE or --target-size/--target-bpw");
     if (!a.rules.empty()) p.ruleSet = parseRules(a.rules);
     if (!a.label.empty()) {
         if (!qb::findQuantLabel(a.label, p.ruleSet))
@@ -135,8 +139,39 @@ bool sameFile(const std::filesystem::path &a, const std::filesystem::path &b) {
     return std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec);
 }
 
+// --target-size/--target-bpw: the optimizer's mix, the command line's and preset's patterns as
+// pins, the label (if any) as the base label. Options that would change the mix afterwards are refused.
+qb::MixPreset targetedPreset(const QuantizeArgs &a, const qb::MixPreset &given, int threads) {
+    if (given.pure || given.outputTensorType || given.tokenEmbeddingType || !given.includeWeights.empty() ||
+        !given.excludeWeights.empty() || a.keepSplit || given.leaveOutputTensor || given.allowRequantize ||
+        !given.tensorTypes.empty())
+        throw qb::Error("--target-size/--target-bpw choose every tensor's type: they cannot be combined with --pure, "
+                        "--output-tensor-type, --token-embedding-type, --include/--exclude-weights, "
+                        "--leave-output-tensor, --allow-requantize, --keep-split or a preset's tensor_types "
+                        "(pin tensors with --tensor-type instead)");
+    OptimizeSetup setup;
+    setup.input = a.input;
+    setup.imatrix = given.imatrixFile;
+    if (!a.label.empty() || !a.preset.empty()) setup.baseLabel = given.baseLabel;
+    setup.pins = given.rules;
+    setup.threads = threads > 0 ? threads : omp_get_max_threads();
+    const qb::SizeTarget target =
+        a.targetSize.empty() ? qb::parseBitsPerWeight(a.targetBpw) : qb::parseSizeTarget(a.targetSize);
+    OptimizeSession session(setup);
+    const qb::OptimizedMix mix = qb::solveForTarget(session.curves(), target);
+    std::printf("optimizer: %s within %s: %llu bytes, %.4f bits per weight, predicted relative error %.6g\n",
+                mix.baseLabel->name, target.describe().c_str(), (unsigned long long)mix.fileBytes, mix.bitsPerWeight,
+                mix.relativeError);
+    qb::MixPreset p = mix.toPreset(given.imatrixFile);
+    p.rules = given.rules;  // the pins, restated (the optimizer's exact names come first and agree with them)
+    return p;
+}
+
 int runQuantize(const QuantizeArgs &a) {
-    const qb::MixPreset preset = effectivePreset(a);
+    const int threadCount = a.threads > 0 ? a.threads : a.positionalThreads;
+    const qb::MixPreset preset = a.targetSize.empty() && a.targetBpw.empty()
+                                     ? effectivePreset(a)
+                                     : targetedPreset(a, effectivePreset(a), threadCount);
     std::vector<qb::GgufKeyValue> kvOverrides;
     for (const auto &o : a.overrideKv)
         kvOverrides.push_back(qb::parseKvOverride(o));
@@ -338,6 +373,11 @@ void addQuantizeCommand(CLI::App &app, CommandAction &action) {
                   "with --labels: a refused or failed output stops all (default: the others go on)");
     cmd->add_option("--save-preset", args->savePreset, "save the effective mix as a preset");
     cmd->add_flag("--print-command", args->printCommand, "print the equivalent llama-quantize command and exit");
+    auto *targetSize = cmd->add_option("--target-size", args->targetSize,
+                                       "choose every tensor's type for the least predicted loss within this file size "
+                                       "(bytes, or 4.2GB, 4200MB, 4GiB); LABEL, if given, is the base label");
+    cmd->add_option("--target-bpw", args->targetBpw, "as --target-size, for bits per weight of the tensor data")
+        ->excludes(targetSize);
     cmd->callback([&action, args, cmd, tensorType, tensorTypeFile] {
         // CLI11 records every occurrence of an option in parse order: interleave the two lists.
         size_t nextType = 0, nextFile = 0;

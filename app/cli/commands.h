@@ -19,5 +19,6 @@ void addLabelsCommand(CLI::App &app, CommandAction &action);
 void addMakeModelCommand(CLI::App &app, CommandAction &action);
 void addMakeDemoCommand(CLI::App &app, CommandAction &action);
 void addEvaluateCommand(CLI::App &app, CommandAction &action);
+void addOptimizeCommand(CLI::App &app, CommandAction &action);
 
 } // namespace qbcli

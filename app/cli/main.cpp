@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
     qbcli::addLabelsCommand(app, action);
     qbcli::addMakeModelCommand(app, action);
     qbcli::addMakeDemoCommand(app, action);
+    qbcli::addOptimizeCommand(app, action);
     qbcli::addEvaluateCommand(app, action);
 
     // llama.cpp's -ngl is not a CLI11 option name (one dash, several letters): read it as its long form.

@@ -146,6 +146,56 @@ GgufTensorInfo layoutTensor(const GgufTensorPlan &plan) {
     return info;
 }
 
+// Validates the plan and lays the file out exactly as it will be written: tensor offsets, and
+// the header bytes (padded to the alignment). The one computation of a GGUF file's size.
+std::vector<uint8_t> layOut(const std::vector<GgufKeyValue> &metadata, const std::vector<GgufTensorPlan> &tensors,
+                            std::vector<GgufTensorInfo> &infos, uint64_t &alignment) {
+    // Validate everything before the first byte goes out.
+    std::unordered_set<std::string> keys;
+    for (const GgufKeyValue &kv : metadata) {
+        if (kv.key.empty()) throw Error("GGUF writer: a metadata key is empty");
+        // Never write what the reader refuses (the GGUF specification requires UTF-8 names).
+        if (firstInvalidUtf8(kv.key))
+            throw Error("GGUF writer: metadata key '" + escapeInvalidUtf8(kv.key) + "' is not valid UTF-8");
+        if (!keys.insert(kv.key).second) throw Error("GGUF writer: duplicate metadata key '" + kv.key + "'");
+        checkValue(kv.value, kv.key, 0);
+    }
+    alignment = alignmentOf(metadata);
+    std::unordered_set<std::string> names;
+    uint64_t offset = 0;
+    infos.reserve(tensors.size());
+    for (const GgufTensorPlan &plan : tensors) {
+        if (!names.insert(plan.name).second) throw Error("GGUF writer: duplicate tensor name '" + plan.name + "'");
+        GgufTensorInfo info = layoutTensor(plan);
+        info.offset = offset;
+        if (info.nbytes > std::numeric_limits<uint64_t>::max() / 2 - offset)
+            throw Error("GGUF writer: tensor '" + plan.name + "': the file would exceed 2^63 bytes");
+        offset += padTo(info.nbytes, alignment);
+        infos.push_back(std::move(info));
+    }
+
+    // The header as ggml lays it out: magic, version, counts, key/values, tensor infos, padding.
+    HeaderBytes header;
+    header.put<uint32_t>(0x46554747u);  // "GGUF"
+    header.put<uint32_t>(kGgufVersion);
+    header.put<int64_t>(int64_t(infos.size()));
+    header.put<int64_t>(int64_t(metadata.size()));
+    for (const GgufKeyValue &kv : metadata) {
+        header.putString(kv.key);
+        header.put<uint32_t>(uint32_t(kv.value.type()));
+        header.putValue(kv.value);
+    }
+    for (const GgufTensorInfo &info : infos) {
+        header.putString(info.name);
+        header.put<uint32_t>(info.nDims);
+        for (uint32_t d = 0; d < info.nDims; ++d) header.put<int64_t>(info.ne[d]);
+        header.put<uint32_t>(uint32_t(info.type));
+        header.put<uint64_t>(info.offset);
+    }
+    header.padTo(alignment);
+    return std::move(header.bytes());
+}
+
 bool sameFile(const fs::path &a, const fs::path &b) {
     std::error_code ec;
     if (fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec)) return true;
@@ -231,51 +281,9 @@ GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadat
                     (fs::is_directory(w.target, ec) ? " (it is a folder)" : ""));
     w.refuseProtected();
 
-    // Validate everything before the first byte goes out.
-    std::unordered_set<std::string> keys;
-    for (const GgufKeyValue &kv : metadata) {
-        if (kv.key.empty()) throw Error("GGUF writer: a metadata key is empty");
-        // Never write what the reader refuses (the GGUF specification requires UTF-8 names).
-        if (firstInvalidUtf8(kv.key))
-            throw Error("GGUF writer: metadata key '" + escapeInvalidUtf8(kv.key) + "' is not valid UTF-8");
-        if (!keys.insert(kv.key).second) throw Error("GGUF writer: duplicate metadata key '" + kv.key + "'");
-        checkValue(kv.value, kv.key, 0);
-    }
-    w.alignment = alignmentOf(metadata);
-    std::unordered_set<std::string> names;
-    uint64_t offset = 0;
-    w.infos.reserve(tensors.size());
-    for (const GgufTensorPlan &plan : tensors) {
-        if (!names.insert(plan.name).second) throw Error("GGUF writer: duplicate tensor name '" + plan.name + "'");
-        GgufTensorInfo info = layoutTensor(plan);
-        info.offset = offset;
-        if (info.nbytes > std::numeric_limits<uint64_t>::max() / 2 - offset)
-            throw Error("GGUF writer: tensor '" + plan.name + "': the file would exceed 2^63 bytes");
-        offset += padTo(info.nbytes, w.alignment);
-        w.infos.push_back(std::move(info));
-    }
-
-    // The header as ggml lays it out: magic, version, counts, key/values, tensor infos, padding.
-    HeaderBytes header;
-    header.put<uint32_t>(0x46554747u);  // "GGUF"
-    header.put<uint32_t>(kGgufVersion);
-    header.put<int64_t>(int64_t(w.infos.size()));
-    header.put<int64_t>(int64_t(metadata.size()));
-    for (const GgufKeyValue &kv : metadata) {
-        header.putString(kv.key);
-        header.put<uint32_t>(uint32_t(kv.value.type()));
-        header.putValue(kv.value);
-    }
-    for (const GgufTensorInfo &info : w.infos) {
-        header.putString(info.name);
-        header.put<uint32_t>(info.nDims);
-        for (uint32_t d = 0; d < info.nDims; ++d) header.put<int64_t>(info.ne[d]);
-        header.put<uint32_t>(uint32_t(info.type));
-        header.put<uint64_t>(info.offset);
-    }
-    header.padTo(w.alignment);
-    w.dataOffset = header.bytes().size();
-    w.fileSize = w.dataOffset + offset;
+    std::vector<uint8_t> header = layOut(metadata, tensors, w.infos, w.alignment);
+    w.dataOffset = header.size();
+    w.fileSize = w.dataOffset + (w.infos.empty() ? 0 : w.infos.back().offset + padTo(w.infos.back().nbytes, w.alignment));
     metadata.clear();
 
     // Refused at once, not after an hour of quantization with the disk full.
@@ -283,12 +291,23 @@ GgufWriter::GgufWriter(const fs::path &target, std::vector<GgufKeyValue> metadat
         checkFreeSpace(outputFolder(w.target), w.fileSize, target);
     w.out.create(w.target);
     try {
-        w.writeAll(header.bytes().data(), header.bytes().size(), "the header");
+        w.writeAll(header.data(), header.size(), "the header");
     } catch (...) {
         w.discard();
         throw;
     }
 }
+
+GgufLayout ggufLayout(const std::vector<GgufKeyValue> &metadata, const std::vector<GgufTensorPlan> &tensors) {
+    GgufLayout layout;
+    layout.dataOffset = layOut(metadata, tensors, layout.tensors, layout.alignment).size();
+    layout.fileSize = layout.dataOffset;
+    if (!layout.tensors.empty())
+        layout.fileSize += layout.tensors.back().offset + padTo(layout.tensors.back().nbytes, layout.alignment);
+    return layout;
+}
+
+uint64_t ggufPaddedBytes(uint64_t nbytes, uint64_t alignment) { return padTo(nbytes, alignment); }
 
 GgufWriter::~GgufWriter() {
     if (m_impl && !m_impl->committed) m_impl->discard();

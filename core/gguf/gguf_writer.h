@@ -29,6 +29,20 @@ struct GgufTensorPlan {
     std::array<int64_t, kGgufMaxDims> ne{1, 1, 1, 1};
 };
 
+// The file a writer would produce for this metadata and these tensors, without writing it:
+// tensor offsets, header size and total size, from the same code the writer uses. Throws
+// qb::Error for a plan the writer would refuse.
+struct GgufLayout {
+    std::vector<GgufTensorInfo> tensors;
+    uint64_t alignment = kGgufDefaultAlignment;
+    uint64_t dataOffset = 0;  // header bytes, padded to the alignment
+    uint64_t fileSize = 0;
+};
+GgufLayout ggufLayout(const std::vector<GgufKeyValue> &metadata, const std::vector<GgufTensorPlan> &tensors);
+
+// A tensor's data plus the zeros that follow it up to the alignment, as the writer writes it.
+uint64_t ggufPaddedBytes(uint64_t nbytes, uint64_t alignment);
+
 class GgufWriter {
 public:
     // WholeFile: refuse when the folder cannot hold fileSize() bytes. None: for sparse files whose

@@ -127,6 +127,10 @@ uint8_t touchPages(std::span<const uint8_t> bytes) {
     return sum;
 }
 
+GgufLayout plannedLayout(const GgufModel &model, const ExecutionPlan &plan) {
+    return ggufLayout(plan.metadata, outputLayout(model, plan));
+}
+
 PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan, const std::filesystem::path &output,
                                const PipelineOptions &options) {
     const auto start = std::chrono::steady_clock::now();

@@ -14,6 +14,7 @@
 #include "ggml_types.h"
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_value.h"
+#include "gguf/gguf_writer.h"
 
 #include <atomic>
 #include <chrono>
@@ -60,6 +61,9 @@ struct PipelineOptions {
     const std::atomic<bool> *cancel = nullptr;
     std::function<void(const PipelineProgress &)> progress;  // called from the writer thread
 };
+
+// The writer's layout of the plan's output (header, offsets, file size), computed without writing.
+GgufLayout plannedLayout(const GgufModel &model, const ExecutionPlan &plan);
 
 PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan, const std::filesystem::path &output,
                                const PipelineOptions &options);

@@ -110,6 +110,10 @@ qb::MixPreset MixController::preset() const {
     p.tensorTypes.clear();
     if (const auto model = m_session->model()) {
         for (const auto &[tensor, type] : m_mix->overrides()) p.tensorTypes[model->tensors()[size_t(tensor)].info->name] = type;
+        // A fitted mix is the optimizer's type for every tensor the rules let it choose.
+        if (m_mix->isFitted())
+            for (int t = 0; t < m_mix->tensorCount(); ++t)
+                if (m_mix->isOverridable(t)) p.tensorTypes[model->tensors()[size_t(t)].info->name] = m_mix->chosenType(t);
     }
     p.imatrixFile = m_session->importancePath().toStdString();
     return p;

@@ -19,6 +19,7 @@ void MixDocument::reset(std::shared_ptr<const qb::GgufModel> model) {
     m_base.clear();
     m_overrides.clear();
     m_label.clear();
+    m_fitted = false;
     if (m_model) {
         for (const auto &t : m_model->tensors())
             m_base.push_back({t.info->type, tr("kept as stored (no label chosen)"), t.info->nDims >= 2});
@@ -27,8 +28,15 @@ void MixDocument::reset(std::shared_ptr<const qb::GgufModel> model) {
     emit changed(allTensors());
 }
 
+void MixDocument::applyFittedMix(const QString &label, std::vector<TensorChoice> base) {
+    if (base.size() != m_base.size()) return;
+    applyLabel(label, std::move(base));
+    m_fitted = true;
+}
+
 void MixDocument::applyLabel(const QString &label, std::vector<TensorChoice> base) {
     if (base.size() != m_base.size()) return;  // a stale assignment for another model
+    m_fitted = false;
     m_base = std::move(base);
     m_label = label;
     // Overrides the new label cannot honour would make the table lie about the file: drop them.
@@ -102,7 +110,7 @@ std::vector<qb::MixEntry> MixDocument::entries() const {
 }
 
 QString MixDocument::displayName() const {
-    const QString base = m_label.isEmpty() ? tr("as stored") : m_label;
+    const QString base = m_label.isEmpty() ? tr("as stored") : m_fitted ? tr("%1 fitted to size").arg(m_label) : m_label;
     if (m_overrides.empty()) return base;
     return tr("%1 + %n override(s)", nullptr, int(m_overrides.size())).arg(base);
 }

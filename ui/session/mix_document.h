@@ -34,6 +34,10 @@ public:
     void reset(std::shared_ptr<const qb::GgufModel> model);
     // The label's assignment for every tensor, in model order (size must equal the tensor count).
     void applyLabel(const QString &label, std::vector<TensorChoice> base);
+    // A size-fitted mix (Fit to size): like applyLabel, label being its base label, but the
+    // types are the optimizer's, so presets and commands must name every tensor's type.
+    void applyFittedMix(const QString &label, std::vector<TensorChoice> base);
+    bool isFitted() const { return m_fitted; }
 
     // Returns false (and changes nothing) if the type cannot hold some tensor's rows or the
     // rules never change that tensor (1-D tensors, norms, or a label that converts to a float type).
@@ -70,6 +74,7 @@ private:
     std::vector<TensorChoice> m_base;
     std::map<int, qb::GgmlType> m_overrides;
     QString m_label;
+    bool m_fitted = false;
 };
 
 } // namespace qbui

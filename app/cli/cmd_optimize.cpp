@@ -1,0 +1,118 @@
+// quantbench-cli optimize IN (--target-size S | --target-bpw B) [--imatrix F] [--types LIST]
+//                         [--pin P=T ...] [--base-label L] [--save-preset P] [--tensor-type-file F]
+//                         [--print-command] [--json] [--threads N]
+// The mix of least predicted loss within a size: each tensor's type, predicted error and reason,
+// the totals, and the labels of similar size on the same scale. Writes only the files asked for.
+#include "commands.h"
+#include "optimize_output.h"
+
+#include "error.h"
+#include "imatrix/importance_matrix.h"
+#include "mix/option_values.h"
+#include "optimize/size_optimizer.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <omp.h>
+
+namespace qbcli {
+namespace {
+
+struct OptimizeArgs {
+    std::string input, targetSize, targetBpw, imatrix, baseLabel, savePreset, tensorTypeFile;
+    std::vector<std::string> types, pins;
+    bool printCommand = false, json = false, uniform = false;
+    int threads = 0;
+};
+
+void writeTextFile(const std::string &path, const std::string &text) {
+    // Written beside the target and renamed, so a failure leaves no partial file.
+    const std::string temp = path + ".partial";
+    {
+        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) {
+            std::remove(temp.c_str());
+            throw qb::Error("cannot write '" + path + "'", qb::ErrorKind::Runtime);
+        }
+    }
+    if (std::rename(temp.c_str(), path.c_str()) != 0) {
+        std::remove(temp.c_str());
+        throw qb::Error("cannot write '" + path + "'", qb::ErrorKind::Runtime);
+    }
+}
+
+int runOptimize(const OptimizeArgs &a) {
+    OptimizeSetup setup;
+    setup.input = a.input;
+    setup.imatrix = a.imatrix;
+    setup.baseLabel = a.baseLabel;
+    setup.types = a.types;
+    for (const auto &p : a.pins) setup.pins.push_back(qb::parseTensorTypeOption(p, "--pin"));
+    setup.threads = a.threads > 0 ? a.threads : omp_get_max_threads();
+    setup.uniformSensitivity = a.uniform;
+    const qb::SizeTarget target =
+        a.targetSize.empty() ? qb::parseBitsPerWeight(a.targetBpw) : qb::parseSizeTarget(a.targetSize);
+
+    OptimizeSession session(setup);
+    const auto solveStart = std::chrono::steady_clock::now();
+    const qb::OptimizedMix mix = qb::solveForTarget(session.curves(), target);
+    const double solveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - solveStart).count();
+    const qb::MixDecision decision = qb::decisionFor(session.curves(), mix, session.importance());
+    const qb::MixPreset preset = mix.toPreset(a.imatrix);
+    const std::vector<LabelComparison> labels = session.neighbourLabels(mix);
+
+    if (!a.savePreset.empty()) preset.save(a.savePreset);
+    if (!a.tensorTypeFile.empty()) writeTextFile(a.tensorTypeFile, mix.tensorTypeFileText());
+    const std::string command = llamaQuantizeCommand(preset, a.tensorTypeFile, a.input, "OUT.gguf");
+
+    if (a.json) {
+        std::printf("%s\n", optimizeJson(session, mix, decision, labels, a.printCommand ? command : "").dump(2).c_str());
+        return 0;
+    }
+    printOptimizeText(session, mix, decision, labels);
+    std::printf("curves: %zu analyses run, %.2f s; allocation solved in %.1f ms\n", session.curves().analysesRun,
+                session.curves().seconds, solveSeconds * 1000.0);
+    if (!a.savePreset.empty()) std::printf("preset saved to %s\n", a.savePreset.c_str());
+    if (!a.tensorTypeFile.empty()) std::printf("tensor types written to %s\n", a.tensorTypeFile.c_str());
+    if (a.printCommand) std::printf("%s\n", command.c_str());
+    return 0;
+}
+
+} // namespace
+
+void addOptimizeCommand(CLI::App &app, CommandAction &action) {
+    auto a = std::make_shared<OptimizeArgs>();
+    CLI::App *cmd = app.add_subcommand("optimize", "Choose every tensor's type to lose the least quality within a size");
+    cmd->add_option("IN", a->input, "GGUF model")->required();
+    auto *size = cmd->add_option("--target-size", a->targetSize,
+                                 "largest output file: bytes, or with a unit (4.2GB, 4200MB, 4GiB)");
+    auto *bpw = cmd->add_option("--target-bpw", a->targetBpw, "largest bits per weight of the tensor data");
+    size->excludes(bpw);
+    cmd->add_option("--imatrix", a->imatrix, "importance matrix (.dat or GGUF imatrix)");
+    cmd->add_option("--types", a->types, "candidate types (comma-separated ggml names; default: all valid)")
+        ->delimiter(',');
+    cmd->add_option("--pin", a->pins, "PATTERN=TYPE: tensors matching PATTERN keep TYPE (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--base-label", a->baseLabel,
+                    "label for the tensors llama.cpp never quantizes and the file type (default: the label of closest size)");
+    cmd->add_option("--save-preset", a->savePreset, "save the mix as a preset");
+    cmd->add_option("--tensor-type-file", a->tensorTypeFile, "write the mix as a llama-quantize --tensor-type-file");
+    cmd->add_flag("--print-command", a->printCommand, "print the llama-quantize command that writes the same file");
+    cmd->add_flag("--uniform-roles", a->uniform, "weigh every tensor role alike (no calibrated role sensitivity)");
+    cmd->add_option("--threads", a->threads, "threads for the analysis (default: all cores)")->check(CLI::Range(1, 1024));
+    cmd->add_flag("--json", a->json, "one JSON document");
+    cmd->callback([a, size, bpw, &action] {
+        if (size->count() == 0 && bpw->count() == 0)
+            throw CLI::ValidationError("optimize", "give --target-size or --target-bpw");
+        action = [a] { return runOptimize(*a); };
+    });
+}
+
+} // namespace qbcli

@@ -1,0 +1,139 @@
+#include "optimize_output.h"
+
+#include "error.h"
+#include "gguf/tensor_bytes.h"
+#include "imatrix/importance_fit.h"
+#include "mix/option_values.h"
+#include "mix/plan_builder.h"
+#include "pipeline/quantize_pipeline.h"
+
+#include <cstdio>
+
+namespace qbcli {
+
+OptimizeSession::OptimizeSession(const OptimizeSetup &setup) : m_setup(setup) {
+    m_model = qb::GgufModel::open(setup.input);
+    if (!setup.imatrix.empty()) {
+        m_imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(setup.imatrix));
+        qb::checkImportanceFits(*m_model, *m_imatrix, "--imatrix " + setup.imatrix);
+    }
+    m_analyzer = std::make_unique<qb::ModelAnalyzer>(*m_model, m_imatrix);
+    qb::MixCurveRequest request;
+    if (!setup.baseLabel.empty()) {
+        request.baseLabel = qb::findQuantLabel(setup.baseLabel);
+        if (!request.baseLabel) throw qb::Error("--base-label: unknown label '" + setup.baseLabel + "'");
+    }
+    for (const std::string &t : setup.types) request.types.push_back(qb::parseTypeOption(t, "--types"));
+    request.pins = setup.pins;
+    request.planOptions.imatrixFile = setup.imatrix;
+    if (setup.uniformSensitivity) request.sensitivity = qb::uniformRoleSensitivity();
+    request.threads = setup.threads;
+    m_curves = qb::buildMixCurves(*m_analyzer, request);
+}
+
+std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::OptimizedMix &mix) {
+    std::vector<LabelComparison> all;
+    for (const qb::QuantLabel &l : qb::allQuantLabels()) {
+        if (l.aliasOf || l.copyOnly) continue;
+        try {
+            const qb::MixDecision d = qb::decideMix(*m_model, l, qb::QuantizeOptions{}, m_imatrix.get());
+            qb::PlanOptions po;
+            po.imatrixFile = m_setup.imatrix;
+            LabelComparison c;
+            c.label = &l;
+            c.fileBytes = qb::plannedLayout(*m_model, qb::buildExecutionPlan(*m_model, d, m_imatrix.get(), po)).fileSize;
+            uint64_t bytes = 0;
+            for (const auto &t : d.tensors)
+                bytes += qb::tensorBytesAt(*m_model->tensors()[t.tensor].info, t.target);
+            c.bitsPerWeight = 8.0 * double(bytes) / double(m_curves.parameters);
+            all.push_back(c);
+        } catch (const qb::Error &) {
+            // A label the rules refuse here (no importance matrix) is no comparison.
+        }
+    }
+    const LabelComparison *below = nullptr, *above = nullptr;
+    for (const auto &c : all) {
+        if (c.fileBytes <= mix.fileBytes && (!below || c.fileBytes > below->fileBytes)) below = &c;
+        if (c.fileBytes > mix.fileBytes && (!above || c.fileBytes < above->fileBytes)) above = &c;
+    }
+    std::vector<LabelComparison> out;
+    for (const LabelComparison *c : {below, above}) {
+        if (!c) continue;
+        LabelComparison r = *c;
+        const qb::MixDecision d = qb::decideMix(*m_model, *r.label, qb::QuantizeOptions{}, m_imatrix.get());
+        std::tie(r.objective, r.relativeError) =
+            qb::mixLoss(*m_analyzer, m_curves, d, qb::AnalysisMode::Preview, m_setup.threads);
+        out.push_back(r);
+    }
+    return out;
+}
+
+std::string llamaQuantizeCommand(const qb::MixPreset &preset, const std::string &tensorTypeFile,
+                                 const std::string &input, const std::string &output) {
+    if (tensorTypeFile.empty()) return preset.toLlamaQuantizeCommand(input, output);
+    qb::MixPreset rest = preset;
+    rest.tensorTypes.clear();
+    std::string cmd = rest.toLlamaQuantizeCommand(input, output);
+    const std::string head = "llama-quantize";
+    // The same quoting as every other argument: built by the preset's own export.
+    qb::MixPreset quoted;
+    quoted.imatrixFile = tensorTypeFile;
+    const std::string q = quoted.toLlamaQuantizeCommand("", "");
+    const std::string fileArg = q.substr(head.size() + std::string(" --imatrix ").size());
+    const std::string quotedFile = fileArg.substr(0, fileArg.find(' '));
+    cmd.insert(head.size(), " --tensor-type-file " + quotedFile);
+    return cmd;
+}
+
+void printOptimizeText(const OptimizeSession &session, const qb::OptimizedMix &mix, const qb::MixDecision &decision,
+                       const std::vector<LabelComparison> &labels) {
+    const qb::GgufModel &model = session.model();
+    std::printf("optimize %s: target %s, base label %s, %s\n", session.setup().input.c_str(),
+                mix.target.describe().c_str(), mix.baseLabel->name,
+                session.curves().weighted ? "importance-weighted error" : "plain squared error");
+    std::printf("%-36s %-8s %12s %12s  %s\n", "tensor", "type", "bytes", "error", "reason");
+    for (size_t i = 0; i < mix.tensors.size(); ++i) {
+        const auto &t = mix.tensors[i];
+        (void)model;
+        std::printf("%-36s %-8s %12llu %12.4g  %s\n", t.name.c_str(), qb::typeName(t.type),
+                    (unsigned long long)t.bytes, t.error, decision.tensors[i].reason.c_str());
+    }
+    std::printf("total: %llu bytes (file), %llu bytes of tensor data, %.4f bits per weight\n",
+                (unsigned long long)mix.fileBytes, (unsigned long long)mix.tensorBytes, mix.bitsPerWeight);
+    std::printf("predicted loss: objective %.6g, relative error %.6g\n", mix.objective, mix.relativeError);
+    for (const auto &l : labels)
+        std::printf("label %-8s %12llu bytes, %.4f bits per weight: objective %.6g, relative error %.6g\n",
+                    l.label->name, (unsigned long long)l.fileBytes, l.bitsPerWeight, l.objective, l.relativeError);
+}
+
+nlohmann::json optimizeJson(const OptimizeSession &session, const qb::OptimizedMix &mix,
+                            const qb::MixDecision &decision, const std::vector<LabelComparison> &labels,
+                            const std::string &command) {
+    nlohmann::json j;
+    j["file"] = session.setup().input;
+    j["imatrix"] = session.setup().imatrix.empty() ? nlohmann::json(nullptr) : nlohmann::json(session.setup().imatrix);
+    j["target"] = mix.target.kind == qb::SizeTarget::Kind::FileBytes
+                      ? nlohmann::json{{"bytes", mix.target.bytes}}
+                      : nlohmann::json{{"bits_per_weight", mix.target.bitsPerWeight}};
+    j["base_label"] = mix.baseLabel->name;
+    j["weighted"] = session.curves().weighted;
+    nlohmann::json tensors = nlohmann::json::array();
+    for (size_t i = 0; i < mix.tensors.size(); ++i) {
+        const auto &t = mix.tensors[i];
+        tensors.push_back({{"tensor", t.name}, {"type", qb::typeName(t.type)}, {"bytes", t.bytes},
+                           {"error", t.error}, {"optimized", t.free}, {"reason", decision.tensors[i].reason}});
+    }
+    j["tensors"] = tensors;
+    j["totals"] = {{"file_bytes", mix.fileBytes}, {"tensor_bytes", mix.tensorBytes}, {"parameters", mix.parameters},
+                   {"bits_per_weight", mix.bitsPerWeight}, {"objective", mix.objective},
+                   {"relative_error", mix.relativeError}};
+    nlohmann::json ls = nlohmann::json::array();
+    for (const auto &l : labels)
+        ls.push_back({{"label", l.label->name}, {"file_bytes", l.fileBytes}, {"bits_per_weight", l.bitsPerWeight},
+                      {"objective", l.objective}, {"relative_error", l.relativeError}});
+    j["labels"] = ls;
+    if (!command.empty()) j["command"] = command;
+    return j;
+}
+
+} // namespace qbcli

@@ -1,0 +1,65 @@
+// The size optimizer as the CLI runs it (optimize, and quantize --target-size/--target-bpw):
+// loading the model and importance matrix, building the curves, the labels to compare with, and
+// the text and JSON reports.
+#pragma once
+
+#include "analysis/model_analyzer.h"
+#include "gguf/gguf_model.h"
+#include "imatrix/importance_matrix.h"
+#include "mix/preset.h"
+#include "optimize/size_optimizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qbcli {
+
+struct OptimizeSetup {
+    std::string input, imatrix, baseLabel;
+    std::vector<std::string> types;
+    std::vector<qb::TensorTypeOverride> pins;
+    int threads = 1;
+    bool uniformSensitivity = false;
+};
+
+// A label beside the optimizer's mix: its exact file size and its loss on the optimizer's scale.
+struct LabelComparison {
+    const qb::QuantLabel *label = nullptr;
+    uint64_t fileBytes = 0;
+    double bitsPerWeight = 0;
+    double objective = 0, relativeError = 0;
+};
+
+class OptimizeSession {
+public:
+    explicit OptimizeSession(const OptimizeSetup &setup);
+    const qb::GgufModel &model() const { return *m_model; }
+    const qb::ImportanceMatrix *importance() const { return m_imatrix.get(); }
+    const qb::MixCurves &curves() const { return m_curves; }
+    const OptimizeSetup &setup() const { return m_setup; }
+    // The largest label at most the mix's size and the smallest above it (those that exist).
+    std::vector<LabelComparison> neighbourLabels(const qb::OptimizedMix &mix);
+
+private:
+    OptimizeSetup m_setup;
+    std::unique_ptr<qb::GgufModel> m_model;
+    std::shared_ptr<const qb::ImportanceMatrix> m_imatrix;
+    std::unique_ptr<qb::ModelAnalyzer> m_analyzer;
+    qb::MixCurves m_curves;
+};
+
+// llama-quantize's command for the preset; with a tensor-type file, the file replaces the
+// per-tensor --tensor-type arguments.
+std::string llamaQuantizeCommand(const qb::MixPreset &preset, const std::string &tensorTypeFile,
+                                 const std::string &input, const std::string &output);
+
+void printOptimizeText(const OptimizeSession &session, const qb::OptimizedMix &mix, const qb::MixDecision &decision,
+                       const std::vector<LabelComparison> &labels);
+nlohmann::json optimizeJson(const OptimizeSession &session, const qb::OptimizedMix &mix,
+                            const qb::MixDecision &decision, const std::vector<LabelComparison> &labels,
+                            const std::string &command);
+
+} // namespace qbcli

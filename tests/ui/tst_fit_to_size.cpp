@@ -1,0 +1,110 @@
+// "Fit to size" in the main window, offscreen: the curves are built in the background, the
+// optimizer's frontier is drawn on the size-against-quality chart, the chart's target point
+// follows the slider, Apply puts the mix in the tensor table with the optimizer's reasons, the
+// exported preset names every tensor's type, and the user's overrides are kept as pins.
+#include "golden.h"
+
+#include "fit_to_size_panel.h"
+#include "main_window.h"
+#include "mix_controller.h"
+#include "mix_document.h"
+#include "model_session.h"
+#include "quality_chart_page.h"
+
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QtTest>
+
+class TestFitToSize : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void fitsAppliesAndKeepsPins();
+};
+
+void TestFitToSize::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+}
+
+void TestFitToSize::fitsAppliesAndKeepsPins() {
+    qbui::MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    qbui::FitToSizePanel *fit = window.fitToSize();
+    QVERIFY(fit);
+    QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
+    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
+    window.openPath(QString::fromStdString(qbtest::golden("models/stories-d256.f32.gguf").string()));
+    QVERIFY(ready.wait(20000));
+    QVERIFY(curves.wait(120000) || fit->hasCurves());
+    QVERIFY(!fit->isRunning());
+
+    // The frontier: one point per target, sizes rising and predicted error falling.
+    QTRY_VERIFY_WITH_TIMEOUT(!window.qualityChart()->frontier().empty(), 5000);
+    const auto &frontier = window.qualityChart()->frontier();
+    QVERIFY(frontier.size() >= 10);
+    for (size_t i = 1; i < frontier.size(); ++i) {
+        QVERIFY(frontier[i].bits >= frontier[i - 1].bits);
+        QVERIFY(frontier[i].relative <= frontier[i - 1].relative + 1e-12);
+    }
+
+    // Moving the slider solves again at once and never exceeds the target.
+    QSignalSpy solved(fit, &qbui::FitToSizePanel::targetSolved);
+    fit->setUnit(qbui::FitToSizePanel::Unit::BitsPerWeight);
+    fit->slider()->setValue(300);
+    QVERIFY(solved.count() >= 1);
+    QVERIFY(fit->result());
+    const double bpwLow = fit->result()->bitsPerWeight;
+    QVERIFY(bpwLow <= fit->target() + 1e-9);
+    fit->slider()->setValue(700);
+    QVERIFY(fit->result()->bitsPerWeight > bpwLow);
+    QVERIFY(fit->result()->bitsPerWeight <= fit->target() + 1e-9);
+
+    // Apply: the tensor table shows the optimizer's types and reasons.
+    fit->setTarget(4.5);
+    QVERIFY(fit->result());
+    const qb::OptimizedMix mix = *fit->result();
+    fit->applyButton()->click();
+    qbui::MixDocument *doc = window.mix();
+    QVERIFY(doc->isFitted());
+    int optimized = 0;
+    for (const auto &t : mix.tensors) {
+        QCOMPARE(doc->chosenType(int(t.tensor)), t.type);
+        if (t.free) {
+            QVERIFY2(doc->reason(int(t.tensor)).startsWith(QStringLiteral("optimizer:")),
+                     qPrintable(doc->reason(int(t.tensor))));
+            ++optimized;
+        }
+    }
+    QVERIFY(optimized > 20);
+    QVERIFY(doc->bitsPerWeightAfter() <= 4.5);
+    // The preset the window exports names every tensor's type: it reproduces the fitted mix.
+    const qb::MixPreset preset = window.controller()->preset();
+    for (const auto &t : mix.tensors)
+        if (t.free) QCOMPARE(preset.tensorTypes.at(t.name), t.type);
+
+    // A user's override becomes a pin: the curves are rebuilt and the override is kept.
+    curves.clear();
+    int ffnDown = -1;
+    for (const auto &t : mix.tensors)
+        if (t.name == "blk.1.ffn_down.weight") ffnDown = int(t.tensor);
+    QVERIFY(ffnDown >= 0);
+    QVERIFY(doc->setOverride({ffnDown}, qb::GgmlType::Q8_0));
+    QVERIFY(curves.wait(120000));
+    fit->setTarget(4.5);
+    QVERIFY(fit->result());
+    for (const auto &t : fit->result()->tensors)
+        if (int(t.tensor) == ffnDown) QCOMPARE(t.type, qb::GgmlType::Q8_0);
+
+    // The spin box cannot go below the smallest feasible size: the slider's range is the feasible one.
+    fit->setUnit(qbui::FitToSizePanel::Unit::Gigabytes);
+    fit->setTarget(0.0);
+    QVERIFY(fit->result());
+    QVERIFY(fit->result()->fileBytes <= uint64_t(std::llround(fit->target() * 1e9)));
+}
+
+QTEST_MAIN(TestFitToSize)
+#include "tst_fit_to_size.moc"
