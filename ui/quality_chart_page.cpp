@@ -227,11 +227,14 @@ QStringList QualityChartPage::paretoFront() const {
     std::sort(points.begin(), points.end());
     // From the smallest up, a label is on the front when its error beats every smaller label's:
     // no other label is at most as large and at most as wrong (and better in one of the two).
+    // Labels with the same size and error (e.g. MXFP4_MOE and Q8_0 on a model without experts)
+    // dominate neither each other: both are on the front.
     QStringList front;
-    double best = INFINITY;
+    double best = INFINITY, bestX = -INFINITY;
     for (const auto &[x, rel, name] : points) {
-        if (rel < best) {
+        if (rel < best || (rel == best && x == bestX)) {
             best = rel;
+            bestX = x;
             front.append(name);
         }
     }

@@ -30,6 +30,15 @@ double squaredRelative(const TensorAnalysis &a) {
     return e * e;
 }
 
+// The optimizer decides with llama-quantize b4748's rules (its curves, its checks of what each
+// tensor may take); its preset records that rule set, and its --tensor-type-file reproduces the
+// file with `quantize --rules b4748`. Today's rule set is not supported by the optimizer yet.
+QuantizeOptions defaultRuleOptions() {
+    QuantizeOptions o;
+    o.rules = RuleSet::B4748;
+    return o;
+}
+
 // Without a base label, any label the rules accept for this model serves while building: the
 // curves do not depend on it (see labelSizes). Q8_0 first; models whose rows fit no 32-block
 // (stories260K) need a label with row-length fallbacks.
@@ -39,7 +48,7 @@ const QuantLabel &provisionalLabel(const MixCurveRequest &request, const GgufMod
     for (const char *name : {"Q8_0", "Q6_K", "Q4_K_M", "Q5_K_M", "Q3_K_M"}) {
         const QuantLabel &label = *findQuantLabel(name);
         try {
-            decideMix(model, label, QuantizeOptions{}, imatrix);
+            decideMix(model, label, defaultRuleOptions(), imatrix);
             return label;
         } catch (const Error &) {
         }
@@ -91,7 +100,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
     curves.sensitivity = request.sensitivity;
 
     // The base decision: order, which tensors llama.cpp quantizes, and the exact header.
-    const MixDecision base = decideMix(model, label, QuantizeOptions{}, imatrix);
+    const MixDecision base = decideMix(model, label, defaultRuleOptions(), imatrix);
     const ExecutionPlan plan = buildExecutionPlan(model, base, imatrix, request.planOptions);
     const GgufLayout layout = plannedLayout(model, plan);
     curves.headerBytes = layout.dataOffset;
@@ -113,7 +122,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
         if (info.ne[0] % typeTraits(type).blockSize != 0) return false;
         if (type != d.source && !canQuantize(type)) return false;
         if (needsImportance(type) && analyzer.importanceFor(d.tensor).empty()) return false;
-        QuantizeOptions trial;
+        QuantizeOptions trial = defaultRuleOptions();
         trial.tensorTypes.push_back({exactNamePattern(d.name), type});
         try {
             const MixDecision m = decideMix(model, label, trial, imatrix);
@@ -192,7 +201,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
                 l.ftype == LlamaFtype::Q2_K_S)
                 continue;
             try {
-                const MixDecision m = decideMix(model, l, QuantizeOptions{}, imatrix);
+                const MixDecision m = decideMix(model, l, defaultRuleOptions(), imatrix);
                 uint64_t bytes = 0;
                 for (const auto &t : m.tensors) bytes += dataBytesOf(*model.tensors()[t.tensor].info, t.target);
                 curves.labelSizes.emplace_back(&l, bytes);
@@ -324,6 +333,9 @@ OptimizedMix solveForTarget(const MixCurves &curves, const SizeTarget &target) {
 
 MixPreset OptimizedMix::toPreset(const std::string &imatrixFile) const {
     MixPreset p;
+    // The optimizer decides with b4748's rules (defaultRuleOptions()): the preset says so, so that
+    // quantizing it (whatever the default rule set) gives exactly the optimizer's types.
+    p.ruleSet = RuleSet::B4748;
     p.baseLabel = baseLabel->name;
     for (const OptimizedTensor &t : tensors)
         if (t.free || t.reason.rfind("pinned: ", 0) == 0) p.tensorTypes[t.name] = t.type;

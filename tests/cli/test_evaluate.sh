@@ -130,7 +130,7 @@ head -c 800 "$text" > "$T/short.txt"
 refuse "text shorter than two contexts" "short.txt tokenizes to only" "$d256" "$d256" --text "$T/short.txt" --ctx 256
 refuse "unreadable text" "missing.txt: cannot be read" "$d256" "$d256" --text "$T/missing.txt" --ctx 256
 refuse "candidate not a GGUF file" "candidate $text" "$d256" "$text" --text "$text" --ctx 256 --chunks 2
-refuse "label that does not apply" "not divisible by 32 as Q8_0 requires" "$s260" --labels Q8_0 --text "$text" --ctx 128
+refuse "label that does not apply" "requires an importance matrix" "$d256" --labels IQ2_XS --text "$text" --ctx 256
 refuse "unknown label" "unknown label 'Q9_Z'" "$d256" --labels Q9_Z --text "$text"
 refuse "no candidate" "give candidate files" "$d256" --text "$text"
 check "no temporary file left (refusals)" "" "$(ls -A "$T/tmp")"

@@ -35,7 +35,7 @@ base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_lab
 
 "$CLI" quantize "$M" "$T/preset.gguf" --preset "$T/mix.json" >/dev/null
 check "quantize --preset" 0 $?
-"$CLI" quantize "$M" "$T/file.gguf" "$base" --imatrix "$IM" --tensor-type-file "$T/types.txt" >/dev/null
+"$CLI" quantize "$M" "$T/file.gguf" "$base" --rules b4748 --imatrix "$IM" --tensor-type-file "$T/types.txt" >/dev/null
 check "quantize --tensor-type-file" 0 $?
 "$CLI" quantize "$M" "$T/target.gguf" --target-size "$target" --imatrix "$IM" --threads 2 >/dev/null
 check "quantize --target-size" 0 $?

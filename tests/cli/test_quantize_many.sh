@@ -31,7 +31,7 @@ mkdir "$T/m"
 "$CLI" quantize "$IN" --labels Q4_K_S,Q4_K_M,Q6_K,IQ2_XS --preset "$T/mine.json" --out "$T/m/{model}-{label}.gguf" \
     --threads 2 >"$T/m.txt" 2>"$T/m.err"
 check "one pass, one label refused" 2 $?
-expect_text "refusal named" "$T/m.err" "refused: IQ2_XS: label IQ2_XS needs an importance matrix"
+expect_text "refusal named" "$T/m.err" "refused: IQ2_XS: this quantization requires an importance matrix"
 # The refusal comes before any work: it is the first thing on stderr and the plan lists 4 outputs.
 expect_text "refusal before work" "$T/m.txt" "-> 4 outputs in one pass (1 refused)"
 expect_files "refused label leaves no file, the others exist" "$T/m" \

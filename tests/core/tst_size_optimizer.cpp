@@ -274,6 +274,7 @@ void TestSizeOptimizer::exportsReproduceTheFile() {
 
     // The --tensor-type-file with the base label, as `quantize IN OUT LABEL --tensor-type-file F` reads it.
     qb::MixPreset fromFile;
+    fromFile.ruleSet = qb::RuleSet::B4748;  // the optimizer's rule set (`--rules b4748` on the command line)
     fromFile.baseLabel = mix.baseLabel->name;
     fromFile.imatrixFile = imatrixFile;
     fromFile.rules = qb::parseTensorTypeList(mix.tensorTypeFileText(), "types.txt");
