@@ -8,19 +8,10 @@
 # - kill -9 at several points of a run leaves no visible file (O_TMPFILE: no file at all); with
 #   the hidden-name fallback (QB_TEST_NO_O_TMPFILE=1) the next run removes the leftover, saying so.
 # Usage: test_reliability.sh PATH/TO/quantbench-cli GOLDEN_DIR
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
+# Also end the background runs the kill -9 checks start.
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
-failures=0
-
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 expect_empty_folder() {  # expect_empty_folder NAME DIR  (hidden files count too)
     if [ -z "$(ls -A "$2")" ]; then echo "ok   $1"; else echo "FAIL $1: $2 holds: $(ls -A "$2" | tr '\n' ' ')"; failures=$((failures + 1)); fi
 }
