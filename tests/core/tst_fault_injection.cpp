@@ -3,6 +3,7 @@
 // tensor, an importance matrix made for another model. Each must end with a clear qb::Error, no
 // file left in the output folder and the input byte for byte unchanged.
 // Types: Q8_0 and Q4_0 alternating (1-D tensors copied), so every case runs in milliseconds.
+#include "file_size_limit.h"
 #include "golden.h"
 
 #include "analysis/model_analyzer.h"
@@ -50,27 +51,7 @@ QString fileHash(const fs::path &path) {
     return qbtest::sha256Hex(bytes.data(), bytes.size());
 }
 
-// RLIMIT_FSIZE for the scope, with SIGXFSZ ignored so that write() fails with EFBIG instead of
-// the signal killing the process: exactly what a full disk looks like to the writer (a short or
-// failed write). Process-wide, so it is only held around the pipeline call.
-class FileSizeLimit {
-public:
-    explicit FileSizeLimit(rlim_t bytes) {
-        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-        getrlimit(RLIMIT_FSIZE, &m_saved);
-        rlimit limit = m_saved;
-        limit.rlim_cur = bytes;
-        setrlimit(RLIMIT_FSIZE, &limit);
-    }
-    ~FileSizeLimit() {
-        setrlimit(RLIMIT_FSIZE, &m_saved);
-        std::signal(SIGXFSZ, m_oldHandler);
-    }
-
-private:
-    rlimit m_saved{};
-    void (*m_oldHandler)(int) = nullptr;
-};
+using qbtest::FileSizeLimit;
 
 // Runs the plan and returns the qb::Error it must end with (fails the test if it succeeds).
 std::optional<qb::Error> runExpectingError(const qb::GgufModel &model, const qb::ExecutionPlan &plan,

@@ -1,6 +1,7 @@
 // The GGUF writer: golden files written back byte for byte, every metadata type, validation
 // before the first byte, no partial output after failure or abandonment, the input never
 // overwritten, and a full disk (RLIMIT_FSIZE) reported as a runtime error.
+#include "file_size_limit.h"
 #include "golden.h"
 
 #include "error.h"
@@ -39,20 +40,7 @@ void writeBytes(const fs::path &path, const std::vector<uint8_t> &bytes) {
     out.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
 }
 
-// Limits the size of files this process may write, restoring the old limit when it goes.
-class FileSizeLimit {
-public:
-    explicit FileSizeLimit(rlim_t bytes) {
-        getrlimit(RLIMIT_FSIZE, &m_saved);
-        rlimit limit = m_saved;
-        limit.rlim_cur = bytes;
-        setrlimit(RLIMIT_FSIZE, &limit);
-    }
-    ~FileSizeLimit() { setrlimit(RLIMIT_FSIZE, &m_saved); }
-
-private:
-    rlimit m_saved{};
-};
+using qbtest::FileSizeLimit;
 
 qb::GgufValue array(qb::GgufValueType type, std::vector<qb::GgufValue> items) {
     return qb::GgufValue(qb::GgufArray{type, std::move(items)});

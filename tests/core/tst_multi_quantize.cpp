@@ -3,6 +3,7 @@
 // type, shape and sha256, the metadata values and the file size of the golden manifest); each
 // distinct quantization is done once (counted against the plans); the all-or-nothing rules hold
 // for a refused output, a full disk under one output, --fail-fast and cancellation.
+#include "file_size_limit.h"
 #include "mix_golden_runs.h"
 
 #include "error.h"
@@ -58,25 +59,7 @@ std::pair<size_t, size_t> countQuantizations(const qb::GgufModel &model, const s
     return {distinct, single};
 }
 
-// RLIMIT_FSIZE with SIGXFSZ ignored: write() fails with EFBIG, as on a full disk (see tst_fault_injection).
-class FileSizeLimit {
-public:
-    explicit FileSizeLimit(rlim_t bytes) {
-        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-        getrlimit(RLIMIT_FSIZE, &m_saved);
-        rlimit limit = m_saved;
-        limit.rlim_cur = bytes;
-        setrlimit(RLIMIT_FSIZE, &limit);
-    }
-    ~FileSizeLimit() {
-        setrlimit(RLIMIT_FSIZE, &m_saved);
-        std::signal(SIGXFSZ, m_oldHandler);
-    }
-
-private:
-    rlimit m_saved{};
-    void (*m_oldHandler)(int) = nullptr;
-};
+using qbtest::FileSizeLimit;
 
 } // namespace
 

@@ -3,6 +3,7 @@
 // ticked label in one background pass, each file equal to llama-quantize's for its label, with a
 // progress bar per output; a refused label is listed and the others go on; one Cancel leaves
 // nothing; a full disk under one output removes only that output.
+#include "file_size_limit.h"
 #include "golden.h"
 
 #include "label_picker.h"
@@ -50,24 +51,7 @@ bool equalsGolden(const QString &path, const std::string &label) {
     return QFileInfo(path).size() == want["file_bytes"].get<qint64>();
 }
 
-class FileSizeLimit {
-public:
-    explicit FileSizeLimit(rlim_t bytes) {
-        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-        getrlimit(RLIMIT_FSIZE, &m_saved);
-        rlimit limit = m_saved;
-        limit.rlim_cur = bytes;
-        setrlimit(RLIMIT_FSIZE, &limit);
-    }
-    ~FileSizeLimit() {
-        setrlimit(RLIMIT_FSIZE, &m_saved);
-        std::signal(SIGXFSZ, m_oldHandler);
-    }
-
-private:
-    rlimit m_saved{};
-    void (*m_oldHandler)(int) = nullptr;
-};
+using qbtest::FileSizeLimit;
 
 } // namespace
 
