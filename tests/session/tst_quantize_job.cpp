@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTimer>
 #include <QtTest>
 
@@ -50,7 +51,10 @@ void TestQuantizeJob::quantizesInTheBackground() {
     QSignalSpy progress(&job, &qbui::QuantizeJob::progressChanged);
     QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
 
-    // A timer on the GUI thread measures the largest gap between its ticks while the job runs.
+    // The event loop must keep turning while the job runs. Asserted without timing: an event posted
+    // right after start() is handled before the job reports its outcome, and every progress update
+    // arrives on this thread while the job still runs. (A measured gap would depend on how busy the
+    // machine is; it is printed for whoever looks, not asserted.)
     QElapsedTimer clock;
     qint64 last = 0, worstGap = 0;
     QTimer ticker;
@@ -60,11 +64,18 @@ void TestQuantizeJob::quantizesInTheBackground() {
         worstGap = std::max(worstGap, now - last);
         last = now;
     });
+    int progressOffThread = 0, progressAfterEnd = 0;
+    connect(&job, &qbui::QuantizeJob::progressChanged, this, [&] {
+        if (QThread::currentThread() != thread()) ++progressOffThread;
+        if (!job.isRunning() || finished.count() > 0) ++progressAfterEnd;
+    });
     clock.start();
     ticker.start();
 
     job.start(model, planAll(*model, slowestAvailable()), nullptr, out, 2);
     QVERIFY(job.isRunning());
+    int finishedBeforePostedEvent = -1;
+    QTimer::singleShot(0, this, [&] { finishedBeforePostedEvent = int(finished.count()); });
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
     ticker.stop();
 
@@ -78,7 +89,10 @@ void TestQuantizeJob::quantizesInTheBackground() {
     const auto written = qb::GgufFile::open(out.toStdString());
     QCOMPARE(written->tensors().size(), model->tensors().size());
     QCOMPARE(outcome.result.fileBytes, written->fileSize());
-    QVERIFY2(worstGap < 100, qPrintable(QStringLiteral("event loop blocked for %1 ms").arg(worstGap)));
+    QCOMPARE(finishedBeforePostedEvent, 0);
+    QCOMPARE(progressOffThread, 0);
+    QCOMPARE(progressAfterEnd, 0);
+    qInfo("largest event-loop gap while quantizing: %lld ms", worstGap);
 }
 
 void TestQuantizeJob::cancelLeavesNoFile() {
