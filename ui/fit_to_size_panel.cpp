@@ -1,9 +1,14 @@
 #include "fit_to_size_panel.h"
 
+#include "calibrate/role_calibration.h"
 #include "error.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMessageBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -30,7 +35,7 @@ struct CurvesResult {
 FitToSizePanel::FitToSizePanel(QWidget *parent)
     : QWidget(parent), m_unitBox(new QComboBox(this)), m_slider(new QSlider(Qt::Horizontal, this)),
       m_spin(new QDoubleSpinBox(this)), m_summary(new QLabel(this)), m_progress(new QProgressBar(this)),
-      m_apply(new QPushButton(tr("Apply"), this)) {
+      m_apply(new QPushButton(tr("Apply"), this)), m_sensitivityButton(new QPushButton(this)) {
     m_unitBox->addItem(tr("bits per weight"));
     m_unitBox->addItem(tr("GB (file)"));
     m_slider->setRange(0, kSliderSteps);
@@ -41,12 +46,22 @@ FitToSizePanel::FitToSizePanel(QWidget *parent)
     m_apply->setToolTip(tr("Put the mix in the tensor table; your overrides are kept as pins"));
     m_summary->setWordWrap(true);
     m_summary->setText(tr("Open a model to fit a mix to a size."));
+    m_sensitivityButton->setText(tr("Roles: built-in"));
+    m_sensitivityButton->setToolTip(
+        tr("How much each tensor role's error costs the model's output. Built-in: measured once on a trained "
+           "model. For your model, measure it with\n  quantbench-cli optimize MODEL --target-bpw 4.5 --calibrate TEXT "
+           "--save-sensitivity FILE\n(llama.cpp's KL divergence) and load FILE here."));
+    auto *menu = new QMenu(m_sensitivityButton);
+    menu->addAction(tr("Load a calibration file…"), this, &FitToSizePanel::chooseSensitivityFile);
+    menu->addAction(tr("Use the built-in table"), this, &FitToSizePanel::useBuiltinSensitivity);
+    m_sensitivityButton->setMenu(menu);
 
     auto *row = new QHBoxLayout;
     row->addWidget(new QLabel(tr("Fit to size:"), this));
     row->addWidget(m_slider, 1);
     row->addWidget(m_spin);
     row->addWidget(m_unitBox);
+    row->addWidget(m_sensitivityButton);
     row->addWidget(m_apply);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -106,6 +121,7 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     m_summary->setText(tr("Measuring every tensor's error at every candidate type…"));
 
     qb::MixCurveRequest request;
+    if (m_sensitivity) request.sensitivity = *m_sensitivity;
     request.pins = std::move(pins);
     request.planOptions.imatrixFile = imatrixFile;
     request.threads = m_threads;
@@ -130,7 +146,10 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
             emit targetFailed(r.failure);
             return;
         }
-        m_curves = r.curves;
+        // The weights chosen now, even if the user changed them while the curves were built.
+        auto curves = std::make_shared<qb::MixCurves>(*r.curves);
+        qb::applySensitivity(*curves, m_sensitivity ? *m_sensitivity : qb::builtinRoleSensitivity());
+        m_curves = std::move(curves);
         updateRange();
         emit curvesReady();
         solve();
@@ -144,6 +163,47 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     });
     watcher->setFuture(future);
     m_workers.add(QFuture<void>(future));
+}
+
+QString FitToSizePanel::loadSensitivity(const QString &path) {
+    try {
+        m_sensitivity = qb::loadRoleSensitivity(path.toStdString());
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    }
+    m_sensitivityFile = path;
+    m_sensitivityButton->setText(tr("Roles: %1").arg(QFileInfo(path).fileName()));
+    reweigh();
+    return {};
+}
+
+void FitToSizePanel::useBuiltinSensitivity() {
+    m_sensitivity.reset();
+    m_sensitivityFile.clear();
+    m_sensitivityButton->setText(tr("Roles: built-in"));
+    reweigh();
+}
+
+QString FitToSizePanel::sensitivitySource() const {
+    return m_sensitivityFile.isEmpty() ? tr("built-in") : QFileInfo(m_sensitivityFile).fileName();
+}
+
+void FitToSizePanel::chooseSensitivityFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Role sensitivities"), QString(),
+                                                      tr("Calibration files (*.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    const QString error = loadSensitivity(path);
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Role sensitivities"), error);
+}
+
+// The curves' errors are plainError times the role's weight: new weights need no new analysis.
+void FitToSizePanel::reweigh() {
+    if (!m_curves) return;  // a build in progress picks the weights up when it starts next
+    auto curves = std::make_shared<qb::MixCurves>(*m_curves);
+    qb::applySensitivity(*curves, m_sensitivity ? *m_sensitivity : qb::builtinRoleSensitivity());
+    m_curves = std::move(curves);
+    emit curvesReady();
+    solve();
 }
 
 void FitToSizePanel::updateRange() {

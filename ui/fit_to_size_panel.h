@@ -55,6 +55,14 @@ public:
     QPushButton *applyButton() const { return m_apply; }
     QSlider *slider() const { return m_slider; }
 
+    // Role sensitivities (the objective's weight per tensor role) from a calibration file that
+    // `quantbench-cli optimize --calibrate TEXT --save-sensitivity FILE` measured on this model
+    // with llama.cpp. Re-weighs the curves at once (no new analysis) and solves again. Returns an
+    // empty string, or the error naming the file (nothing changes then).
+    QString loadSensitivity(const QString &path);
+    void useBuiltinSensitivity();
+    QString sensitivitySource() const;  // "built-in" or the file's name
+
     // The frontier: the optimizer's mix at evenly spaced targets across the feasible range.
     std::vector<qb::OptimizedMix> frontier(int points = 24) const;
 
@@ -66,6 +74,8 @@ signals:
 
 private:
     void solve();
+    void chooseSensitivityFile();
+    void reweigh();
     void updateRange();
     qb::SizeTarget currentTarget() const;
 
@@ -87,6 +97,9 @@ private:
     QLabel *m_summary;
     QProgressBar *m_progress;
     QPushButton *m_apply;
+    QPushButton *m_sensitivityButton;
+    std::optional<qb::RoleSensitivity> m_sensitivity;  // none: the built-in table
+    QString m_sensitivityFile;
 };
 
 } // namespace qbui

@@ -1,9 +1,11 @@
 // quantbench-cli optimize IN (--target-size S | --target-bpw B) [--imatrix F] [--types LIST]
 //                         [--pin P=T ...] [--base-label L] [--save-preset P] [--tensor-type-file F]
 //                         [--print-command] [--json] [--threads N]
+//                         [--sensitivity F | --calibrate TEXT [--save-sensitivity F] [--ctx N] [--chunks N]]
 // The mix of least predicted loss within a size: each tensor's type, predicted error and reason,
 // the totals, and the labels of similar size on the same scale. Writes only the files asked for.
 #include "commands.h"
+#include "interrupt.h"
 #include "optimize_output.h"
 
 #include "error.h"
@@ -25,6 +27,8 @@ namespace {
 
 struct OptimizeArgs {
     std::string input, targetSize, targetBpw, imatrix, baseLabel, savePreset, tensorTypeFile;
+    std::string sensitivity, calibrate, saveSensitivity;
+    int ctx = 0, chunks = -1;
     std::vector<std::string> types, pins;
     bool printCommand = false, json = false, uniform = false;
     int threads = 0;
@@ -57,10 +61,25 @@ int runOptimize(const OptimizeArgs &a) {
     for (const auto &p : a.pins) setup.pins.push_back(qb::parseTensorTypeOption(p, "--pin"));
     setup.threads = a.threads > 0 ? a.threads : omp_get_max_threads();
     setup.uniformSensitivity = a.uniform;
+    setup.sensitivityFile = a.sensitivity;
+    setup.calibrateText = a.calibrate;
+    setup.saveSensitivity = a.saveSensitivity;
+    setup.calibrateCtx = a.ctx;
+    setup.calibrateChunks = a.chunks;
     const qb::SizeTarget target =
         a.targetSize.empty() ? qb::parseBitsPerWeight(a.targetBpw) : qb::parseSizeTarget(a.targetSize);
 
     OptimizeSession session(setup);
+    if (!a.calibrate.empty()) {
+        InterruptGuard interrupt;  // Ctrl-C stops the measurement and removes its temporary files
+        try {
+            session.calibrate(interrupt.flag());
+        } catch (const qb::Error &e) {
+            if (e.kind() != qb::ErrorKind::Cancelled || !interrupt.signal()) throw;
+            std::fprintf(stderr, "optimize: interrupted during the calibration, temporary files removed\n");
+            return exitCodeForSignal(interrupt.signal());
+        }
+    }
     const auto solveStart = std::chrono::steady_clock::now();
     const qb::OptimizedMix mix = qb::solveForTarget(session.curves(), target);
     const double solveSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - solveStart).count();
@@ -76,10 +95,12 @@ int runOptimize(const OptimizeArgs &a) {
         std::printf("%s\n", optimizeJson(session, mix, decision, labels, a.printCommand ? command : "").dump(2).c_str());
         return 0;
     }
+    if (session.calibration()) printCalibration(*session.calibration());
     printOptimizeText(session, mix, decision, labels);
     std::printf("curves: %zu analyses run, %.2f s; allocation solved in %.1f ms\n", session.curves().analysesRun,
                 session.curves().seconds, solveSeconds * 1000.0);
     if (!a.savePreset.empty()) std::printf("preset saved to %s\n", a.savePreset.c_str());
+    if (!a.saveSensitivity.empty()) std::printf("role sensitivities saved to %s\n", a.saveSensitivity.c_str());
     if (!a.tensorTypeFile.empty()) std::printf("tensor types written to %s\n", a.tensorTypeFile.c_str());
     if (a.printCommand) std::printf("%s\n", command.c_str());
     return 0;
@@ -105,7 +126,18 @@ void addOptimizeCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("--save-preset", a->savePreset, "save the mix as a preset");
     cmd->add_option("--tensor-type-file", a->tensorTypeFile, "write the mix as a llama-quantize --tensor-type-file");
     cmd->add_flag("--print-command", a->printCommand, "print the llama-quantize command that writes the same file");
-    cmd->add_flag("--uniform-roles", a->uniform, "weigh every tensor role alike (no calibrated role sensitivity)");
+    auto *uniform = cmd->add_flag("--uniform-roles", a->uniform, "weigh every tensor role alike (no calibrated role sensitivity)");
+    auto *sens = cmd->add_option("--sensitivity", a->sensitivity,
+                                 "role sensitivities from a calibration file (written by --save-sensitivity)");
+    auto *cal = cmd->add_option("--calibrate", a->calibrate,
+                                "TEXT: measure each tensor role's sensitivity on this model first (llama.cpp, KL divergence)");
+    cmd->add_option("--save-sensitivity", a->saveSensitivity, "write the calibration to a file")->needs(cal);
+    cmd->add_option("--ctx", a->ctx, "context of the calibration's chunks (default: as evaluate)")
+        ->check(CLI::Range(8, 1 << 20))->needs(cal);
+    cmd->add_option("--chunks", a->chunks, "chunks of the text the calibration uses (default: all)")
+        ->check(CLI::Range(1, 1 << 20))->needs(cal);
+    sens->excludes(cal);
+    uniform->excludes(sens)->excludes(cal);
     cmd->add_option("--threads", a->threads, "threads for the analysis (default: all cores)")->check(CLI::Range(1, 1024));
     cmd->add_flag("--json", a->json, "one JSON document");
     cmd->callback([a, size, bpw, &action] {

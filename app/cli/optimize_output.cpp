@@ -29,6 +29,22 @@ OptimizeSession::OptimizeSession(const OptimizeSetup &setup) : m_setup(setup) {
     if (setup.uniformSensitivity) request.sensitivity = qb::uniformRoleSensitivity();
     request.threads = setup.threads;
     m_curves = qb::buildMixCurves(*m_analyzer, request);
+    if (!setup.sensitivityFile.empty()) qb::applySensitivity(m_curves, qb::loadRoleSensitivity(setup.sensitivityFile));
+}
+
+void OptimizeSession::calibrate(const std::atomic<bool> *cancel) {
+    qb::CalibrationRequest request;
+    request.model = m_setup.input;
+    request.eval.text = m_setup.calibrateText;
+    request.eval.ctx = m_setup.calibrateCtx;
+    request.eval.chunks = m_setup.calibrateChunks;
+    request.eval.scorer.threads = m_setup.threads;
+    request.threads = m_setup.threads;
+    request.cancel = cancel;
+    request.progress = [](const std::string &line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    m_calibration = qb::calibrateRoles(m_curves, request);
+    qb::applySensitivity(m_curves, m_calibration->sensitivity);
+    if (!m_setup.saveSensitivity.empty()) m_calibration->save(m_setup.saveSensitivity);
 }
 
 std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::OptimizedMix &mix) {
@@ -133,7 +149,23 @@ nlohmann::json optimizeJson(const OptimizeSession &session, const qb::OptimizedM
                       {"objective", l.objective}, {"relative_error", l.relativeError}});
     j["labels"] = ls;
     if (!command.empty()) j["command"] = command;
+    const OptimizeSetup &setup = session.setup();
+    j["role_sensitivity"] = setup.uniformSensitivity ? "uniform"
+                            : !setup.sensitivityFile.empty() ? setup.sensitivityFile
+                            : session.calibration() ? "calibrated"
+                                                    : "builtin";
+    if (session.calibration()) j["calibration"] = nlohmann::json::parse(session.calibration()->toJson());
     return j;
+}
+
+void printCalibration(const qb::RoleCalibration &c) {
+    std::printf("role sensitivity measured on %s (ctx %d, %d chunks, %.1f s): mean KLD with only that role at the probe type\n",
+                c.text.c_str(), c.ctx, c.chunks, c.seconds);
+    std::printf("%-12s %7s  %-16s %12s %12s %11s\n", "role", "tensors", "probe", "predicted", "mean KLD", "sensitivity");
+    for (const qb::RoleProbe &p : c.probes)
+        std::printf("%-12s %7zu  %-16s %12.4g %12.6f %11.4g%s%s\n", qb::tensorRoleName(p.role), p.tensors,
+                    p.probeTypes.empty() ? "-" : p.probeTypes.c_str(), p.predicted, p.kld, p.sensitivity,
+                    p.measured ? "" : "  (median: ", p.measured ? "" : (p.note + ")").c_str());
 }
 
 } // namespace qbcli

@@ -11,7 +11,9 @@
 #include "model_session.h"
 #include "quality_chart_page.h"
 
+#include <QFile>
 #include <QPushButton>
+#include <QTemporaryDir>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
@@ -22,6 +24,7 @@ class TestFitToSize : public QObject {
 private slots:
     void initTestCase();
     void fitsAppliesAndKeepsPins();
+    void calibrationFileReweighsRoles();
 };
 
 void TestFitToSize::initTestCase() {
@@ -104,6 +107,62 @@ void TestFitToSize::fitsAppliesAndKeepsPins() {
     fit->setTarget(0.0);
     QVERIFY(fit->result());
     QVERIFY(fit->result()->fileBytes <= uint64_t(std::llround(fit->target() * 1e9)));
+}
+
+// A calibration file (as `optimize --calibrate --save-sensitivity` writes it) re-weighs the roles
+// without a new analysis: an output role weighted far below the rest gets output.weight fewer bytes;
+// a bad file is refused naming it and changes nothing; "built-in" restores the first mix.
+void TestFitToSize::calibrationFileReweighsRoles() {
+    qbui::MainWindow window;
+    window.show();
+    qbui::FitToSizePanel *fit = window.fitToSize();
+    QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
+    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
+    window.openPath(QString::fromStdString(qbtest::golden("models/stories260K.f32.gguf").string()));
+    QVERIFY(ready.wait(20000));
+    QVERIFY(curves.wait(120000) || fit->hasCurves());
+    fit->setUnit(qbui::FitToSizePanel::Unit::BitsPerWeight);
+    fit->setTarget(7.0);
+    QVERIFY(fit->result());
+    auto outputBytes = [&] {
+        for (const auto &t : fit->result()->tensors)
+            if (t.name == "output.weight") return t.bytes;
+        return uint64_t(0);
+    };
+    const uint64_t builtin = outputBytes();
+    const qb::OptimizedMix first = *fit->result();
+    QCOMPARE(fit->sensitivitySource(), QStringLiteral("built-in"));
+
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("broken.json"));
+    QFile b(bad);
+    QVERIFY(b.open(QIODevice::WriteOnly));
+    b.write("{\"sensitivity\": {\"output\": \"high\"}}");
+    b.close();
+    const QString error = fit->loadSensitivity(bad);
+    QVERIFY2(error.contains(QStringLiteral("broken.json")) && error.contains(QStringLiteral("output")), qPrintable(error));
+    QCOMPARE(fit->sensitivitySource(), QStringLiteral("built-in"));
+    QCOMPARE(outputBytes(), builtin);
+
+    const QString light = dir.filePath(QStringLiteral("light-output.json"));
+    QFile h(light);
+    QVERIFY(h.open(QIODevice::WriteOnly));
+    h.write("{\"sensitivity\": {\"output\": 0.001, \"token_embd\": 1, \"attn_q\": 1, \"attn_k\": 1, "
+            "\"attn_v\": 1, \"attn_output\": 1, \"ffn_gate\": 1, \"ffn_up\": 1, \"ffn_down\": 1}}");
+    h.close();
+    curves.clear();
+    QCOMPARE(fit->loadSensitivity(light), QString());
+    QCOMPARE(curves.count(), 1);  // re-weighed at once, no background analysis
+    QVERIFY(!fit->isRunning());
+    QCOMPARE(fit->sensitivitySource(), QStringLiteral("light-output.json"));
+    QVERIFY(fit->result());
+    QVERIFY2(outputBytes() < builtin, qPrintable(QStringLiteral("%1 >= %2").arg(outputBytes()).arg(builtin)));
+    QVERIFY(fit->result()->bitsPerWeight <= 7.0);
+
+    fit->useBuiltinSensitivity();
+    QVERIFY(fit->result());
+    QCOMPARE(fit->result()->tensors.size(), first.tensors.size());
+    for (size_t i = 0; i < first.tensors.size(); ++i) QCOMPARE(fit->result()->tensors[i].type, first.tensors[i].type);
 }
 
 QTEST_MAIN(TestFitToSize)
