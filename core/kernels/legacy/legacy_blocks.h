@@ -1,5 +1,5 @@
-// Block layouts of the legacy ggml types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) and their plain
-// scalar block quantizers.
+// Block layouts of the legacy ggml types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), their plain scalar
+// block quantizers, importance-weighted row quantizers and decoders.
 //
 // Contract: the structs are byte-for-byte ggml's layouts (ggml-common.h: fp16 scale first,
 // then fp16 min where the type has one, then the high-bit word, then the packed quants).
@@ -67,5 +67,19 @@ void quantizeQ4_1Reference(const float *src, void *dst, int64_t blocks);
 void quantizeQ5_0Reference(const float *src, void *dst, int64_t blocks);
 void quantizeQ5_1Reference(const float *src, void *dst, int64_t blocks);
 void quantizeQ8_0Reference(const float *src, void *dst, int64_t blocks);
+
+// One row of ncols floats with ncols importance weights (Q4_0, Q4_1, Q5_0, Q5_1 only: ggml's Q8_0
+// ignores the weights): each block's scale (and minimum) searched against the weights, as
+// llama.cpp b4748's quantize_row_q*_impl does. Writes ncols / 32 blocks to y.
+template <typename Block>
+void quantizeRowWeighted(const float *x, void *y, int64_t ncols, const float *importance);
+
+// Decoders of n elements (dequantize_row_q4_0 ... dequantize_row_q8_0): integer quant times
+// fp16 scale, plus the fp16 minimum for the _1 types, multiply then add, never fused.
+void dequantizeQ4_0(const void *src, float *dst, int64_t n);
+void dequantizeQ4_1(const void *src, float *dst, int64_t n);
+void dequantizeQ5_0(const void *src, float *dst, int64_t n);
+void dequantizeQ5_1(const void *src, float *dst, int64_t n);
+void dequantizeQ8_0(const void *src, float *dst, int64_t n);
 
 } // namespace qb::legacy

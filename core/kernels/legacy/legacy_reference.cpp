@@ -48,86 +48,69 @@ void packHighBits(const uint8_t *q, uint8_t qh[4]) {
     for (int k = 0; k < 4; ++k) qh[k] = uint8_t(bits >> (8 * k));
 }
 
+// Q4_0, Q4_1, Q5_0 and Q5_1 differ only in constants read off the block layout: a minimum (the _1
+// types, levels 0..2^bits-1 above it) or a scale alone (the _0 types, levels around zero with the
+// extreme value at -2^(bits-1)), four or five bits per level.
+template <typename Block>
+void quantizeBlocksReference(const float *src, void *dst, int64_t blocks) {
+    constexpr bool kHasMin = requires(Block block) { block.m; };
+    constexpr bool kHasFifthBit = requires(Block block) { block.qh; };
+    constexpr int kLevels = kHasFifthBit ? 32 : 16;
+    // ggml clamps to the top level except for Q5_1, which it casts straight to uint8_t.
+    constexpr bool kClamped = !(kHasMin && kHasFifthBit);
+    for (int64_t b = 0; b < blocks; ++b) {
+        const float *x = src + b * kBlock;
+        float lo = 0.0f;
+        float d;
+        if constexpr (kHasMin) {
+            float hi;
+            minMax(x, lo, hi);
+            d = (hi - lo) / (kLevels - 1);
+        } else {
+            // The extreme value maps to the lowest level, the one that has no positive twin.
+            d = signedExtreme(x) / -(kLevels / 2);
+        }
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        uint8_t q[kBlock];
+        for (int j = 0; j < kBlock; ++j) {
+            int32_t level;
+            if constexpr (kHasMin)
+                level = truncToInt32((x[j] - lo) * id + 0.5f);
+            else
+                level = truncToInt32(x[j] * id + (float(kLevels / 2) + 0.5f));
+            q[j] = kClamped ? lowByte(std::min(kLevels - 1, lowByteSigned(level))) : lowByte(level);
+        }
+        Block block;
+        block.d = fp32ToFp16(d);
+        if constexpr (kHasMin) block.m = fp32ToFp16(lo);
+        // Four-bit levels are packed as ggml packs them, unmasked; five-bit ones lose their fifth bit.
+        for (int j = 0; j < kHalf; ++j) {
+            if constexpr (kHasFifthBit)
+                block.qs[j] = uint8_t((q[j] & 0x0f) | ((q[j + kHalf] & 0x0f) << 4));
+            else
+                block.qs[j] = uint8_t(q[j] | (q[j + kHalf] << 4));
+        }
+        if constexpr (kHasFifthBit) packHighBits(q, block.qh);
+        storeBlock(dst, b, block);
+    }
+}
+
 } // namespace
 
 void quantizeQ4_0Reference(const float *src, void *dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b) {
-        const float *x = src + b * kBlock;
-        // The extreme value maps to -8, the one level that has no positive twin.
-        const float d = signedExtreme(x) / -8;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        BlockQ4_0 block;
-        block.d = fp32ToFp16(d);
-        for (int j = 0; j < kHalf; ++j) {
-            const float x0 = x[j] * id;
-            const float x1 = x[j + kHalf] * id;
-            const uint8_t q0 = lowByte(std::min(15, lowByteSigned(truncToInt32(x0 + 8.5f))));
-            const uint8_t q1 = lowByte(std::min(15, lowByteSigned(truncToInt32(x1 + 8.5f))));
-            block.qs[j] = uint8_t(q0 | (q1 << 4));
-        }
-        storeBlock(dst, b, block);
-    }
+    quantizeBlocksReference<BlockQ4_0>(src, dst, blocks);
 }
 
 void quantizeQ4_1Reference(const float *src, void *dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b) {
-        const float *x = src + b * kBlock;
-        float lo, hi;
-        minMax(x, lo, hi);
-        const float d = (hi - lo) / 15;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        BlockQ4_1 block;
-        block.d = fp32ToFp16(d);
-        block.m = fp32ToFp16(lo);
-        for (int j = 0; j < kHalf; ++j) {
-            const float x0 = (x[j] - lo) * id;
-            const float x1 = (x[j + kHalf] - lo) * id;
-            const uint8_t q0 = lowByte(std::min(15, lowByteSigned(truncToInt32(x0 + 0.5f))));
-            const uint8_t q1 = lowByte(std::min(15, lowByteSigned(truncToInt32(x1 + 0.5f))));
-            block.qs[j] = uint8_t(q0 | (q1 << 4));
-        }
-        storeBlock(dst, b, block);
-    }
+    quantizeBlocksReference<BlockQ4_1>(src, dst, blocks);
 }
 
 void quantizeQ5_0Reference(const float *src, void *dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b) {
-        const float *x = src + b * kBlock;
-        const float d = signedExtreme(x) / -16;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        uint8_t q[kBlock];
-        for (int j = 0; j < kBlock; ++j) {
-            const float xs = x[j] * id;
-            q[j] = lowByte(std::min(31, lowByteSigned(truncToInt32(xs + 16.5f))));
-        }
-        BlockQ5_0 block;
-        block.d = fp32ToFp16(d);
-        for (int j = 0; j < kHalf; ++j) block.qs[j] = uint8_t((q[j] & 0x0f) | ((q[j + kHalf] & 0x0f) << 4));
-        packHighBits(q, block.qh);
-        storeBlock(dst, b, block);
-    }
+    quantizeBlocksReference<BlockQ5_0>(src, dst, blocks);
 }
 
 void quantizeQ5_1Reference(const float *src, void *dst, int64_t blocks) {
-    for (int64_t b = 0; b < blocks; ++b) {
-        const float *x = src + b * kBlock;
-        float lo, hi;
-        minMax(x, lo, hi);
-        const float d = (hi - lo) / 31;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        uint8_t q[kBlock];
-        // No clamp here, unlike Q4_1: ggml casts straight to uint8_t.
-        for (int j = 0; j < kBlock; ++j) {
-            const float xs = (x[j] - lo) * id;
-            q[j] = lowByte(truncToInt32(xs + 0.5f));
-        }
-        BlockQ5_1 block;
-        block.d = fp32ToFp16(d);
-        block.m = fp32ToFp16(lo);
-        for (int j = 0; j < kHalf; ++j) block.qs[j] = uint8_t((q[j] & 0x0f) | ((q[j + kHalf] & 0x0f) << 4));
-        packHighBits(q, block.qh);
-        storeBlock(dst, b, block);
-    }
+    quantizeBlocksReference<BlockQ5_1>(src, dst, blocks);
 }
 
 void quantizeQ8_0Reference(const float *src, void *dst, int64_t blocks) {
