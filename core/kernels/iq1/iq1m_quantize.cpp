@@ -1,13 +1,10 @@
 // IQ1_M quantizer: ggml's quantize_row_iq1_m_impl as of llama.cpp b4748, in the same float
-// operation order.
+// operation order, as the IQ1_M constants and steps of the shared IQ1 quantizer (iq1_quantize.h).
 //
 // Groups of 16 with two halves of 8, each half with its own delta sign: the exhaustive split
 // search scores the four sign combinations of every boundary pair, the level patterns are
 // snapped to the 2048-point grid, and the super-block scale is refit at the end.
-#include "float_convert.h"
-#include "kernels/iq1/iq1_search.h"
-#include "kernels/iq1/iq1_blocks.h"
-#include "kernels/iq2/iq2_grids.h"
+#include "kernels/iq1/iq1_quantize.h"
 
 #include <cfloat>
 #include <cmath>
@@ -17,13 +14,6 @@ namespace qb::iq1 {
 namespace {
 
 using namespace detail;
-using namespace iq2::detail;
-using iq2::checkQuantizeInputs;
-using iq2::Codebook;
-using iq2::GridIndex;
-using iq2::gridIndex;
-
-constexpr float kGroupMaxEpsIq1m = 1e-7f;
 
 // Sums of the b4748 IQ1_M split search for boundaries (i1, i2), accumulated element by element
 // in sorted order as ggml does (its later prefix-sum rewrite rounds differently).
@@ -121,153 +111,97 @@ void searchSplitsFast(const float *xb, const float *weight, const int *order, co
     }
 }
 
-template <bool Fast>
-void quantizeBlockIq1m(const GridIndex &grid, const float *xbl, const float *qwl, BlockIq1m &y) {
-    constexpr int kBlock = 16;
-    const float xp[3] = {-1 + kIq1mDelta, kIq1mDelta, 1 + kIq1mDelta};
-    const float xm[3] = {-1 - kIq1mDelta, -kIq1mDelta, 1 - kIq1mDelta};
-    constexpr uint8_t kMasks[4] = {0x00, 0x80, 0x08, 0x88};
-    float scales[QK_K / kBlock], weight[kBlock];
-    int order[kBlock];
-    int8_t L[kBlock];
-    uint16_t index[kBlock / 8];
-    int8_t shifts[QK_K / kBlock];
+struct Iq1m {
+    using Block = BlockIq1m;
+    static constexpr GgmlType kType = GgmlType::IQ1_M;
+    static constexpr int kGroup = 16;
+    static constexpr float kDelta = kIq1mDelta;
+    static constexpr float kGroupMaxEps = 1e-7f;
+    // The choice is one of four delta sign combinations: bit 1 picks x_m for the first half of
+    // the group, bit 0 for the second.
+    static constexpr int kUnset = -1;
+    static constexpr int kEmptyGroup = 0;
 
-    std::memset(&y, 0, sizeof(y));
-    float maxScale = 0;
-    const float sigma2 = 2 * sumSquares(xbl) / QK_K;
-    // Which value table group k of a 16-element block uses for combination `shift`.
-    auto tableFor = [&](int shift, int k) -> const float * {
-        return k == 0 ? (shift < 2 ? xp : xm) : (shift % 2 == 0 ? xp : xm);
-    };
+    static int mirrored(int combination) { return 3 - combination; }  // swap both halves' tables: 0<->3, 1<->2
+    // Which value table group k of a 16-element block uses for a combination.
+    static const float *values(int combination, int k, const float *xp, const float *xm) {
+        return k == 0 ? (combination < 2 ? xp : xm) : (combination % 2 == 0 ? xp : xm);
+    }
 
-    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
-        const float *xb = xbl + kBlock * ib;
-        const float *qw = qwl + kBlock * ib;
-        for (int i = 0; i < kBlock; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
-        float max = std::fabs(xb[0]);
-        for (int i = 1; i < kBlock; ++i) max = maxOf(max, std::fabs(xb[i]));
-        if (max < kGroupMaxEpsIq1m) {
-            scales[ib] = 0;
-            shifts[ib] = 0;
-            continue;
-        }
-        sortedOrder<kBlock>(xb, order);
-        float bestScore = -FLT_MAX, scale = max;
-        int besti1 = -1, besti2 = -1, bestK = -1;
+    template <bool Fast>
+    static void searchSplits(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                             GroupSplit &best) {
         auto consider = [&](int i1, int i2, const float *qx, const float *q2) {
             for (int k = 0; k < 4; ++k) {
-                if (q2[k] > 0 && qx[k] * qx[k] > bestScore * q2[k]) {
-                    scale = qx[k] / q2[k];
-                    bestScore = scale * qx[k];
-                    besti1 = i1;
-                    besti2 = i2;
-                    bestK = k;
+                if (q2[k] > 0 && qx[k] * qx[k] > best.score * q2[k]) {
+                    best.scale = qx[k] / q2[k];
+                    best.score = best.scale * qx[k];
+                    best.i1 = i1;
+                    best.i2 = i2;
+                    best.choice = k;
                 }
             }
         };
         if constexpr (Fast)
             searchSplitsFast(xb, weight, order, xp, xm, consider);
         else
-            searchSplits(xb, weight, order, xp, xm, consider);
-        if (besti1 < 0 || besti2 < 0 || bestK < 0) {
-            scales[ib] = 0;
-            shifts[ib] = 0;
-            continue;
-        }
-        for (int j = 0; j < besti1; ++j) L[order[j]] = 0;
-        for (int j = besti1; j < besti2; ++j) L[order[j]] = 1;
-        for (int j = besti2; j < kBlock; ++j) L[order[j]] = 2;
-        if (scale < 0) {
-            for (int j = 0; j < kBlock; ++j) L[j] = int8_t(2 - L[j]);
-            scale = -scale;
-            bestK = 3 - bestK;  // swap both halves' tables: 0<->3, 1<->2
-        }
-        bool allOnGrid = true;
-        for (int k = 0; k < kBlock / 8; ++k) {
-            const uint16_t u = packKey(L + 8 * k);
-            int gridIndex = grid.pointIndex(u);
-            if (gridIndex < 0) {
-                allOnGrid = false;
-                gridIndex = bestNeighbourIq1<Fast>(grid, u, xb + 8 * k, weight + 8 * k, scale, tableFor(bestK, k), L + 8 * k);
-            }
-            index[k] = uint16_t(gridIndex);
-        }
-        if (!allOnGrid) {
-            float sumqx = 0, sumq2 = 0;
-            for (int k = 0; k < kBlock / 8; ++k) {
-                const float *xx = tableFor(bestK, k);
-                const int8_t *pg = grid.point(index[k]);
+            iq1::searchSplits(xb, weight, order, xp, xm, consider);
+    }
+
+    // Two 11-bit indices: low bytes in qs, the high 3 bits of each in a nibble of qh.
+    static void storeGroup(Block &y, int ib, const uint16_t *index) {
+        y.qs[2 * ib + 0] = uint8_t(index[0] & 255);
+        y.qs[2 * ib + 1] = uint8_t(index[1] & 255);
+        y.qh[ib] = uint8_t((index[0] >> 8) | ((index[1] >> 8) << 4));
+    }
+
+    // 3-bit scales per group, the delta signs in qh, and one fp16 scale refit over the whole
+    // super-block with the stored levels and scales, spread over the top nibbles of the scales.
+    static void storeScales(const GridIndex &grid, const SuperBlockFit &fit, Block &y) {
+        constexpr uint8_t kMasks[4] = {0x00, 0x80, 0x08, 0x88};
+        float weight[kGroup];
+        uint16_t sc[4] = {};
+        float d = fit.maxScale / 15;
+        const float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int ib = 0; ib < QK_K / kGroup; ++ib) {
+            int l = nearestInt(0.5f * (id * fit.scales[ib] - 1));
+            l = l < 0 ? 0 : l > 7 ? 7 : l;
+            sc[ib / 4] |= uint16_t(l << (3 * (ib % 4)));
+            y.qh[ib] |= kMasks[fit.choices[ib]];
+            const float *xb = fit.x + kGroup * ib;
+            const float *qw = fit.importance + kGroup * ib;
+            for (int i = 0; i < kGroup; ++i) weight[i] = qw[i] * std::sqrt(fit.sigma2 + xb[i] * xb[i]);
+            for (int k = 0; k < kGroup / 8; ++k) {
+                const float *xx = values(fit.choices[ib], k, fit.xp, fit.xm);
+                const int gridIndex = y.qs[2 * ib + k] + ((y.qh[ib] << (8 - 4 * k)) & 0x700);
+                const int8_t *pg = grid.point(gridIndex);
                 for (int j = 0; j < 8; ++j) {
                     const float w = weight[8 * k + j];
-                    const float q = xx[(pg[j] - 1) / 2];
+                    const float q = xx[(pg[j] - 1) / 2] * float(2 * l + 1);
                     sumqx += w * q * xb[8 * k + j];
                     sumq2 += w * q * q;
                 }
             }
-            if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
         }
-        y.qs[2 * ib + 0] = uint8_t(index[0] & 255);
-        y.qs[2 * ib + 1] = uint8_t(index[1] & 255);
-        y.qh[ib] = uint8_t((index[0] >> 8) | ((index[1] >> 8) << 4));
-        scales[ib] = scale;
-        shifts[ib] = int8_t(bestK);
-        maxScale = maxOf(maxScale, scale);
+        if (sumq2 > 0) d = sumqx / sumq2;
+        const uint16_t s = fp32ToFp16(d * 1.1125f);
+        sc[0] |= uint16_t((s & 0x000f) << 12);
+        sc[1] |= uint16_t((s & 0x00f0) << 8);
+        sc[2] |= uint16_t((s & 0x0f00) << 4);
+        sc[3] |= uint16_t(s & 0xf000);
+        std::memcpy(y.scales, sc, sizeof(sc));
     }
-
-    if (!maxScale) return;
-
-    uint16_t sc[4] = {};
-    float d = maxScale / 15;
-    const float id = 1 / d;
-    float sumqx = 0, sumq2 = 0;
-    for (int ib = 0; ib < QK_K / kBlock; ++ib) {
-        int l = nearestInt(0.5f * (id * scales[ib] - 1));
-        l = l < 0 ? 0 : l > 7 ? 7 : l;
-        sc[ib / 4] |= uint16_t(l << (3 * (ib % 4)));
-        y.qh[ib] |= kMasks[shifts[ib]];
-        // The final scale is refit over the whole super-block with the stored levels and scales.
-        const float *xb = xbl + kBlock * ib;
-        const float *qw = qwl + kBlock * ib;
-        for (int i = 0; i < kBlock; ++i) weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
-        for (int k = 0; k < kBlock / 8; ++k) {
-            const float *xx = tableFor(shifts[ib], k);
-            const int gridIndex = y.qs[2 * ib + k] + ((y.qh[ib] << (8 - 4 * k)) & 0x700);
-            const int8_t *pg = grid.point(gridIndex);
-            for (int j = 0; j < 8; ++j) {
-                const float w = weight[8 * k + j];
-                const float q = xx[(pg[j] - 1) / 2] * float(2 * l + 1);
-                sumqx += w * q * xb[8 * k + j];
-                sumq2 += w * q * q;
-            }
-        }
-    }
-    if (sumq2 > 0) d = sumqx / sumq2;
-    const uint16_t s = fp32ToFp16(d * 1.1125f);
-    sc[0] |= uint16_t((s & 0x000f) << 12);
-    sc[1] |= uint16_t((s & 0x00f0) << 8);
-    sc[2] |= uint16_t((s & 0x0f00) << 4);
-    sc[3] |= uint16_t(s & 0xf000);
-    std::memcpy(y.scales, sc, sizeof(sc));
-}
-
-template <bool Fast>
-size_t quantizeRowsIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    checkQuantizeInputs(GgmlType::IQ1_M, src, nrows, ncols, importance);
-    const GridIndex &grid = gridIndex(Codebook::Points2048);
-    return quantizeRowsOf<BlockIq1m>(src, dst, nrows, ncols, [&](const float *x, int64_t b, int64_t, BlockIq1m &y) {
-        quantizeBlockIq1m<Fast>(grid, x, importance + b * QK_K, y);
-    });
-}
+};
 
 } // namespace
 
 size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeRowsIq1m<true>(src, dst, nrows, ncols, importance);
+    return quantizeRows<Iq1m, true>(src, dst, nrows, ncols, importance);
 }
 
 size_t quantizeIq1mReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeRowsIq1m<false>(src, dst, nrows, ncols, importance);
+    return quantizeRows<Iq1m, false>(src, dst, nrows, ncols, importance);
 }
 
 } // namespace qb::iq1
