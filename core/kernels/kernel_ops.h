@@ -28,6 +28,14 @@ struct KernelOps {
     bool needsImportance;              // llama.cpp refuses to produce the type without importance data
 };
 
+// A family's lookup over its table: the entry for `type`, or nullptr when the family does not own it.
+template <size_t N>
+constexpr const KernelOps *findKernelOps(const KernelOps (&table)[N], GgmlType type) {
+    for (const KernelOps &ops : table)
+        if (ops.type == type) return &ops;
+    return nullptr;
+}
+
 // One lookup per family; each lives in its folder as <family>/<family>_kernels.cpp.
 const KernelOps *floatKernelOps(GgmlType type);    // F32, F16, BF16
 const KernelOps *legacyKernelOps(GgmlType type);   // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0

@@ -5,15 +5,12 @@
 
 namespace qb {
 
-const KernelOps *iq1KernelOps(GgmlType type) {
-    // Both need importance weights: llama-quantize refuses them without an imatrix.
-    static constexpr KernelOps kOps[] = {
-        {GgmlType::IQ1_S, iq1::quantizeIq1s, iq1::quantizeIq1sReference, iq1::dequantizeIq1s, true},
-        {GgmlType::IQ1_M, iq1::quantizeIq1m, iq1::quantizeIq1mReference, iq1::dequantizeIq1m, true},
-    };
-    for (const KernelOps &ops : kOps)
-        if (ops.type == type) return &ops;
-    return nullptr;
-}
+// Both need importance weights: llama-quantize refuses them without an imatrix.
+constexpr KernelOps kOps[] = {
+    {GgmlType::IQ1_S, iq1::quantizeIq1s, iq1::quantizeIq1sReference, iq1::dequantizeIq1s, true},
+    {GgmlType::IQ1_M, iq1::quantizeIq1m, iq1::quantizeIq1mReference, iq1::dequantizeIq1m, true},
+};
+
+const KernelOps *iq1KernelOps(GgmlType type) { return findKernelOps(kOps, type); }
 
 } // namespace qb

@@ -25,24 +25,11 @@ struct SplitSums {
 
 inline void accumulateSplit(SplitSums &s, int i, const float *weight, const float *xb, float vp, float vm, int half) {
     const float w = weight[i];
-    if (i < half) {
-        s.qx[0] += w * vp * xb[i];
-        s.qx[1] += w * vp * xb[i];
-        s.qx[2] += w * vm * xb[i];
-        s.qx[3] += w * vm * xb[i];
-        s.q2[0] += w * vp * vp;
-        s.q2[1] += w * vp * vp;
-        s.q2[2] += w * vm * vm;
-        s.q2[3] += w * vm * vm;
-    } else {
-        s.qx[0] += w * vp * xb[i];
-        s.qx[2] += w * vp * xb[i];
-        s.qx[1] += w * vm * xb[i];
-        s.qx[3] += w * vm * xb[i];
-        s.q2[0] += w * vp * vp;
-        s.q2[2] += w * vp * vp;
-        s.q2[1] += w * vm * vm;
-        s.q2[3] += w * vm * vm;
+    const int usesXm = i < half ? 2 : 1;  // the bit of k that picks x_m for this element's half
+    for (int k = 0; k < 4; ++k) {
+        const float v = k & usesXm ? vm : vp;
+        s.qx[k] += w * v * xb[i];
+        s.q2[k] += w * v * v;
     }
 }
 

@@ -5,16 +5,13 @@
 
 namespace qb {
 
-const KernelOps *iq2KernelOps(GgmlType type) {
-    // All three need importance weights: llama-quantize refuses them without an imatrix.
-    static constexpr KernelOps kOps[] = {
-        {GgmlType::IQ2_XXS, iq2::quantizeIq2xxs, iq2::quantizeIq2xxsReference, iq2::dequantizeIq2xxs, true},
-        {GgmlType::IQ2_XS, iq2::quantizeIq2xs, iq2::quantizeIq2xsReference, iq2::dequantizeIq2xs, true},
-        {GgmlType::IQ2_S, iq2::quantizeIq2s, iq2::quantizeIq2sReference, iq2::dequantizeIq2s, true},
-    };
-    for (const KernelOps &ops : kOps)
-        if (ops.type == type) return &ops;
-    return nullptr;
-}
+// All three need importance weights: llama-quantize refuses them without an imatrix.
+constexpr KernelOps kOps[] = {
+    {GgmlType::IQ2_XXS, iq2::quantizeIq2xxs, iq2::quantizeIq2xxsReference, iq2::dequantizeIq2xxs, true},
+    {GgmlType::IQ2_XS, iq2::quantizeIq2xs, iq2::quantizeIq2xsReference, iq2::dequantizeIq2xs, true},
+    {GgmlType::IQ2_S, iq2::quantizeIq2s, iq2::quantizeIq2sReference, iq2::dequantizeIq2s, true},
+};
+
+const KernelOps *iq2KernelOps(GgmlType type) { return findKernelOps(kOps, type); }
 
 } // namespace qb

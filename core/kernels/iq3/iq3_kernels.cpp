@@ -6,14 +6,11 @@
 
 namespace qb {
 
-const KernelOps *iq3KernelOps(GgmlType type) {
-    static constexpr KernelOps kOps[] = {
-        {GgmlType::IQ3_XXS, iq3::quantizeIq3Xxs, iq3::quantizeIq3XxsReference, iq3::dequantizeIq3Xxs, false},
-        {GgmlType::IQ3_S, iq3::quantizeIq3S, iq3::quantizeIq3SReference, iq3::dequantizeIq3S, false},
-    };
-    for (const KernelOps &ops : kOps)
-        if (ops.type == type) return &ops;
-    return nullptr;
-}
+constexpr KernelOps kOps[] = {
+    {GgmlType::IQ3_XXS, iq3::quantizeIq3Xxs, iq3::quantizeIq3XxsReference, iq3::dequantizeIq3Xxs, false},
+    {GgmlType::IQ3_S, iq3::quantizeIq3S, iq3::quantizeIq3SReference, iq3::dequantizeIq3S, false},
+};
+
+const KernelOps *iq3KernelOps(GgmlType type) { return findKernelOps(kOps, type); }
 
 } // namespace qb

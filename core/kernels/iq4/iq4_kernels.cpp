@@ -6,14 +6,11 @@
 
 namespace qb {
 
-const KernelOps *iq4KernelOps(GgmlType type) {
-    static constexpr KernelOps kOps[] = {
-        {GgmlType::IQ4_NL, iq4::quantizeIq4Nl, iq4::quantizeIq4NlReference, iq4::dequantizeIq4Nl, false},
-        {GgmlType::IQ4_XS, iq4::quantizeIq4Xs, iq4::quantizeIq4XsReference, iq4::dequantizeIq4Xs, false},
-    };
-    for (const KernelOps &ops : kOps)
-        if (ops.type == type) return &ops;
-    return nullptr;
-}
+constexpr KernelOps kOps[] = {
+    {GgmlType::IQ4_NL, iq4::quantizeIq4Nl, iq4::quantizeIq4NlReference, iq4::dequantizeIq4Nl, false},
+    {GgmlType::IQ4_XS, iq4::quantizeIq4Xs, iq4::quantizeIq4XsReference, iq4::dequantizeIq4Xs, false},
+};
+
+const KernelOps *iq4KernelOps(GgmlType type) { return findKernelOps(kOps, type); }
 
 } // namespace qb

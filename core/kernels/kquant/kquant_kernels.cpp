@@ -47,10 +47,6 @@ constexpr KernelOps kOps[] = {
 
 } // namespace
 
-const KernelOps *kquantKernelOps(GgmlType type) {
-    for (const KernelOps &ops : kOps)
-        if (ops.type == type) return &ops;
-    return nullptr;
-}
+const KernelOps *kquantKernelOps(GgmlType type) { return findKernelOps(kOps, type); }
 
 } // namespace qb
