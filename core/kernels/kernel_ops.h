@@ -19,6 +19,10 @@ using QuantizeRowsFn = size_t (*)(const float *src, void *dst, int64_t nrows, in
                                   const float *importance);
 // Decodes n elements (a multiple of the block size).
 using DequantizeFn = void (*)(const void *src, float *dst, int64_t n);
+// The same signatures as function types, so a family's header declares its entry points by name
+// only (QuantizeRows quantizeIq1s, ...;) and the compiler holds them to the table's types.
+using QuantizeRows = size_t(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+using Dequantize = void(const void *src, float *dst, int64_t n);
 
 struct KernelOps {
     GgmlType type;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "kernels/kernel_ops.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -33,14 +34,11 @@ static_assert(sizeof(BlockIq1m) == 56);
 inline constexpr float kIq1sDelta = 0.125f;
 inline constexpr float kIq1mDelta = 0.125f;
 
-size_t quantizeIq1s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq1s, quantizeIq1m;
 
 // The plain scalar forms of the same algorithms (ggml's loops as written), for the reference path.
-size_t quantizeIq1sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq1mReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq1sReference, quantizeIq1mReference;
 
-void dequantizeIq1s(const void *src, float *dst, int64_t n);
-void dequantizeIq1m(const void *src, float *dst, int64_t n);
+Dequantize dequantizeIq1s, dequantizeIq1m;
 
 } // namespace qb::iq1

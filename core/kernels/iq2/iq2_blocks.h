@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "kernels/kernel_ops.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -34,17 +35,11 @@ static_assert(sizeof(BlockIq2xxs) == 66);
 static_assert(sizeof(BlockIq2xs) == 74);
 static_assert(sizeof(BlockIq2s) == 82);
 
-size_t quantizeIq2xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq2xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq2s(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq2xxs, quantizeIq2xs, quantizeIq2s;
 
 // The plain scalar forms of the same algorithms (ggml's loops as written), for the reference path.
-size_t quantizeIq2xxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq2xsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq2sReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq2xxsReference, quantizeIq2xsReference, quantizeIq2sReference;
 
-void dequantizeIq2xxs(const void *src, float *dst, int64_t n);
-void dequantizeIq2xs(const void *src, float *dst, int64_t n);
-void dequantizeIq2s(const void *src, float *dst, int64_t n);
+Dequantize dequantizeIq2xxs, dequantizeIq2xs, dequantizeIq2s;
 
 } // namespace qb::iq2

@@ -6,6 +6,7 @@
 // ncols is a whole number of blocks (kernels.cpp checks it). importance is ncols weights or null.
 #pragma once
 
+#include "kernels/kernel_ops.h"
 #include "kernels/quant_search.h"
 
 #include <bit>
@@ -35,14 +36,11 @@ struct BlockIq3S {
 };
 static_assert(sizeof(BlockIq3S) == 110, "IQ3_S block must be 110 bytes");
 
-size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq3Xxs, quantizeIq3S;
 // The same algorithms in plain scalar code (the fast ones run independent candidates or weights
 // four to a SIMD instruction); the tests check both give the same bytes.
-size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq3XxsReference, quantizeIq3SReference;
 
-void dequantizeIq3Xxs(const void *src, float *dst, int64_t n);
-void dequantizeIq3S(const void *src, float *dst, int64_t n);
+Dequantize dequantizeIq3Xxs, dequantizeIq3S;
 
 } // namespace qb::iq3

@@ -7,6 +7,7 @@
 // with none, weights default to x^2 as in llama.cpp.
 #pragma once
 
+#include "kernels/kernel_ops.h"
 #include "kernels/quant_search.h"
 
 #include <cstddef>
@@ -36,18 +37,15 @@ struct BlockIq4Xs {
 };
 static_assert(sizeof(BlockIq4Xs) == 136, "IQ4_XS block must be 136 bytes");
 
-size_t quantizeIq4Nl(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq4Xs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq4Nl, quantizeIq4Xs;
 // The same algorithms in plain scalar code (the fast ones compare levels four weights at a time);
 // the tests check both give the same bytes.
-size_t quantizeIq4NlReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
-size_t quantizeIq4XsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance);
+QuantizeRows quantizeIq4NlReference, quantizeIq4XsReference;
 
 // L[j] = index of the IQ4 level nearest to scale * x[j] (ggml best_index_int8, b4748 tie rule) for
 // j < n, n a multiple of 4; simd picks the vectorised or the scalar form. Exposed for tests.
 void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd);
 
-void dequantizeIq4Nl(const void *src, float *dst, int64_t n);
-void dequantizeIq4Xs(const void *src, float *dst, int64_t n);
+Dequantize dequantizeIq4Nl, dequantizeIq4Xs;
 
 } // namespace qb::iq4
