@@ -15,8 +15,8 @@ namespace {
 
 const KernelOps *findOps(GgmlType type) {
     using Lookup = const KernelOps *(*)(GgmlType);
-    static constexpr Lookup kFamilies[] = {floatKernelOps, legacyKernelOps, kquantKernelOps, iq2KernelOps,
-                                           iq3KernelOps,   ternaryKernelOps, microKernelOps};
+    static constexpr Lookup kFamilies[] = {floatKernelOps, legacyKernelOps, kquantKernelOps,  iq1KernelOps, iq2KernelOps,
+                                           iq3KernelOps,   iq4KernelOps,    ternaryKernelOps, microKernelOps};
     for (Lookup lookup : kFamilies)
         if (const KernelOps *ops = lookup(type)) return ops;
     return nullptr;

@@ -1,7 +1,7 @@
 // IQ2/IQ1 kernel speed on one thread: a 512 x 256 heavy-tailed tensor (the golden rows' shape)
 // quantized by the fast path and by the scalar reference path, decoding, and the one-time
 // construction of each codebook index.
-#include "kernels/iq2_grid_index.h"
+#include "kernels/iq2/iq2_grid_index.h"
 #include "kernels/kernels.h"
 
 #include <benchmark/benchmark.h>

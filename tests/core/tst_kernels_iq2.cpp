@@ -6,7 +6,7 @@
 
 #include "error.h"
 #include "imatrix/importance_matrix.h"
-#include "kernels/iq2_grid_index.h"
+#include "kernels/iq2/iq2_grid_index.h"
 #include "kernels/kernel_ops.h"
 #include "kernels/kernels.h"
 
@@ -172,7 +172,9 @@ void TestKernelsIq2::refusesWithoutImportance() {
         try {
             if (path == 0) qb::quantizeRows(type, weights.data(), out.data(), 2, kCols, nullptr, 2);
             else if (path == 1) qb::quantizeRowsReference(type, weights.data(), out.data(), 2, kCols, nullptr);
-            else qb::iq2KernelOps(type)->quantize(weights.data(), out.data(), 2, kCols, nullptr);  // no entry-point check
+            else  // the family's own function, without the entry point's check
+                (qb::iq2KernelOps(type) ? qb::iq2KernelOps(type) : qb::iq1KernelOps(type))
+                    ->quantize(weights.data(), out.data(), 2, kCols, nullptr);
             QFAIL("quantizing without importance data did not throw");
         } catch (const qb::Error &e) {
             const QString message = QString::fromUtf8(e.what());

@@ -5,8 +5,9 @@
 // unsynchronised initialisation (a hand-rolled "if (!ready) build()" fails that way).
 #include "golden.h"
 
-#include "kernels/iq3_blocks.h"
-#include "kernels/iq3_grid_index.h"
+#include "kernels/iq3/iq3_blocks.h"
+#include "kernels/iq3/iq3_grid_index.h"
+#include "kernels/iq4/iq4_blocks.h"
 #include "kernels/kernels.h"
 
 #include <QtTest>
@@ -172,7 +173,7 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
     const uint8_t expected[] = {1, 0, 0, 0, 15, 15, 8, 7, 15, 0, 15, 8};
     uint8_t got[12];
     for (bool simd : {false, true}) {
-        qb::iq3::iq4Levels(fixed, 1.f, 12, got, simd);
+        qb::iq4::iq4Levels(fixed, 1.f, 12, got, simd);
         for (int i = 0; i < 12; ++i)
             QCOMPARE(int(got[i]), int(expected[i]));
     }
@@ -186,8 +187,8 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
         sweep.push_back(0.f);
     std::vector<uint8_t> scalar(sweep.size()), simd(sweep.size());
     for (float scale : {1.f, -1.f, 0.37f, 1e-3f}) {
-        qb::iq3::iq4Levels(sweep.data(), scale, int(sweep.size()), scalar.data(), false);
-        qb::iq3::iq4Levels(sweep.data(), scale, int(sweep.size()), simd.data(), true);
+        qb::iq4::iq4Levels(sweep.data(), scale, int(sweep.size()), scalar.data(), false);
+        qb::iq4::iq4Levels(sweep.data(), scale, int(sweep.size()), simd.data(), true);
         QVERIFY(scalar == simd);
     }
 }

@@ -4,7 +4,7 @@
 // against what ggml's reference code computes.
 #include "float_convert.h"
 #include "kernels/kernels.h"
-#include "kernels/legacy_fast.h"
+#include "kernels/legacy/legacy_fast.h"
 
 #include <QtTest>
 

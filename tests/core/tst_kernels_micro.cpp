@@ -3,7 +3,7 @@
 // saturating blocks, exact round trips, and that importance data changes nothing (ggml ignores
 // it for TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0 and Q2_0).
 #include "kernels/kernels.h"
-#include "kernels/micro_fp4.h"
+#include "kernels/micro/micro_fp4.h"
 
 #include <QtTest>
 

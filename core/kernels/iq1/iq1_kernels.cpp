@@ -1,0 +1,16 @@
+// The KernelOps table of the IQ1 family: IQ1_S, IQ1_M. The algorithms live in iq1s_quantize.cpp,
+// iq1m_quantize.cpp (over the shared group search of iq1_quantize.h) and iq1_dequantize.cpp.
+#include "kernels/iq1/iq1_blocks.h"
+#include "kernels/kernel_ops.h"
+
+namespace qb {
+
+// Both need importance weights: llama-quantize refuses them without an imatrix.
+constexpr KernelOps kOps[] = {
+    {GgmlType::IQ1_S, iq1::quantizeIq1s, iq1::quantizeIq1sReference, iq1::dequantizeIq1s, true},
+    {GgmlType::IQ1_M, iq1::quantizeIq1m, iq1::quantizeIq1mReference, iq1::dequantizeIq1m, true},
+};
+
+const KernelOps *iq1KernelOps(GgmlType type) { return findKernelOps(kOps, type); }
+
+} // namespace qb

@@ -1,0 +1,420 @@
+// IQ3_XXS and IQ3_S quantization, following ggml-quants.c (b4748) quantize_row_iq3_xxs_impl and
+// quantize_row_iq3_s_impl operation for operation: float arithmetic in the same order, the same
+// strict comparisons (first candidate wins ties), and ggml's quirks where they change bytes:
+//   - IQ3_XXS keeps the chosen levels and on-grid flags of the previous group of the row when no
+//     scale candidate is accepted (ggml never resets them within a row). At the start of a row
+//     ggml's arrays are uninitialised stack memory; we start from zeros. Only a group whose
+//     importance weights are all zero (or non-finite input) can reach that state, and then
+//     ggml's own output depends on its stack contents and thread chunking.
+//   - IQ3_S advances its qs/signs cursors only for groups that are not exactly zero.
+#include "kernels/iq3/iq3_blocks.h"
+
+#include "float_convert.h"
+#include "kernels/iq3/iq3_grid_index.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+namespace qb::iq3 {
+namespace {
+
+constexpr int kGroup = 32; // weights sharing one scale
+constexpr int kQuads = kGroup / 4;
+constexpr int kMaxQ = 8;                    // levels per coordinate
+constexpr float kXxsGroupEps = 1e-8f;       // GROUP_MAX_EPS_IQ3_XXS
+constexpr int kMaxNeighbourSlots = 512 + 3; // a whole grid, padded to a SIMD chunk
+
+inline float maxOf(float a, float b) { return a > b ? a : b; } // ggml's MAX macro, NaN behaviour included
+inline int clampLevel(int l) { return l < 0 ? 0 : (l > kMaxQ - 1 ? kMaxQ - 1 : l); }
+inline int coordinate(uint32_t point, int i) { return int(int8_t((point >> (8 * i)) & 0xff)); }
+
+// Levels and on-grid flags of the last accepted fit; they carry over between groups of a row.
+struct GroupFit {
+    int8_t L[kGroup] = {};
+    bool onGrid[kQuads] = {};
+};
+
+// Weighted squared distances from xval (at this scale) to every neighbour of an off-grid tuple,
+// each computed as ggml does: d2 = 0, then d2 += w[i] * diff * diff for i = 0..3, diff = scale*q - x.
+// The SIMD form runs four neighbours per instruction; every lane does exactly the scalar sequence.
+template <bool Simd>
+void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list, const float *xval, const float *weight,
+                        float scale, float *d2out) {
+    const int count = list[0];
+#if defined(__SSE2__)
+    if constexpr (Simd) {
+        const float *soa = grid.neighbourCoords.data() + grid.coordOffset[size_t(key)];
+        const __m128 vscale = _mm_set1_ps(scale);
+        for (int c = 0; c < (count + 3) / 4; ++c) {
+            __m128 d2 = _mm_setzero_ps();
+            for (int i = 0; i < 4; ++i) {
+                const __m128 q = _mm_loadu_ps(soa + 16 * c + 4 * i);
+                const __m128 diff = _mm_sub_ps(_mm_mul_ps(vscale, q), _mm_set1_ps(xval[i]));
+                d2 = _mm_add_ps(d2, _mm_mul_ps(_mm_mul_ps(_mm_set1_ps(weight[i]), diff), diff));
+            }
+            _mm_storeu_ps(d2out + 4 * c, d2);
+        }
+        return;
+    }
+#endif
+    (void)key;
+    for (int j = 0; j < count; ++j) {
+        const std::array<float, 4> &q = grid.pointCoords[list[j + 1]];
+        float d2 = 0;
+        for (int i = 0; i < 4; ++i) {
+            const float diff = scale * q[size_t(i)] - xval[i];
+            d2 += weight[i] * diff * diff;
+        }
+        d2out[j] = d2;
+    }
+}
+
+// Index of the first strict minimum of d2[0..count) below FLT_MAX, or -1: ggml's running
+// "if (d2 < best_d2)" scan. The SIMD form takes the minimum four lanes at a time (minps keeps the
+// running value when a lane is NaN, as the scan ignores NaN), then the first lane equal to it;
+// no data-dependent branches, which the scan mispredicts.
+template <bool Simd> int firstMinimum(float *d2, int count) {
+#if defined(__SSE2__)
+    if constexpr (Simd) {
+        const int chunks = (count + 3) / 4;
+        for (int j = count; j < 4 * chunks; ++j)
+            d2[j] = FLT_MAX; // padding lanes never win
+        __m128 m = _mm_set1_ps(FLT_MAX);
+        for (int c = 0; c < chunks; ++c)
+            m = _mm_min_ps(_mm_load_ps(d2 + 4 * c), m);
+        m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+        m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+        if (!(_mm_cvtss_f32(m) < FLT_MAX)) return -1;
+        for (int c = 0; c < chunks; ++c) {
+            const int hits = _mm_movemask_ps(_mm_cmpeq_ps(_mm_load_ps(d2 + 4 * c), m));
+            if (hits) return 4 * c + __builtin_ctz(unsigned(hits));
+        }
+        return -1;
+    }
+#endif
+    float bestD2 = FLT_MAX;
+    int best = -1;
+    for (int j = 0; j < count; ++j) {
+        if (d2[j] < bestD2) {
+            bestD2 = d2[j];
+            best = j;
+        }
+    }
+    return best;
+}
+
+// Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
+// scale (weighted); writes its levels to L and returns its index.
+template <bool Simd>
+int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
+    const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
+    const int count = list[0];
+    alignas(16) float d2[kMaxNeighbourSlots];
+    neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
+    // ggml keeps the first neighbour whose d2 is strictly below the best so far (starting from
+    // FLT_MAX; NaN never wins): the first occurrence of the minimum, if that is below FLT_MAX.
+    const int first = firstMinimum<Simd>(d2, count);
+    int best = first >= 0 ? list[first + 1] : -1;
+    // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
+    if (best < 0) best = list[1];
+    const uint32_t point = grid.points[size_t(best)];
+    for (int i = 0; i < 4; ++i)
+        L[i] = int8_t((coordinate(point, i) - 1) / 2);
+    return best;
+}
+
+int keyOf(const int8_t *levels) {
+    int key = 0;
+    for (int i = 0; i < 4; ++i)
+        key |= levels[i] << (3 * i);
+    return key;
+}
+
+// Rounds one quad at inverse scale id to levels; snaps it to the grid if it falls off.
+// Returns whether the rounded point was on the grid.
+template <bool Simd>
+bool roundQuad(const Iq3GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
+    for (int i = 0; i < 4; ++i)
+        L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
+    const int key = keyOf(L);
+    if (grid.map[size_t(key)] >= 0) return true;
+    bestNeighbour<Simd>(grid, key, xval, waux, scale, L);
+    return false;
+}
+
+void weightedSums(const int8_t *L, const float *xval, const float *weight, float &sumqx, float &sumq2) {
+    sumqx = 0;
+    sumq2 = 0;
+    for (int i = 0; i < kGroup; ++i) {
+        const float w = weight[i];
+        const float q = float(2 * L[i] + 1);
+        sumqx += w * xval[i] * q;
+        sumq2 += w * q * q;
+    }
+}
+
+// The scale search of both formats: try inverse scales around 15/max, keep the best weighted fit,
+// then refit the quads that were off the grid (IQ3_S refits all of them) at the chosen scale.
+template <bool Simd>
+float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+               int steps, bool refitAll, GroupFit &fit) {
+    float best = 0;
+    float scale = max / (2 * kMaxQ - 1);
+    int8_t Laux[kGroup];
+    bool onGridAux[kQuads];
+    for (int is = -steps; is <= steps; ++is) {
+        const float id = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
+        const float thisScale = 1 / id;
+        for (int k = 0; k < kQuads; ++k)
+            onGridAux[k] = roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, thisScale, Laux + 4 * k);
+        float sumqx, sumq2;
+        weightedSums(Laux, xval, weight, sumqx, sumq2);
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            scale = sumqx / sumq2;
+            best = scale * sumqx;
+            std::memcpy(fit.L, Laux, sizeof Laux);
+            std::memcpy(fit.onGrid, onGridAux, sizeof onGridAux);
+        }
+    }
+    int offGrid = 0;
+    for (bool on : fit.onGrid)
+        offGrid += on ? 0 : 1;
+    if (offGrid > 0 && scale > 0) {
+        const float id = 1 / scale;
+        for (int k = 0; k < kQuads; ++k) {
+            if (!refitAll && fit.onGrid[k]) continue;
+            roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+        }
+        float sumqx, sumq2;
+        weightedSums(fit.L, xval, weight, sumqx, sumq2);
+        if (sumq2 > 0) scale = sumqx / sumq2;
+    }
+    return scale;
+}
+
+// Per-weight importance: with an importance vector, qw * sqrt(sigma2 + x^2); without, x^2.
+void groupWeights(const float *xb, const float *qw, float sigma2, float *weight, float *waux) {
+    if (qw) {
+        for (int i = 0; i < kGroup; ++i)
+            weight[i] = qw[i] * std::sqrt(sigma2 + xb[i] * xb[i]);
+    } else {
+        for (int i = 0; i < kGroup; ++i)
+            weight[i] = xb[i] * xb[i];
+    }
+    for (int i = 0; i < kGroup; ++i)
+        waux[i] = std::sqrt(weight[i]);
+}
+
+float superBlockSigma2(const float *xbl) {
+    float sumx2 = 0;
+    for (int i = 0; i < kSuperBlock; ++i)
+        sumx2 += xbl[i] * xbl[i];
+    return 2 * sumx2 / kSuperBlock;
+}
+
+int gridIndexOf(const Iq3GridIndex &grid, const int8_t *L) {
+    const int32_t entry = grid.map[size_t(keyOf(L))];
+    return entry >= 0 ? entry : 0; // the fit only produces on-grid levels; ggml asserts this
+}
+
+template <bool Simd>
+void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, int64_t nblocks, const float *qwRow) {
+    GroupFit fit; // carries over between groups, as ggml's function-scope arrays do
+    float scales[kSuperBlock / kGroup];
+    float weight[kGroup], waux[kGroup], xval[kGroup];
+    uint8_t blockSigns[4];
+    for (int64_t ibl = 0; ibl < nblocks; ++ibl) {
+        uint8_t q3[3 * kSuperBlock / 8] = {};
+        y[ibl].d = fp32ToFp16(0.f);
+        const float *xbl = x + kSuperBlock * ibl;
+        const float sigma2 = superBlockSigma2(xbl);
+        float maxScale = 0;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            const float *xb = xbl + kGroup * ib;
+            groupWeights(xb, qwRow ? qwRow + kSuperBlock * ibl + kGroup * ib : nullptr, sigma2, weight, waux);
+            // Magnitudes, and 7 stored signs per 8: an odd count of negatives flips the least important one.
+            for (int k = 0; k < 4; ++k) {
+                int nflip = 0;
+                uint8_t s = 0;
+                for (int i = 0; i < 8; ++i) {
+                    const float v = xb[8 * k + i];
+                    if (v >= 0) {
+                        xval[8 * k + i] = v;
+                    } else {
+                        xval[8 * k + i] = -v;
+                        ++nflip;
+                        s |= uint8_t(1 << i);
+                    }
+                }
+                if (nflip % 2) {
+                    int imin = 0;
+                    float min = weight[8 * k] * xb[8 * k] * xb[8 * k];
+                    for (int i = 1; i < 8; ++i) {
+                        const float ax = weight[8 * k + i] * xb[8 * k + i] * xb[8 * k + i];
+                        if (ax < min) {
+                            min = ax;
+                            imin = i;
+                        }
+                    }
+                    xval[8 * k + imin] = -xval[8 * k + imin];
+                    s ^= uint8_t(1 << imin);
+                }
+                blockSigns[k] = s & 127;
+            }
+            float max = xval[0];
+            for (int i = 1; i < kGroup; ++i)
+                max = maxOf(max, xval[i]);
+            if (max < kXxsGroupEps) {
+                scales[ib] = 0;
+                std::memset(fit.L, 0, sizeof fit.L);
+                continue;
+            }
+            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 15, false, fit);
+            if (scale < 0) {
+                scale = -scale;
+                for (uint8_t &s : blockSigns)
+                    s = uint8_t(~s) & 127;
+            }
+            for (int k = 0; k < kQuads; ++k)
+                q3[8 * ib + k] = uint8_t(gridIndexOf(grid, fit.L + 4 * k));
+            const uint32_t signsAndScale = uint32_t(blockSigns[0]) | uint32_t(blockSigns[1]) << 7 |
+                                           uint32_t(blockSigns[2]) << 14 | uint32_t(blockSigns[3]) << 21;
+            std::memcpy(q3 + kSuperBlock / 4 + 4 * ib, &signsAndScale, 4);
+            scales[ib] = scale;
+            maxScale = maxOf(maxScale, scale);
+        }
+        if (maxScale == 0) {
+            std::memset(y[ibl].qs, 0, sizeof y[ibl].qs);
+            continue;
+        }
+        const float d = maxScale / 31;
+        y[ibl].d = fp32ToFp16(d * 1.0125f); // ggml's fudge factor
+        const float id = 1 / d;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            int l = nearestInt(0.5f * (id * scales[ib] - 1));
+            l = l < 0 ? 0 : (l > 15 ? 15 : l);
+            uint32_t word;
+            std::memcpy(&word, q3 + kSuperBlock / 4 + 4 * ib, 4);
+            word |= uint32_t(l) << 28;
+            std::memcpy(q3 + kSuperBlock / 4 + 4 * ib, &word, 4);
+        }
+        std::memcpy(y[ibl].qs, q3, sizeof q3);
+    }
+}
+
+template <bool Simd>
+void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_t nblocks, const float *qwRow) {
+    GroupFit fit;
+    float scales[kSuperBlock / kGroup];
+    float weight[kGroup], waux[kGroup], xval[kGroup];
+    uint8_t blockSigns[kGroup / 8];
+    for (int64_t ibl = 0; ibl < nblocks; ++ibl) {
+        BlockIq3S &out = y[ibl];
+        std::memset(&out, 0, sizeof out);
+        out.d = fp32ToFp16(0.f);
+        uint8_t *qs = out.qs;
+        uint8_t *signs = out.signs;
+        const float *xbl = x + kSuperBlock * ibl;
+        const float sigma2 = superBlockSigma2(xbl);
+        float maxScale = 0;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ++ib) {
+            const float *xb = xbl + kGroup * ib;
+            groupWeights(xb, qwRow ? qwRow + kSuperBlock * ibl + kGroup * ib : nullptr, sigma2, weight, waux);
+            for (int k = 0; k < kGroup / 8; ++k) {
+                uint8_t s = 0;
+                for (int i = 0; i < 8; ++i) {
+                    const float v = xb[8 * k + i];
+                    if (v >= 0) {
+                        xval[8 * k + i] = v;
+                    } else {
+                        xval[8 * k + i] = -v;
+                        s |= uint8_t(1 << i);
+                    }
+                }
+                blockSigns[k] = s;
+            }
+            float max = xval[0];
+            for (int i = 1; i < kGroup; ++i)
+                max = maxOf(max, xval[i]);
+            if (max == 0) {
+                scales[ib] = 0;
+                continue; // ggml skips the cursor advance below too
+            }
+            for (bool &on : fit.onGrid)
+                on = false;
+            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 9, true, fit);
+            if (scale < 0) {
+                scale = -scale;
+                for (uint8_t &s : blockSigns)
+                    s = uint8_t(~s);
+            }
+            for (int k = 0; k < kQuads; ++k) {
+                const int index = gridIndexOf(grid, fit.L + 4 * k);
+                const int slot = ib * kQuads + k;
+                qs[k] = uint8_t(index & 255);
+                out.qh[slot / 8] |= uint8_t((index >> 8) << (slot % 8));
+            }
+            qs += kQuads;
+            std::memcpy(signs, blockSigns, sizeof blockSigns);
+            signs += sizeof blockSigns;
+            scales[ib] = scale;
+            maxScale = maxOf(maxScale, scale);
+        }
+        if (maxScale == 0) continue;
+        const float d = maxScale / 31;
+        out.d = fp32ToFp16(d * 1.033f); // ggml's fudge factor
+        const float id = 1 / d;
+        for (int ib = 0; ib < kSuperBlock / kGroup; ib += 2) {
+            int l1 = nearestInt(0.5f * (id * scales[ib] - 1));
+            l1 = l1 < 0 ? 0 : (l1 > 15 ? 15 : l1);
+            int l2 = nearestInt(0.5f * (id * scales[ib + 1] - 1));
+            l2 = l2 < 0 ? 0 : (l2 > 15 ? 15 : l2);
+            out.scales[ib / 2] = uint8_t(l1 | (l2 << 4));
+        }
+    }
+}
+
+template <bool Simd>
+size_t quantizeXxsRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::Xxs256);
+    const int64_t nblocks = ncols / kSuperBlock;
+    auto *out = static_cast<BlockIq3Xxs *>(dst);
+    for (int64_t r = 0; r < nrows; ++r)
+        quantizeRowXxs<Simd>(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    return size_t(nrows * nblocks) * sizeof(BlockIq3Xxs);
+}
+
+template <bool Simd>
+size_t quantizeSRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::S512);
+    const int64_t nblocks = ncols / kSuperBlock;
+    auto *out = static_cast<BlockIq3S *>(dst);
+    for (int64_t r = 0; r < nrows; ++r)
+        quantizeRowS<Simd>(grid, src + r * ncols, out + r * nblocks, nblocks, importance);
+    return size_t(nrows * nblocks) * sizeof(BlockIq3S);
+}
+
+} // namespace
+
+size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXxsRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXxsRows<false>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeSRows<true>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeSRows<false>(src, dst, nrows, ncols, importance);
+}
+
+} // namespace qb::iq3
