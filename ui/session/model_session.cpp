@@ -1,6 +1,5 @@
 #include "model_session.h"
 
-#include "background.h"
 #include "error.h"
 #include "imatrix/importance_fit.h"
 
@@ -22,16 +21,14 @@ QString describe(const std::exception &e) { return QString::fromUtf8(e.what()); 
 
 ModelSession::ModelSession(QObject *parent) : QObject(parent) {}
 
-void ModelSession::setBusy(int delta) {
-    const bool before = m_busy > 0;
-    m_busy += delta;
-    if (before != (m_busy > 0)) emit busyChanged(m_busy > 0);
+void ModelSession::updateBusy() {
+    if (m_busy == isLoading()) return;
+    m_busy = isLoading();
+    emit busyChanged(m_busy);
 }
 
 void ModelSession::open(const QString &path) {
-    const quint64 job = ++m_openJob;
-    setBusy(+1);
-    runInBackground(this, [path] {
+    m_openJobs.start([path] {
         Parsed<qb::GgufModel> out;
         try {
             out.value = qb::GgufModel::open(path.toStdString());
@@ -39,9 +36,8 @@ void ModelSession::open(const QString &path) {
             out.error = describe(e);
         }
         return out;
-    }, [this, job, path](const Parsed<qb::GgufModel> &parsed) {
-        setBusy(-1);
-        if (job != m_openJob) return;  // superseded by a later open
+    }, [this, path](const Parsed<qb::GgufModel> &parsed) {
+        updateBusy();
         if (!parsed.value) {
             emit failed(tr("Could not open %1").arg(QFileInfo(path).fileName()), parsed.error);
             return;
@@ -57,12 +53,11 @@ void ModelSession::open(const QString &path) {
         rebuildAnalyzer();
         emit modelOpened();
     });
+    updateBusy();
 }
 
 void ModelSession::loadImportance(const QString &path) {
-    const quint64 job = ++m_importanceJob;
-    setBusy(+1);
-    runInBackground(this, [path] {
+    m_importanceJobs.start([path] {
         Parsed<qb::ImportanceMatrix> out;
         try {
             out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
@@ -70,9 +65,8 @@ void ModelSession::loadImportance(const QString &path) {
             out.error = describe(e);
         }
         return out;
-    }, [this, job, path](const Parsed<qb::ImportanceMatrix> &parsed) {
-        setBusy(-1);
-        if (job != m_importanceJob) return;
+    }, [this, path](const Parsed<qb::ImportanceMatrix> &parsed) {
+        updateBusy();
         if (!parsed.value) {
             emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), parsed.error);
             return;
@@ -92,6 +86,7 @@ void ModelSession::loadImportance(const QString &path) {
         rebuildAnalyzer();
         emit importanceLoaded();
     });
+    updateBusy();
 }
 
 void ModelSession::clearImportance() {
