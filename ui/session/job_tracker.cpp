@@ -1,11 +1,20 @@
 #include "job_tracker.h"
 
 #include <QMetaObject>
+#include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <exception>
 
 namespace qbui {
+namespace {
+
+// Not Qt's global pool: Qt 6.4's raster paint engine splits large fills across the global pool
+// and waits for them on the GUI thread, so analyses of seconds or minutes holding every global
+// thread froze painting (and with it every queued result) until one of them ended.
+Q_GLOBAL_STATIC(QThreadPool, jobPool)
+
+} // namespace
 
 void JobContext::post(std::function<void()> fn) const { m_tracker->deliver(m_id, std::move(fn), false); }
 
@@ -52,7 +61,7 @@ void JobTracker::launch(quint64 id, std::function<void()> body) {
     };
     if (m_runner == Runner::ThreadPool) {
         m_futures.removeIf([](const QFuture<void> &f) { return f.isFinished(); });
-        m_futures.append(QtConcurrent::run(std::move(guarded)));
+        m_futures.append(QtConcurrent::run(jobPool(), std::move(guarded)));
         return;
     }
     std::erase_if(m_threads, [](OwnThread &t) {

@@ -54,8 +54,9 @@ private:
 
 class JobTracker {
 public:
-    // ThreadPool: Qt's global pool (short analyses). OwnThread: a thread of the job's own, for work
-    // of minutes (a quantization) that must not hold a pool thread the analyses need.
+    // ThreadPool: a pool of the trackers' own, one thread per core (analyses; not Qt's global pool,
+    // which the GUI's painting needs free). OwnThread: a thread of the job's own, for work of
+    // minutes (a quantization) that must not hold a pool thread the analyses need.
     enum class Runner { ThreadPool, OwnThread };
 
     explicit JobTracker(Runner runner = Runner::ThreadPool);
