@@ -1,9 +1,11 @@
 #include "job_tracker.h"
 
 #include <QMetaObject>
+#include <QThread>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <exception>
 
 namespace qbui {
@@ -11,8 +13,17 @@ namespace {
 
 // Not Qt's global pool: Qt 6.4's raster paint engine splits large fills across the global pool
 // and waits for them on the GUI thread, so analyses of seconds or minutes holding every global
-// thread froze painting (and with it every queued result) until one of them ended.
-Q_GLOBAL_STATIC(QThreadPool, jobPool)
+// thread froze painting (and with it every queued result) until one of them ended. Twice the
+// cores: a page's long job (label summaries, fit curves) must not keep another's short one
+// (opening a file, a histogram preview) waiting behind it.
+QThreadPool *jobPool() {
+    static QThreadPool *pool = [] {
+        auto *p = new QThreadPool;  // never destroyed: threads idle out; trackers wait for their own work
+        p->setMaxThreadCount(std::max(4, 2 * QThread::idealThreadCount()));
+        return p;
+    }();
+    return pool;
+}
 
 } // namespace
 

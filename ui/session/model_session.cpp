@@ -17,6 +17,17 @@ struct Parsed {
 
 QString describe(const std::exception &e) { return QString::fromUtf8(e.what()); }
 
+template <typename T, typename Load>
+Parsed<T> parse(Load load) {
+    Parsed<T> out;
+    try {
+        out.value = load();
+    } catch (const std::exception &e) {
+        out.error = describe(e);
+    }
+    return out;
+}
+
 } // namespace
 
 ModelSession::ModelSession(QObject *parent) : QObject(parent) {}
@@ -29,13 +40,7 @@ void ModelSession::updateBusy() {
 
 void ModelSession::open(const QString &path) {
     m_openJobs.start([path] {
-        Parsed<qb::GgufModel> out;
-        try {
-            out.value = qb::GgufModel::open(path.toStdString());
-        } catch (const std::exception &e) {
-            out.error = describe(e);
-        }
-        return out;
+        return parse<qb::GgufModel>([&] { return qb::GgufModel::open(path.toStdString()); });
     }, [this, path](const Parsed<qb::GgufModel> &parsed) {
         updateBusy();
         if (!parsed.value) {
@@ -58,13 +63,9 @@ void ModelSession::open(const QString &path) {
 
 void ModelSession::loadImportance(const QString &path) {
     m_importanceJobs.start([path] {
-        Parsed<qb::ImportanceMatrix> out;
-        try {
-            out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
-        } catch (const std::exception &e) {
-            out.error = describe(e);
-        }
-        return out;
+        return parse<qb::ImportanceMatrix>([&] {
+            return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+        });
     }, [this, path](const Parsed<qb::ImportanceMatrix> &parsed) {
         updateBusy();
         if (!parsed.value) {
