@@ -14,9 +14,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
-#include <QPointer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -90,15 +88,10 @@ FitToSizePanel::FitToSizePanel(QWidget *parent)
     });
 }
 
-FitToSizePanel::~FitToSizePanel() {
-    cancel();
-    m_workers.waitAll();
-}
+FitToSizePanel::~FitToSizePanel() = default;  // m_jobs cancels the curves and waits for its worker
 
 void FitToSizePanel::cancel() {
-    if (m_cancel) m_cancel->store(true);
-    ++m_job;
-    m_running = false;
+    m_jobs.cancel();
     m_progress->setVisible(false);
 }
 
@@ -113,9 +106,6 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
         m_summary->setText(tr("Open a model to fit a mix to a size."));
         return;
     }
-    const quint64 job = m_job;
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
-    m_running = true;
     m_progress->setValue(0);
     m_progress->setVisible(true);
     m_summary->setText(tr("Measuring every tensor's error at every candidate type…"));
@@ -125,21 +115,16 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     request.pins = std::move(pins);
     request.planOptions.imatrixFile = imatrixFile;
     request.threads = m_threads;
-    request.cancel = m_cancel.get();
-    QPointer<QProgressBar> bar(m_progress);
-    request.progress = [bar, job, this](double f) {
-        QMetaObject::invokeMethod(bar, [bar, f, job, this] {
-            if (bar && job == m_job) bar->setValue(int(f * 1000));
-        }, Qt::QueuedConnection);
-    };
-    auto cancelFlag = m_cancel;
-    auto analyzerCopy = m_analyzer;
-    auto *watcher = new QFutureWatcher<CurvesResult>(this);
-    connect(watcher, &QFutureWatcher<CurvesResult>::finished, this, [this, watcher, job] {
-        const CurvesResult r = watcher->result();
-        watcher->deleteLater();
-        if (job != m_job) return;  // superseded by a newer model, matrix or pins
-        m_running = false;
+    // A newer model, matrix or pins supersedes this request: its curves are dropped.
+    m_jobs.start([this, request = std::move(request), analyzer = m_analyzer](const JobContext &job) mutable -> CurvesResult {
+        request.cancel = job.cancelFlag();
+        request.progress = [this, job](double f) { job.post([this, f] { m_progress->setValue(int(f * 1000)); }); };
+        try {
+            return {std::make_shared<const qb::MixCurves>(qb::buildMixCurves(*analyzer, request)), {}};
+        } catch (const std::exception &e) {
+            return {nullptr, QString::fromUtf8(e.what())};
+        }
+    }, [this](const CurvesResult &r) {
         m_progress->setVisible(false);
         if (!r.curves) {
             m_summary->setText(tr("Fit to size is not available: %1").arg(r.failure));
@@ -154,15 +139,6 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
         emit curvesReady();
         solve();
     });
-    QFuture<CurvesResult> future = QtConcurrent::run([request, cancelFlag, analyzerCopy]() -> CurvesResult {
-        try {
-            return {std::make_shared<const qb::MixCurves>(qb::buildMixCurves(*analyzerCopy, request)), {}};
-        } catch (const std::exception &e) {
-            return {nullptr, QString::fromUtf8(e.what())};
-        }
-    });
-    watcher->setFuture(future);
-    m_workers.add(QFuture<void>(future));
 }
 
 QString FitToSizePanel::loadSensitivity(const QString &path) {

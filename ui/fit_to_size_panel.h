@@ -4,19 +4,18 @@
 //
 // Contract: the per-tensor curves (the slow part: one analysis per candidate pair) are built in
 // the background whenever the model, importance matrix or pins change, with progress and
-// cancellation (a newer request drops an older result by job id). Once they exist, moving the
+// cancellation (a newer request drops an older result: JobTracker). Once they exist, moving the
 // target solves the allocation on the GUI thread (a pure computation of milliseconds, see
 // core/optimize/hull_allocator.h) and emits targetSolved, so the chart follows the slider.
 // Failures (no mix fits, a pin the tensor cannot take) are shown in the panel, never thrown.
 #pragma once
 
 #include "analysis/model_analyzer.h"
-#include "background.h"
+#include "job_tracker.h"
 #include "optimize/size_optimizer.h"
 
 #include <QWidget>
 
-#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -47,7 +46,7 @@ public:
     void setTarget(double value);  // in the current unit; moves the slider and spin box
     double target() const;
 
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_jobs.isRunning(); }
     bool hasCurves() const { return bool(m_curves); }
     const std::optional<qb::OptimizedMix> &result() const { return m_result; }
     const qb::MixCurves *curves() const { return m_curves.get(); }
@@ -82,11 +81,7 @@ private:
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
     std::shared_ptr<const qb::MixCurves> m_curves;
     std::optional<qb::OptimizedMix> m_result;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    PendingWork m_workers;
-    quint64 m_job = 0;
     int m_threads = 1;
-    bool m_running = false;
     bool m_syncing = false;
     Unit m_unit = Unit::BitsPerWeight;
     double m_lo = 1, m_hi = 16;
@@ -100,6 +95,7 @@ private:
     QPushButton *m_sensitivityButton;
     std::optional<qb::RoleSensitivity> m_sensitivity;  // none: the built-in table
     QString m_sensitivityFile;
+    JobTracker m_jobs;  // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

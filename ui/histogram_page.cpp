@@ -1,6 +1,5 @@
 #include "histogram_page.h"
 
-#include "background.h"
 #include "chart_style.h"
 #include "error.h"
 #include "formatting.h"
@@ -25,11 +24,10 @@ namespace {
 
 // Every type analysed for one request, in one mode. Failures (no kernel yet, importance data
 // required, cancelled) are reported per type, never thrown across threads.
-HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, quint64 job, int tensor,
+HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, int tensor,
                              const std::vector<qb::GgmlType> &types, qb::AnalysisMode mode, int threads,
                              const std::atomic<bool> *cancel) {
     HistogramResult r;
-    r.job = job;
     r.tensor = tensor;
     r.mode = mode;
     for (qb::GgmlType type : types) {
@@ -147,9 +145,7 @@ HistogramPage::HistogramPage(QWidget *parent)
     layout->addLayout(grid, 1);
 }
 
-HistogramPage::~HistogramPage() {
-    if (m_exactCancel) m_exactCancel->store(true);
-}
+HistogramPage::~HistogramPage() = default;  // m_jobs cancels the exact pass and waits for it
 
 void HistogramPage::fillComparisonChoices() {
     for (QComboBox *box : {m_second, m_third}) {
@@ -166,8 +162,7 @@ void HistogramPage::fillComparisonChoices() {
 void HistogramPage::setAnalyzer(std::shared_ptr<qb::ModelAnalyzer> analyzer) {
     m_analyzer = std::move(analyzer);
     m_tensor = -1;
-    ++m_job;
-    if (m_exactCancel) m_exactCancel->store(true);
+    m_jobs.cancel();
     m_result = {};
     rebuildPlots();
     rebuildMetrics();
@@ -203,37 +198,30 @@ void HistogramPage::scheduleRequest() { m_coalesce->start(); }
 
 void HistogramPage::startRequest() {
     if (!m_analyzer || m_tensor < 0 || size_t(m_tensor) >= m_analyzer->model().tensors().size()) return;
-    const quint64 job = ++m_job;
-    if (m_exactCancel) m_exactCancel->store(true);  // the previous exact pass is no longer wanted
     const int tensor = m_tensor;
     const auto types = requestedTypes();
     const auto &info = *m_analyzer->model().tensors()[size_t(tensor)].info;
     m_title->setText(QStringLiteral("%1  ·  %2  ·  %3").arg(QString::fromStdString(info.name), formatShape(info),
                                                             typeLabel(info.type)));
     m_state->setText(tr("previewing…"));
-    runInBackground(
-        this, [analyzer = m_analyzer, job, tensor, types] {
-            return analyzeTypes(analyzer, job, tensor, types, qb::AnalysisMode::Preview, 1, nullptr);
+    // Supersedes the previous request: its exact pass is cancelled, its results are dropped.
+    m_jobs.start(
+        [analyzer = m_analyzer, tensor, types] {
+            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Preview, 1, nullptr);
         },
         [this, types](const HistogramResult &r) {
-            if (r.job != m_job) return;  // a newer selection superseded this one
             applyResult(r);
-            startExact(r.job, r.tensor, types);
+            startExact(r.tensor, types);
         });
 }
 
-void HistogramPage::startExact(quint64 job, int tensor, std::vector<qb::GgmlType> types) {
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    m_exactCancel = cancel;
+void HistogramPage::startExact(int tensor, std::vector<qb::GgmlType> types) {
     m_state->setText(tr("preview · refining…"));
-    runInBackground(
-        this, [analyzer = m_analyzer, job, tensor, types, threads = m_threads, cancel] {
-            return analyzeTypes(analyzer, job, tensor, types, qb::AnalysisMode::Exact, threads, cancel.get());
+    m_jobs.start(
+        [analyzer = m_analyzer, tensor, types, threads = m_threads](const JobContext &job) {
+            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Exact, threads, job.cancelFlag());
         },
-        [this, cancel](const HistogramResult &r) {
-            if (r.job != m_job || cancel->load()) return;
-            applyResult(r);
-        });
+        [this](const HistogramResult &r) { applyResult(r); });
 }
 
 void HistogramPage::applyResult(const HistogramResult &result) {

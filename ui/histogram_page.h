@@ -6,11 +6,12 @@
 // Contract: showTensor() returns at once. A preview (a sample of rows or of row segments, well
 // under 100 ms per type) is shown first, then an exact analysis of every row replaces it in the
 // background.
-// Requests made stale by a newer selection are dropped by job id, and the stale exact analysis
+// Requests made stale by a newer selection are dropped (JobTracker), and the stale exact analysis
 // is cancelled. Rebuilding the plots happens in one function from the stored result.
 #pragma once
 
 #include "analysis/model_analyzer.h"
+#include "job_tracker.h"
 
 #include <QWidget>
 
@@ -34,7 +35,6 @@ struct TypeAnalysis {
 };
 
 struct HistogramResult {
-    quint64 job = 0;
     int tensor = -1;
     qb::AnalysisMode mode = qb::AnalysisMode::Preview;
     std::vector<TypeAnalysis> types;
@@ -73,7 +73,7 @@ signals:
 private:
     void scheduleRequest();
     void startRequest();
-    void startExact(quint64 job, int tensor, std::vector<qb::GgmlType> types);
+    void startExact(int tensor, std::vector<qb::GgmlType> types);
     void applyResult(const HistogramResult &result);
     void rebuildPlots();
     void rebuildMetrics();
@@ -84,8 +84,6 @@ private:
     int m_threads = 1;
     int m_tensor = -1;
     qb::GgmlType m_chosen = qb::GgmlType::F32;
-    quint64 m_job = 0;
-    std::shared_ptr<std::atomic<bool>> m_exactCancel;
     HistogramResult m_result;
 
     QLabel *m_title;
@@ -99,6 +97,7 @@ private:
     QCustomPlot *m_profilePlot;
     QTableWidget *m_metrics;
     QTimer *m_coalesce;
+    JobTracker m_jobs;  // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

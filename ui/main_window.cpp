@@ -3,7 +3,6 @@
 
 #include "error_banner.h"
 #include "formatting.h"
-#include "background.h"
 #include "histogram_page.h"
 #include "label_picker.h"
 #include "label_table_model.h"
@@ -287,15 +286,12 @@ void MainWindow::syncRuleSet() {
 void MainWindow::estimateLabels() {
     const auto model = m_session->model();
     if (!model) return;
-    const quint64 job = ++m_estimateJob;
     m_labelPicker->setSummary(tr("Estimating every label for this model…"));
-    runInBackground(
-        this,
+    m_estimateJobs.start(
         [model, imatrix = m_session->importance(), rules = m_controller->ruleSet()] {
             return MixController::estimateLabels(*model, imatrix.get(), rules);
         },
-        [this, job](const std::vector<LabelEstimate> &estimates) {
-            if (job != m_estimateJob) return;
+        [this](const std::vector<LabelEstimate> &estimates) {
             m_labelModel->setEstimates(estimates);
             m_chart->setLabels(m_session->analyzer(), estimates);
             m_labelModel->setCurrentLabel(m_mix->label());

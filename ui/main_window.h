@@ -7,6 +7,7 @@
 // QSettings between runs.
 #pragma once
 
+#include "job_tracker.h"
 #include "mix/rule_set.h"
 
 #include <QMainWindow>
@@ -137,7 +138,6 @@ private:
     void setUpFitToSize(QWidget *chartPage);
     void refreshFitToSize();
     void applyFittedMix(const qb::OptimizedMix &mix);
-    quint64 m_estimateJob = 0;
     int m_currentTensor = -1;
     QTabWidget *m_pages;
     QSplitter *m_splitter;
@@ -150,6 +150,7 @@ private:
     QProgressBar *m_busy;
     int m_threads = 1;
     bool m_rescanQueued = false;
+    JobTracker m_estimateJobs;  // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

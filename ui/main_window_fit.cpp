@@ -9,6 +9,7 @@
 #include "model_session.h"
 #include "quality_chart_page.h"
 
+#include "mix/override_permission.h"
 #include "mix/preset.h"
 
 #include <QVBoxLayout>
@@ -81,8 +82,14 @@ void MainWindow::applyFittedMix(const qb::OptimizedMix &mix) {
         return;
     }
     std::vector<TensorChoice> base(model->tensors().size());
-    for (const auto &d : decision.tensors)
-        base[d.tensor] = {d.target, QString::fromStdString(d.reason), d.quantizable};
+    // The fit sets none of the options that win over a hand-chosen type: the rules' default ones.
+    qb::QuantizeOptions options;
+    options.rules = decision.rules;
+    const std::vector<bool> overridable = qb::overridableTensors(decision, options);
+    for (size_t i = 0; i < decision.tensors.size(); ++i) {
+        const auto &d = decision.tensors[i];
+        base[d.tensor] = {d.target, QString::fromStdString(d.reason), overridable[i]};
+    }
     m_mix->applyFittedMix(QString::fromUtf8(mix.baseLabel->name), std::move(base));
 }
 

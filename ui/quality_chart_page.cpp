@@ -2,7 +2,7 @@
 
 #include "chart_style.h"
 #include "formatting.h"
-#include "gguf/tensor_bytes.h"
+#include "analysis/mix_size.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -12,7 +12,6 @@
 #include <QPushButton>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -82,18 +81,12 @@ QualityChartPage::QualityChartPage(QWidget *parent)
     m_status->setText(tr("Open a model to compare its labels."));
 }
 
-QualityChartPage::~QualityChartPage() {
-    cancel();
-    if (m_currentCancel) m_currentCancel->store(true);
-    // The workers post results to this object: they must be gone before it is.
-    m_workers.waitAll();
-}
+// The trackers cancel their jobs and wait for the workers before the widgets go.
+QualityChartPage::~QualityChartPage() = default;
 
 void QualityChartPage::cancel() {
-    if (m_cancel) m_cancel->store(true);
-    if (!m_running) return;
-    ++m_job;
-    m_running = false;
+    if (!m_labelJobs.isRunning()) return;
+    m_labelJobs.cancel();
     m_progress->hide();
     m_cancelButton->hide();
     m_status->setText(tr("Cancelled: %1 of %2 labels summarised.")
@@ -108,9 +101,6 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
     cancel();
     m_analyzer = std::move(analyzer);
     m_points.clear();
-    const quint64 job = ++m_job;
-    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
-    m_cancel = cancelFlag;
     std::vector<std::pair<QString, std::vector<qb::MixEntry>>> work;
     for (const LabelEstimate &e : labels) {
         if (!e.available) continue;
@@ -120,18 +110,16 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
     }
     rebuildPlot();
     if (!m_analyzer || work.empty()) return;
-    m_running = true;
     m_progress->setValue(0);
     m_progress->show();
     m_cancelButton->show();
     m_status->setText(tr("Summarising %1 labels…").arg(work.size()));
 
-    // A cancelled predecessor stops at its next tensor on its own; its results are dropped by job id.
-    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, work = std::move(work), cancelFlag,
-                                  threads = m_threads] {
+    // A cancelled predecessor stops at its next tensor on its own; its results are dropped.
+    m_labelJobs.start([this, analyzer = m_analyzer, work = std::move(work), threads = m_threads](const JobContext &job) {
         QElapsedTimer sinceProgress;
         sinceProgress.start();
-        for (size_t i = 0; i < work.size() && !cancelFlag->load(); ++i) {
+        for (size_t i = 0; i < work.size() && !job.cancelled(); ++i) {
             // Not a structured binding: clang 14 (sanitizer builds) cannot capture one in a lambda.
             const QString &name = work[i].first;
             const std::vector<qb::MixEntry> &mix = work[i].second;
@@ -141,39 +129,32 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
                 if (sinceProgress.elapsed() < 100) return;
                 sinceProgress.restart();
                 const int value = int(1000.0 * (double(i) + f) / double(work.size()));
-                QMetaObject::invokeMethod(this, [this, job, value] {
-                    if (job == m_job) m_progress->setValue(value);
-                }, Qt::QueuedConnection);
+                job.post([this, value] { m_progress->setValue(value); });
             };
             try {
                 summary = analyzer->summarize(name.toStdString(), mix, qb::AnalysisMode::Preview, threads,
-                                              cancelFlag.get(), progress);
+                                              job.cancelFlag(), progress);
             } catch (const std::exception &e) {
-                if (cancelFlag->load()) return;
+                if (job.cancelled()) return;
                 failure = QString::fromUtf8(e.what());
             }
-            QMetaObject::invokeMethod(this, [this, job, name, summary, failure] { deliver(job, name, summary, failure); },
-                                      Qt::QueuedConnection);
+            job.post([this, name, summary, failure] { deliver(name, summary, failure); });
         }
-        QMetaObject::invokeMethod(this, [this, job] {
-            if (job != m_job) return;
-            m_running = false;
-            m_progress->hide();
-            m_cancelButton->hide();
-            int failed = 0;
-            for (const auto &[n, p] : m_points) failed += !p.failure.isEmpty();
-            m_status->setText(failed ? tr("%1 labels summarised; %2 could not be analysed (hover the label list for why).")
-                                           .arg(m_points.size() - size_t(failed))
-                                           .arg(failed)
-                                     : tr("%1 labels summarised. Click a point to choose its label.").arg(m_points.size()));
-            rebuildPlot();
-            emit finished();
-        }, Qt::QueuedConnection);
-    }));
+    }, [this] {
+        m_progress->hide();
+        m_cancelButton->hide();
+        int failed = 0;
+        for (const auto &[n, p] : m_points) failed += !p.failure.isEmpty();
+        m_status->setText(failed ? tr("%1 labels summarised; %2 could not be analysed (hover the label list for why).")
+                                       .arg(m_points.size() - size_t(failed))
+                                       .arg(failed)
+                                 : tr("%1 labels summarised. Click a point to choose its label.").arg(m_points.size()));
+        rebuildPlot();
+        emit finished();
+    });
 }
 
-void QualityChartPage::deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure) {
-    if (job != m_job) return;
+void QualityChartPage::deliver(const QString &label, const qb::MixSummary &summary, const QString &failure) {
     Point &p = m_points[label];
     p.failure = failure;
     if (failure.isEmpty()) p.relative = summary.weighted ? summary.weightedRelative : summary.relativeRmse;
@@ -189,35 +170,24 @@ void QualityChartPage::setCurrentMix(const QString &name, std::vector<qb::MixEnt
 
 void QualityChartPage::summariseCurrent() {
     if (!m_analyzer || m_currentMix.empty()) return;
-    if (m_currentCancel) m_currentCancel->store(true);
-    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
-    m_currentCancel = cancelFlag;
-    const quint64 job = ++m_currentJob;
-    const auto &tensors = m_analyzer->model().tensors();
-    uint64_t bytes = 0, params = 0;
-    for (const qb::MixEntry &e : m_currentMix) {
-        const auto &info = *tensors[e.tensor].info;
-        bytes += qb::tensorBytesAt(info, e.type);
-        params += uint64_t(info.elements());
-    }
-    m_current = {params ? 8.0 * double(bytes) / double(params) : 0.0, double(bytes) / 1e9, NAN, {}};
-    m_workers.add(QtConcurrent::run([this, job, analyzer = m_analyzer, mix = m_currentMix, cancelFlag, threads = m_threads] {
-        QString failure;
-        qb::MixSummary s;
+    const qb::MixSize size = qb::mixSize(m_analyzer->model(), m_currentMix);
+    m_current = {size.bitsPerWeight, double(size.bytes) / 1e9, NAN, {}};
+    // Supersedes (and cancels) the summary of an earlier edit.
+    m_currentJobs.start([analyzer = m_analyzer, mix = m_currentMix, threads = m_threads](const JobContext &job) {
+        std::pair<qb::MixSummary, QString> out;  // the summary, or why there is none
         try {
-            s = analyzer->summarize("current", mix, qb::AnalysisMode::Preview, threads, cancelFlag.get());
+            out.first = analyzer->summarize("current", mix, qb::AnalysisMode::Preview, threads, job.cancelFlag());
         } catch (const std::exception &e) {
-            if (cancelFlag->load()) return;
-            failure = QString::fromUtf8(e.what());
+            out.second = QString::fromUtf8(e.what());  // when cancelled, superseded: dropped
         }
-        QMetaObject::invokeMethod(this, [this, job, s, failure] {
-            if (job != m_currentJob) return;
-            m_current.failure = failure;
-            m_current.relative = failure.isEmpty() ? (s.weighted ? s.weightedRelative : s.relativeRmse) : NAN;
-            rebuildPlot();
-            emit currentMixSummarised(m_current.relative);
-        }, Qt::QueuedConnection);
-    }));
+        return out;
+    }, [this](const std::pair<qb::MixSummary, QString> &out) {
+        const auto &[s, failure] = out;
+        m_current.failure = failure;
+        m_current.relative = failure.isEmpty() ? (s.weighted ? s.weightedRelative : s.relativeRmse) : NAN;
+        rebuildPlot();
+        emit currentMixSummarised(m_current.relative);
+    });
 }
 
 QStringList QualityChartPage::paretoFront() const {

@@ -4,22 +4,20 @@
 //
 // Contract: summaries run in the background, one label after another, with progress and a
 // Cancel button; each result is plotted as it arrives (summaryReady). A new model, importance
-// matrix or label list cancels the running job and drops its late results (job id). Clicking a
-// point emits labelClicked. The destructor waits for the worker, so no result outlives the page.
+// matrix or label list cancels the running job and drops its late results (JobTracker). Clicking
+// a point emits labelClicked. The destructor waits for the worker, so no result outlives the page.
 // The quality axis switches between the weights' error (the preview above, instant) and the
 // model-level quality measured through llama.cpp (mean KLD, p99 KLD, ΔPPL; setMeasured), whose
 // points are drawn as filled diamonds, distinct from the predicted circles.
 #pragma once
 
 #include "analysis/model_analyzer.h"
-#include "background.h"
+#include "job_tracker.h"
 #include "measured_quality.h"
 #include "mix_controller.h"
 
-#include <QFuture>
 #include <QWidget>
 
-#include <atomic>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -69,7 +67,7 @@ public:
     // The measured points' graph ("measured"), for tests: its data are what is drawn.
     QCPGraph *measuredGraph() const { return m_measuredGraph; }
 
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_labelJobs.isRunning(); }
     const std::map<QString, Point> &points() const { return m_points; }
     const Point &currentMixPoint() const { return m_current; }
     // Labels on the Pareto front, from smallest to largest.
@@ -85,7 +83,7 @@ signals:
     void labelClicked(const QString &label);
 
 private:
-    void deliver(quint64 job, const QString &label, const qb::MixSummary &summary, const QString &failure);
+    void deliver(const QString &label, const qb::MixSummary &summary, const QString &failure);
     void summariseCurrent();
     void rebuildPlot();
     void rebuildMeasuredPlot();
@@ -93,18 +91,12 @@ private:
 
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
     int m_threads = 1;
-    quint64 m_job = 0;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    std::shared_ptr<std::atomic<bool>> m_currentCancel;
-    PendingWork m_workers;
-    bool m_running = false;
     std::map<QString, Point> m_points;
     Point m_current;
     std::vector<Point> m_frontier;
     std::optional<Point> m_fitTarget;
     QString m_currentName;
     std::vector<qb::MixEntry> m_currentMix;
-    quint64 m_currentJob = 0;
 
     QCustomPlot *m_plot;
     QComboBox *m_axis;
@@ -116,6 +108,9 @@ private:
     QPushButton *m_cancelButton;
     QTimer *m_currentDelay;
     QTimer *m_replotDelay;
+    // Last: destroyed first, waiting for their workers.
+    JobTracker m_labelJobs;    // every label's summary
+    JobTracker m_currentJobs;  // the mix being edited
 };
 
 } // namespace qbui

@@ -14,6 +14,33 @@ std::vector<const QuantLabel *> tableLabels() {
     return labels;
 }
 
+std::vector<const QuantLabel *> tableLabels(RuleSet rules) {
+    std::vector<const QuantLabel *> labels;
+    for (const QuantLabel *l : quantLabels(rules))
+        if (!l->aliasOf && !l->copyOnly) labels.push_back(l);
+    return labels;
+}
+
+std::vector<LabelMix> decideLabelMixes(const GgufModel &model, const std::vector<const QuantLabel *> &labels,
+                                       const QuantizeOptions &options, const ImportanceMatrix *imatrix) {
+    std::vector<LabelMix> out;
+    out.reserve(labels.size());
+    for (const QuantLabel *label : labels) {
+        LabelMix m;
+        m.label = label;
+        try {
+            m.mix = decideMix(model, *label, options, imatrix).mixEntries();
+            m.size = mixSize(model, m.mix);
+        } catch (const Error &e) {
+            if (e.kind() == ErrorKind::Cancelled) throw;
+            m.mix.clear();
+            m.refusal = e.what();
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
 std::vector<const QuantLabel *> parseLabelList(std::string_view text) {
     if (text == "all") return tableLabels();
     std::vector<const QuantLabel *> labels;
@@ -40,16 +67,13 @@ LabelTable buildLabelTable(ModelAnalyzer &analyzer, const std::vector<const Quan
     // 1. What every label would do to every tensor (cheap: headers only).
     std::vector<std::pair<const QuantLabel *, std::vector<MixEntry>>> mixes;
     std::vector<MixEntry> allPairs;
-    for (const QuantLabel *label : labels) {
-        try {
-            const MixDecision decision = decideMix(analyzer.model(), *label, options, analyzer.importanceMatrix());
-            std::vector<MixEntry> entries = decision.mixEntries();
-            allPairs.insert(allPairs.end(), entries.begin(), entries.end());
-            mixes.emplace_back(label, std::move(entries));
-        } catch (const Error &e) {
-            if (e.kind() == ErrorKind::Cancelled) throw;
-            table.skipped.push_back({label->name, e.what()});
+    for (LabelMix &m : decideLabelMixes(analyzer.model(), labels, options, analyzer.importanceMatrix())) {
+        if (!m.refusal.empty()) {
+            table.skipped.push_back({m.label->name, std::move(m.refusal)});
+            continue;
         }
+        allPairs.insert(allPairs.end(), m.mix.begin(), m.mix.end());
+        mixes.emplace_back(m.label, std::move(m.mix));
     }
 
     // 2. Every distinct pair once, all labels' pairs in one parallel pass.

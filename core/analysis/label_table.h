@@ -11,6 +11,7 @@
 // qb::Error of kind Cancelled; progress reports the fraction of distinct pairs done.
 #pragma once
 
+#include "analysis/mix_size.h"
 #include "analysis/model_analyzer.h"
 #include "mix/mix_rules.h"
 #include "mix/quant_label.h"
@@ -43,6 +44,21 @@ struct LabelTable {
 
 // Every label worth a table row: llama-quantize's labels without aliases and COPY.
 std::vector<const QuantLabel *> tableLabels();
+// The same among one rule set's labels, in its listing order (the GUI's label list).
+std::vector<const QuantLabel *> tableLabels(RuleSet rules);
+
+// What one label's rules make of a model before any analysis: its mix and size, or why the
+// rules refuse it (qb::Error of decideMix; other exceptions propagate).
+struct LabelMix {
+    const QuantLabel *label = nullptr;
+    std::string refusal;        // empty: the rules accept the label
+    std::vector<MixEntry> mix;  // empty when refused
+    MixSize size;
+};
+
+// Step one of buildLabelTable, in the order given: cheap (headers and importance names only).
+std::vector<LabelMix> decideLabelMixes(const GgufModel &model, const std::vector<const QuantLabel *> &labels,
+                                       const QuantizeOptions &options, const ImportanceMatrix *imatrix);
 
 // "all", or a comma-separated list of label names or ftype ids; throws qb::Error (BadInput)
 // naming an unknown entry. Aliases resolve to their label; duplicates are dropped.

@@ -2,7 +2,8 @@
 
 #include "error.h"
 #include "formatting.h"
-#include "gguf/tensor_bytes.h"
+#include "analysis/label_table.h"
+#include "mix/override_permission.h"
 #include "mix/plan_builder.h"
 
 #include <QFileInfo>
@@ -24,27 +25,18 @@ MixController::MixController(ModelSession *session, MixDocument *mix, QObject *p
 
 std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix,
                                                         qb::RuleSet rules) {
-    std::vector<LabelEstimate> out;
-    const double params = double(model.parameterCount());
     qb::QuantizeOptions options;
     options.rules = rules;
-    for (const qb::QuantLabel *labelPtr : qb::quantLabels(rules)) {
-        const qb::QuantLabel &label = *labelPtr;
-        if (label.aliasOf || label.copyOnly) continue;
+    // Step one of core's label table: each label's mix and size, or the rules' refusal.
+    std::vector<LabelEstimate> out;
+    for (qb::LabelMix &m : qb::decideLabelMixes(model, qb::tableLabels(rules), options, imatrix)) {
         LabelEstimate e;
-        e.label = &label;
-        try {
-            const qb::MixDecision d = qb::decideMix(model, label, options, imatrix);
-            for (const qb::TensorDecision &t : d.tensors) {
-                const auto &info = *model.tensors()[t.tensor].info;
-                e.bytes += qb::tensorBytesAt(info, t.target);
-            }
-            e.bitsPerWeight = params > 0 ? 8.0 * double(e.bytes) / params : 0.0;
-            e.mix = d.mixEntries();
-            e.available = true;
-        } catch (const std::exception &err) {
-            e.refusal = QString::fromUtf8(err.what());
-        }
+        e.label = m.label;
+        e.available = m.refusal.empty();
+        e.refusal = QString::fromStdString(m.refusal);
+        e.bytes = m.size.bytes;
+        e.bitsPerWeight = m.size.bitsPerWeight;
+        e.mix = std::move(m.mix);
         out.push_back(std::move(e));
     }
     return out;
@@ -68,11 +60,11 @@ QString MixController::applyDecision(const QString &name, const qb::MixPreset &r
         const auto imatrix = effectiveImportance(withLabel);
         const qb::MixDecision decision = qb::decideMix(*model, label, withLabel.toOptions(), imatrix.get());
         std::vector<TensorChoice> choices(model->tensors().size());
-        const bool baseQuantized = qb::typeTraits(label.baseType).quantized;
-        for (const qb::TensorDecision &d : decision.tensors) {
-            const bool explicitType = (d.name == "token_embd.weight" && withLabel.tokenEmbeddingType) ||
-                                      (d.name == "output.weight" && withLabel.outputTensorType);
-            choices[d.tensor] = {d.target, QString::fromStdString(d.reason), d.quantizable && baseQuantized && !explicitType};
+        // Which tensors take a hand-chosen type is the rules' to say (core/mix/override_permission.h).
+        const std::vector<bool> overridable = qb::overridableTensors(decision, withLabel.toOptions());
+        for (size_t i = 0; i < decision.tensors.size(); ++i) {
+            const qb::TensorDecision &d = decision.tensors[i];
+            choices[d.tensor] = {d.target, QString::fromStdString(d.reason), overridable[i]};
         }
         m_recipe = withLabel;
         const QString resolved = QString::fromLatin1(decision.label->name);

@@ -1,5 +1,6 @@
 #include "mix_document.h"
 
+#include "analysis/mix_size.h"
 #include "gguf/tensor_bytes.h"
 
 #include <numeric>
@@ -91,16 +92,9 @@ uint64_t MixDocument::bytesAfter(int tensor) const {
     return qb::tensorBytesAt(info, chosenType(tensor));
 }
 
-uint64_t MixDocument::totalBytesAfter() const {
-    uint64_t total = 0;
-    for (int i = 0; i < tensorCount(); ++i) total += bytesAfter(i);
-    return total;
-}
+uint64_t MixDocument::totalBytesAfter() const { return m_model ? qb::mixSize(*m_model, entries()).bytes : 0; }
 
-double MixDocument::bitsPerWeightAfter() const {
-    const uint64_t params = m_model ? m_model->parameterCount() : 0;
-    return params ? 8.0 * double(totalBytesAfter()) / double(params) : 0.0;
-}
+double MixDocument::bitsPerWeightAfter() const { return m_model ? qb::mixSize(*m_model, entries()).bitsPerWeight : 0.0; }
 
 std::vector<qb::MixEntry> MixDocument::entries() const {
     std::vector<qb::MixEntry> out;

@@ -2,19 +2,17 @@
 // chosen type differs from its stored type.
 //
 // Contract: scan() cancels any scan still running and starts a new one; results of a cancelled
-// or superseded scan are dropped by job id. Results arrive on the GUI thread one tensor at a
+// or superseded scan are dropped (JobTracker). Results arrive on the GUI thread one tensor at a
 // time (errorReady), so the table fills in progressively; progress() reports done/total.
 // The analyzer's cache makes a rescan after a small change cheap.
 #pragma once
 
 #include "analysis/model_analyzer.h"
-#include "background.h"
+#include "job_tracker.h"
 
-#include <QFuture>
 #include <QObject>
 #include <QString>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -28,7 +26,7 @@ public:
 
     void scan(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vector<qb::MixEntry> entries, int threads);
     void cancel();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_jobs.isRunning(); }
 
 signals:
     void errorReady(int tensor, qb::GgmlType type, double relativeRmse, const QString &failure);
@@ -36,10 +34,7 @@ signals:
     void finished();
 
 private:
-    quint64 m_job = 0;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    PendingWork m_workers;
-    bool m_running = false;
+    JobTracker m_jobs;
 };
 
 } // namespace qbui

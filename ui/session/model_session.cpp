@@ -1,6 +1,5 @@
 #include "model_session.h"
 
-#include "background.h"
 #include "error.h"
 #include "imatrix/importance_fit.h"
 
@@ -18,30 +17,32 @@ struct Parsed {
 
 QString describe(const std::exception &e) { return QString::fromUtf8(e.what()); }
 
+template <typename T, typename Load>
+Parsed<T> parse(Load load) {
+    Parsed<T> out;
+    try {
+        out.value = load();
+    } catch (const std::exception &e) {
+        out.error = describe(e);
+    }
+    return out;
+}
+
 } // namespace
 
 ModelSession::ModelSession(QObject *parent) : QObject(parent) {}
 
-void ModelSession::setBusy(int delta) {
-    const bool before = m_busy > 0;
-    m_busy += delta;
-    if (before != (m_busy > 0)) emit busyChanged(m_busy > 0);
+void ModelSession::updateBusy() {
+    if (m_busy == isLoading()) return;
+    m_busy = isLoading();
+    emit busyChanged(m_busy);
 }
 
 void ModelSession::open(const QString &path) {
-    const quint64 job = ++m_openJob;
-    setBusy(+1);
-    runInBackground(this, [path] {
-        Parsed<qb::GgufModel> out;
-        try {
-            out.value = qb::GgufModel::open(path.toStdString());
-        } catch (const std::exception &e) {
-            out.error = describe(e);
-        }
-        return out;
-    }, [this, job, path](const Parsed<qb::GgufModel> &parsed) {
-        setBusy(-1);
-        if (job != m_openJob) return;  // superseded by a later open
+    m_openJobs.start([path] {
+        return parse<qb::GgufModel>([&] { return qb::GgufModel::open(path.toStdString()); });
+    }, [this, path](const Parsed<qb::GgufModel> &parsed) {
+        updateBusy();
         if (!parsed.value) {
             emit failed(tr("Could not open %1").arg(QFileInfo(path).fileName()), parsed.error);
             return;
@@ -57,22 +58,16 @@ void ModelSession::open(const QString &path) {
         rebuildAnalyzer();
         emit modelOpened();
     });
+    updateBusy();
 }
 
 void ModelSession::loadImportance(const QString &path) {
-    const quint64 job = ++m_importanceJob;
-    setBusy(+1);
-    runInBackground(this, [path] {
-        Parsed<qb::ImportanceMatrix> out;
-        try {
-            out.value = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
-        } catch (const std::exception &e) {
-            out.error = describe(e);
-        }
-        return out;
-    }, [this, job, path](const Parsed<qb::ImportanceMatrix> &parsed) {
-        setBusy(-1);
-        if (job != m_importanceJob) return;
+    m_importanceJobs.start([path] {
+        return parse<qb::ImportanceMatrix>([&] {
+            return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+        });
+    }, [this, path](const Parsed<qb::ImportanceMatrix> &parsed) {
+        updateBusy();
         if (!parsed.value) {
             emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), parsed.error);
             return;
@@ -92,6 +87,7 @@ void ModelSession::loadImportance(const QString &path) {
         rebuildAnalyzer();
         emit importanceLoaded();
     });
+    updateBusy();
 }
 
 void ModelSession::clearImportance() {

@@ -3,13 +3,14 @@
 // Contract: open() and loadImportance() return at once and parse in the background; the result
 // arrives on the GUI thread as modelOpened()/importanceLoaded() or as failed() with a message
 // that says what went wrong. A newer request supersedes an older one still running: its result
-// is dropped (job ids). Everything the getters return is immutable or internally synchronised,
+// is dropped (a JobTracker per kind of request). Busy while a current request runs. Everything the getters return is immutable or internally synchronised,
 // so background analysis jobs may hold copies of the shared pointers while the GUI moves on.
 #pragma once
 
 #include "analysis/model_analyzer.h"
 #include "gguf/gguf_model.h"
 #include "imatrix/importance_matrix.h"
+#include "job_tracker.h"
 
 #include <QObject>
 #include <QString>
@@ -27,7 +28,7 @@ public:
     void loadImportance(const QString &path);
     void clearImportance();
 
-    bool isLoading() const { return m_busy > 0; }
+    bool isLoading() const { return m_openJobs.isRunning() || m_importanceJobs.isRunning(); }
     bool hasModel() const { return bool(m_model); }
     QString path() const { return m_path; }
     QString importancePath() const { return m_importancePath; }
@@ -52,7 +53,8 @@ private:
     // Whether the loaded importance matrix fits the loaded model (qb::checkImportanceFits).
     bool importanceFits() const;
     void rebuildAnalyzer();
-    void setBusy(int delta);
+    // Emits busyChanged when isLoading() differs from what was last said.
+    void updateBusy();
 
     std::shared_ptr<const qb::GgufModel> m_model;
     std::shared_ptr<const qb::ImportanceMatrix> m_importance;
@@ -60,9 +62,10 @@ private:
     std::shared_ptr<qb::AnalysisCache> m_cache;  // the loaded model's results, whatever the importance matrix
     QString m_path;
     QString m_importancePath;
-    quint64 m_openJob = 0;
-    quint64 m_importanceJob = 0;
-    int m_busy = 0;
+    bool m_busy = false;  // what busyChanged last said
+    // Last: destroyed (waiting for their workers) before the members their results go to.
+    JobTracker m_openJobs;
+    JobTracker m_importanceJobs;
 };
 
 } // namespace qbui

@@ -1,38 +1,29 @@
 #include "multi_quantize_job.h"
 
-#include <QMetaObject>
-
 #include <exception>
 
 namespace qbui {
 
 MultiQuantizeJob::MultiQuantizeJob(QObject *parent) : QObject(parent) { qRegisterMetaType<MultiQuantizeOutcome>(); }
 
-MultiQuantizeJob::~MultiQuantizeJob() {
-    // A job left running would write into folders nobody watches: stop it (nothing half-written stays).
-    if (m_cancel) m_cancel->store(true);
-    if (m_thread.joinable()) m_thread.join();
-}
+// A job left running would write into folders nobody watches: m_jobs stops it (cancel flag;
+// nothing half-written stays) and waits for it.
+MultiQuantizeJob::~MultiQuantizeJob() = default;
 
 void MultiQuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
                              std::shared_ptr<const void> keepAlive, int threads) {
-    if (m_running) return;
-    if (m_thread.joinable()) m_thread.join();  // the previous run has already reported
-    m_running = true;
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    if (isRunning()) return;
     m_clock.start();
     m_lastProgressMs.assign(outputs.size(), -1);
 
-    m_thread = std::thread([this, model = std::move(model), outputs = std::move(outputs),
-                            keepAlive = std::move(keepAlive), threads, cancel = m_cancel] {
+    m_jobs.start([this, model = std::move(model), outputs = std::move(outputs), keepAlive = std::move(keepAlive),
+                  threads](const JobContext &job) {
         MultiQuantizeOutcome outcome;
         qb::MultiQuantizeOptions options;
         options.threads = threads;
-        options.cancel = cancel.get();
-        options.outputProgress = [this](size_t output, size_t written, size_t total) {
-            QMetaObject::invokeMethod(
-                this, [this, output, written, total] { deliverProgress(int(output), int(written), int(total)); },
-                Qt::QueuedConnection);
+        options.cancel = job.cancelFlag();
+        options.outputProgress = [this, job](size_t output, size_t written, size_t total) {
+            job.post([this, output, written, total] { deliverProgress(int(output), int(written), int(total)); });
         };
         try {
             outcome.result = qb::runMultiQuantization(*model, outputs, options);
@@ -43,16 +34,16 @@ void MultiQuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, std::ve
             outcome.result.outputs.assign(outputs.size(), {});
             for (auto &o : outcome.result.outputs) o.state = qb::OutputState::Failed;
         }
-        QMetaObject::invokeMethod(this, [this, outcome] { deliverOutcome(outcome); }, Qt::QueuedConnection);
-    });
+        return outcome;
+    }, [this](MultiQuantizeOutcome outcome) { deliverOutcome(std::move(outcome)); });
 }
 
-void MultiQuantizeJob::cancel() {
-    if (m_cancel) m_cancel->store(true);
-}
+// The job still reports, with the outputs it cancelled, once every output has stopped.
+void MultiQuantizeJob::cancel() { m_jobs.requestCancel(); }
 
+// Never after the outcome: the tracker drops a job's posts once it has delivered.
 void MultiQuantizeJob::deliverProgress(int output, int written, int total) {
-    if (!m_running || output < 0 || size_t(output) >= m_lastProgressMs.size()) return;  // late update
+    if (output < 0 || size_t(output) >= m_lastProgressMs.size()) return;  // late update
     const qint64 now = m_clock.elapsed();
     qint64 &last = m_lastProgressMs[size_t(output)];
     if (written < total && last >= 0 && now - last < 100) return;  // throttle
@@ -60,10 +51,6 @@ void MultiQuantizeJob::deliverProgress(int output, int written, int total) {
     emit outputProgress(output, written, total);
 }
 
-void MultiQuantizeJob::deliverOutcome(MultiQuantizeOutcome outcome) {
-    if (m_thread.joinable()) m_thread.join();
-    m_running = false;
-    emit finished(outcome);
-}
+void MultiQuantizeJob::deliverOutcome(MultiQuantizeOutcome outcome) { emit finished(outcome); }
 
 } // namespace qbui

@@ -10,13 +10,13 @@
 #include "gguf/gguf_model.h"
 #include "pipeline/multi_quantize.h"
 
+#include "job_tracker.h"
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
-#include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 namespace qbui {
@@ -37,7 +37,7 @@ public:
     void start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
                std::shared_ptr<const void> keepAlive, int threads);
     void cancel();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_jobs.isRunning(); }
 
 signals:
     void outputProgress(int output, int tensorsWritten, int tensorCount);
@@ -47,11 +47,11 @@ private:
     void deliverProgress(int output, int written, int total);
     void deliverOutcome(MultiQuantizeOutcome outcome);
 
-    std::thread m_thread;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
     QElapsedTimer m_clock;
     std::vector<qint64> m_lastProgressMs;
-    bool m_running = false;
+    // Last: destroyed first, cancelling the run and waiting for it. A thread of its own: a
+    // quantization takes minutes and must not hold a pool thread the analyses need.
+    JobTracker m_jobs{JobTracker::Runner::OwnThread};
 };
 
 } // namespace qbui

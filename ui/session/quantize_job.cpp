@@ -3,7 +3,6 @@
 #include "error.h"
 #include "gguf/output_file.h"
 
-#include <QMetaObject>
 
 namespace qbui {
 
@@ -12,31 +11,24 @@ QuantizeJob::QuantizeJob(QObject *parent) : QObject(parent) {
     qRegisterMetaType<QuantizeOutcome>();
 }
 
-QuantizeJob::~QuantizeJob() {
-    // Leaving a running pipeline behind would write into a folder nobody watches: stop it.
-    if (m_cancel) m_cancel->store(true);
-    if (m_thread.joinable()) m_thread.join();
-}
+// Leaving a running pipeline behind would write into a folder nobody watches: m_jobs stops it
+// (cancel flag) and waits for it.
+QuantizeJob::~QuantizeJob() = default;
 
 void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
                         std::shared_ptr<const void> keepAlive, const QString &outputPath, int threads) {
-    if (m_running) return;
-    if (m_thread.joinable()) m_thread.join();  // the previous run has already reported
-    m_running = true;
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    if (isRunning()) return;
     m_clock.start();
     m_lastProgressMs = -1;
 
-    m_thread = std::thread([this, model = std::move(model), plan = std::move(plan), keepAlive = std::move(keepAlive),
-                            outputPath, threads, cancel = m_cancel] {
+    m_jobs.start([this, model = std::move(model), plan = std::move(plan), keepAlive = std::move(keepAlive), outputPath,
+                  threads](const JobContext &job) {
         QuantizeOutcome outcome;
         outcome.outputPath = outputPath;
         qb::PipelineOptions options;
         options.threads = threads;
-        options.cancel = cancel.get();
-        options.progress = [this](const qb::PipelineProgress &p) {
-            QMetaObject::invokeMethod(this, [this, p] { deliverProgress(p); }, Qt::QueuedConnection);
-        };
+        options.cancel = job.cancelFlag();
+        options.progress = [this, job](const qb::PipelineProgress &p) { job.post([this, p] { deliverProgress(p); }); };
         // Only where O_TMPFILE is missing can a killed run leave a (hidden) file behind.
         for (const auto &stale : qb::removeStaleTemporaries(qb::outputFolder(outputPath.toStdString())))
             outcome.removedLeftovers << QString::fromStdString(stale.string());
@@ -51,16 +43,15 @@ void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::Executio
             outcome.status = QuantizeOutcome::Status::Failed;
             outcome.message = QString::fromStdString(e.what());
         }
-        QMetaObject::invokeMethod(this, [this, outcome] { deliverOutcome(outcome); }, Qt::QueuedConnection);
-    });
+        return outcome;
+    }, [this](QuantizeOutcome outcome) { deliverOutcome(std::move(outcome)); });
 }
 
-void QuantizeJob::cancel() {
-    if (m_cancel) m_cancel->store(true);
-}
+// The run still reports, as Cancelled, once the pipeline stops at its next tensor boundary.
+void QuantizeJob::cancel() { m_jobs.requestCancel(); }
 
+// Never after the outcome: the tracker drops a job's posts once it has delivered.
 void QuantizeJob::deliverProgress(const qb::PipelineProgress &p) {
-    if (!m_running) return;  // a late update after the outcome
     const qint64 now = m_clock.elapsed();
     const bool last = p.tensorIndex + 1 == p.tensorCount;
     if (!last && m_lastProgressMs >= 0 && now - m_lastProgressMs < 100) return;  // throttle
@@ -77,10 +68,6 @@ void QuantizeJob::deliverProgress(const qb::PipelineProgress &p) {
     emit progressChanged(out);
 }
 
-void QuantizeJob::deliverOutcome(QuantizeOutcome outcome) {
-    if (m_thread.joinable()) m_thread.join();
-    m_running = false;
-    emit finished(outcome);
-}
+void QuantizeJob::deliverOutcome(QuantizeOutcome outcome) { emit finished(outcome); }
 
 } // namespace qbui

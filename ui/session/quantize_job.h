@@ -10,14 +10,14 @@
 #include "gguf/gguf_model.h"
 #include "pipeline/quantize_pipeline.h"
 
+#include "job_tracker.h"
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 #include <QStringList>
 
-#include <atomic>
 #include <memory>
-#include <thread>
 
 namespace qbui {
 
@@ -51,7 +51,7 @@ public:
     void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, std::shared_ptr<const void> keepAlive,
                const QString &outputPath, int threads);
     void cancel();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_jobs.isRunning(); }
 
 signals:
     void progressChanged(const qbui::QuantizeProgress &progress);
@@ -61,11 +61,11 @@ private:
     void deliverProgress(const qb::PipelineProgress &p);
     void deliverOutcome(QuantizeOutcome outcome);
 
-    std::thread m_thread;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
     QElapsedTimer m_clock;
     qint64 m_lastProgressMs = -1;
-    bool m_running = false;
+    // Last: destroyed first, cancelling the run and waiting for it. A thread of its own: a
+    // quantization takes minutes and must not hold a pool thread the analyses need.
+    JobTracker m_jobs{JobTracker::Runner::OwnThread};
 };
 
 } // namespace qbui
