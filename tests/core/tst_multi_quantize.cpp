@@ -19,6 +19,7 @@
 
 #include <csignal>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -98,8 +99,10 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
         }
     QVERIFY2(runs.size() >= 20, "too few golden runs for this model");
     const auto input = qb::GgufModel::open(qbtest::golden(model.toStdString()));
-    std::optional<qb::ImportanceMatrix> imatrix;
-    if (withImatrix) imatrix = qb::ImportanceMatrix::load(qbtest::golden(runs.front().imatrix));
+    std::shared_ptr<const qb::ImportanceMatrix> imatrix;
+    if (withImatrix)
+        imatrix = std::make_shared<const qb::ImportanceMatrix>(
+            qb::ImportanceMatrix::load(qbtest::golden(runs.front().imatrix)));
     const std::string recordedImatrix = withImatrix
                                             ? qbtest::readJson(runs.front().expected)["kv"]["quantize.imatrix.file"].get<std::string>()
                                             : std::string();
@@ -109,7 +112,7 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
     for (const auto &run : qbtest::goldenRuns())
         if (!run.pure && run.model == model.toStdString() && run.imatrix.empty() != withImatrix && run.refused()) {
             QVERIFY_THROWS_EXCEPTION(qb::Error, qb::decideMix(*input, *qb::findQuantLabel(run.label), {},
-                                                              imatrix ? &*imatrix : nullptr));
+                                                              imatrix.get()));
             ++refusedHere;
         }
     QCOMPARE(refusedHere, refusedRuns);
@@ -117,11 +120,11 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
     QTemporaryDir dir;
     std::vector<qb::MultiOutputSpec> specs;
     for (const auto &run : runs) {
-        const auto mix = qb::decideMix(*input, *qb::findQuantLabel(run.label), {}, imatrix ? &*imatrix : nullptr);
+        const auto mix = qb::decideMix(*input, *qb::findQuantLabel(run.label), {}, imatrix.get());
         qb::PlanOptions planOptions;
         planOptions.imatrixFile = recordedImatrix;
         specs.push_back({dir.filePath(QString::fromStdString(run.label + ".gguf")).toStdString(),
-                         qb::buildExecutionPlan(*input, mix, imatrix ? &*imatrix : nullptr, planOptions)});
+                         qb::buildExecutionPlan(*input, mix, imatrix, planOptions)});
     }
     qb::MultiQuantizeOptions options;
     options.threads = 2;

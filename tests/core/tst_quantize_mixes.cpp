@@ -20,6 +20,7 @@
 #include <QtTest>
 
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace {
@@ -90,10 +91,11 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
         label = &loaded.label();
         QCOMPARE(loaded.imatrixFile, preset.imatrixFile);
     }
-    std::optional<qb::ImportanceMatrix> imatrix;
+    std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     if (!run.imatrix.empty())
-        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
-    const auto mix = qb::decideMix(*model, *label, options, imatrix ? &*imatrix : nullptr);
+        imatrix = std::make_shared<const qb::ImportanceMatrix>(
+            qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options));
+    const auto mix = qb::decideMix(*model, *label, options, imatrix.get());
 
     // Name the kernels this run needs that this build cannot produce yet.
     std::string missing;
@@ -105,7 +107,7 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
 
     qb::PlanOptions planOptions;
     planOptions.imatrixFile = recordedImatrixFile(run);
-    const auto plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+    const auto plan = qb::buildExecutionPlan(*model, mix, imatrix, planOptions);
     const std::filesystem::path out = dir.filePath(QStringLiteral("out.gguf")).toStdString();
     qb::PipelineOptions pipelineOptions;
     pipelineOptions.threads = 2;

@@ -15,7 +15,7 @@ MultiQuantizeJob::~MultiQuantizeJob() {
 }
 
 void MultiQuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
-                             std::shared_ptr<const void> keepAlive, int threads) {
+                             int threads) {
     if (m_running) return;
     if (m_thread.joinable()) m_thread.join();  // the previous run has already reported
     m_running = true;
@@ -23,8 +23,8 @@ void MultiQuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, std::ve
     m_clock.start();
     m_lastProgressMs.assign(outputs.size(), -1);
 
-    m_thread = std::thread([this, model = std::move(model), outputs = std::move(outputs),
-                            keepAlive = std::move(keepAlive), threads, cancel = m_cancel] {
+    m_thread = std::thread([this, model = std::move(model), outputs = std::move(outputs), threads,
+                            cancel = m_cancel] {
         MultiQuantizeOutcome outcome;
         qb::MultiQuantizeOptions options;
         options.threads = threads;

@@ -18,8 +18,8 @@ QuantizeJob::~QuantizeJob() {
     if (m_thread.joinable()) m_thread.join();
 }
 
-void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
-                        std::shared_ptr<const void> keepAlive, const QString &outputPath, int threads) {
+void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &outputPath,
+                        int threads) {
     if (m_running) return;
     if (m_thread.joinable()) m_thread.join();  // the previous run has already reported
     m_running = true;
@@ -27,8 +27,8 @@ void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::Executio
     m_clock.start();
     m_lastProgressMs = -1;
 
-    m_thread = std::thread([this, model = std::move(model), plan = std::move(plan), keepAlive = std::move(keepAlive),
-                            outputPath, threads, cancel = m_cancel] {
+    m_thread = std::thread([this, model = std::move(model), plan = std::move(plan), outputPath, threads,
+                            cancel = m_cancel] {
         QuantizeOutcome outcome;
         outcome.outputPath = outputPath;
         qb::PipelineOptions options;
