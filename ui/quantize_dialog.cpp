@@ -25,8 +25,8 @@ QString formatSeconds(double s) {
 
 } // namespace
 
-QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &mixName,
-                               const QString &suggestedOutput, int threads, QWidget *parent)
+QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
+                               const QString &mixName, const QString &suggestedOutput, int threads, QWidget *parent)
     : QDialog(parent), m_model(std::move(model)), m_plan(std::move(plan)),
       m_threads(threads), m_job(new QuantizeJob(this)), m_output(new QLineEdit(suggestedOutput, this)),
       m_browse(new QPushButton(tr("Browse…"), this)), m_summary(new QLabel(this)), m_tensor(new QLabel(this)),

@@ -23,7 +23,8 @@ namespace qbui {
 class QuantizeDialog final : public QDialog {
     Q_OBJECT
 public:
-    QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &mixName, const QString &suggestedOutput, int threads, QWidget *parent = nullptr);
+    QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &mixName,
+                   const QString &suggestedOutput, int threads, QWidget *parent = nullptr);
 
     QString outputPath() const;
     void setOutputPath(const QString &path);

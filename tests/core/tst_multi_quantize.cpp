@@ -29,14 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
-    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
-    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
-    if (want.is_number_float()) return got.toDouble() == want.get<double>();
-    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
-    return false;
-}
-
 QStringList filesIn(const QString &dir) { return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System); }
 
 // A label's plan as quantize builds it (no importance matrix).
@@ -158,7 +150,7 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
         }
         for (const auto &[key, value] : manifest["kv"].items()) {
             const qb::GgufValue *got = written->find(key);
-            QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
+            QVERIFY2(got && qbtest::jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
         }
         QCOMPARE(result.outputs[k].fileBytes, manifest["file_bytes"].get<uint64_t>());
         QCOMPARE(uint64_t(fs::file_size(specs[k].path)), manifest["file_bytes"].get<uint64_t>());

@@ -35,14 +35,6 @@ std::string recordedImatrixFile(const qbtest::GoldenRun &run) {
     return kv.contains("quantize.imatrix.file") ? kv["quantize.imatrix.file"].get<std::string>() : std::string();
 }
 
-bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
-    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
-    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
-    if (want.is_number_float()) return got.toDouble() == want.get<double>();
-    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
-    return false;
-}
-
 } // namespace
 
 class TestQuantizeMixes : public QObject {
@@ -135,7 +127,7 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     }
     for (const auto &[key, value] : manifest["kv"].items()) {
         const qb::GgufValue *got = written->find(key);
-        QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
+        QVERIFY2(got && qbtest::jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
     }
     QCOMPARE(result.fileBytes, manifest["file_bytes"].get<uint64_t>());
 }
