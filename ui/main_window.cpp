@@ -348,13 +348,12 @@ QString MainWindow::suggestedOutputPath() const {
 
 QuantizeDialog *MainWindow::openQuantizeDialog() {
     QString error;
-    std::shared_ptr<const void> keepAlive;
-    auto plan = m_controller->buildPlan(&error, &keepAlive);
+    auto plan = m_controller->buildPlan(&error);
     if (!plan) {
         showError(tr("Cannot quantize yet"), error);
         return nullptr;
     }
-    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), std::move(keepAlive), m_mix->displayName(),
+    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), m_mix->displayName(),
                                       suggestedOutputPath(), m_threads, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QuantizeDialog::openResult, this, &MainWindow::openPath);
@@ -370,10 +369,10 @@ MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
         return nullptr;
     }
     const auto imatrix = m_session->importance();
-    auto plans = buildLabelPlans(*model, labels, imatrix.get(), m_session->importancePath());
+    auto plans = buildLabelPlans(*model, labels, imatrix, m_session->importancePath());
     QString modelName = QFileInfo(m_session->path()).fileName();
     if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
-    auto *dialog = new MultiQuantizeDialog(model, std::move(plans), imatrix, modelName,
+    auto *dialog = new MultiQuantizeDialog(model, std::move(plans), modelName,
                                            QFileInfo(m_session->path()).absolutePath(), m_threads, this);
     dialog->setPresetPlanner([model, imatrix, path = m_session->importancePath()](const QString &preset) {
         return buildPresetPlan(*model, preset, imatrix, path);

@@ -18,9 +18,9 @@
 namespace qbui {
 
 MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> model, std::vector<LabelPlan> plans,
-                                         std::shared_ptr<const void> keepAlive, const QString &modelName,
+                                         const QString &modelName,
                                          const QString &folder, int threads, QWidget *parent)
-    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)), m_keepAlive{std::move(keepAlive)},
+    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)),
       m_modelName(modelName), m_threads(threads), m_job(new MultiQuantizeJob(this)),
       m_folder(new QLineEdit(folder, this)), m_browse(new QPushButton(tr("Browse…"), this)),
       m_pattern(new QLineEdit(QStringLiteral("{model}-{label}.gguf"), this)), m_table(new QTableWidget(this)),
@@ -76,7 +76,6 @@ MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> mo
 void MultiQuantizeDialog::addRow(size_t index) {
     const LabelPlan &p = m_plans[index];
     if (p.plan) m_runnable.push_back(index);
-    if (p.keepAlive) m_keepAlive.push_back(p.keepAlive);
     const int row = int(index);
     m_table->setRowCount(row + 1);
     m_table->setItem(row, OutputColumn, new QTableWidgetItem(p.label));
@@ -174,8 +173,7 @@ bool MultiQuantizeDialog::start() {
     }
     m_status->setText(tr("Quantizing %1 outputs in one pass…").arg(specs.size()));
     setRunning(true);
-    m_job->start(m_model, std::move(specs), std::make_shared<std::vector<std::shared_ptr<const void>>>(m_keepAlive),
-                 m_threads);
+    m_job->start(m_model, std::move(specs), m_threads);
     return true;
 }
 

@@ -30,7 +30,7 @@ public:
     enum Column { OutputColumn, FileColumn, ProgressColumn, StateColumn, ColumnCount };
 
     MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> model, std::vector<LabelPlan> plans,
-                        std::shared_ptr<const void> keepAlive, const QString &modelName, const QString &folder,
+                        const QString &modelName, const QString &folder,
                         int threads, QWidget *parent = nullptr);
 
     QString folder() const;
@@ -70,7 +70,6 @@ private:
     std::shared_ptr<const qb::GgufModel> m_model;
     std::vector<LabelPlan> m_plans;
     std::vector<size_t> m_runnable;  // indices into m_plans with a plan, in job output order
-    std::vector<std::shared_ptr<const void>> m_keepAlive;  // what the plans' importance spans point into
     std::function<LabelPlan(const QString &)> m_presetPlanner;
     QString m_modelName;
     int m_threads;

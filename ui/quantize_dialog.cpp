@@ -26,9 +26,8 @@ QString formatSeconds(double s) {
 } // namespace
 
 QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
-                               std::shared_ptr<const void> keepAlive, const QString &mixName,
-                               const QString &suggestedOutput, int threads, QWidget *parent)
-    : QDialog(parent), m_model(std::move(model)), m_plan(std::move(plan)), m_keepAlive(std::move(keepAlive)),
+                               const QString &mixName, const QString &suggestedOutput, int threads, QWidget *parent)
+    : QDialog(parent), m_model(std::move(model)), m_plan(std::move(plan)),
       m_threads(threads), m_job(new QuantizeJob(this)), m_output(new QLineEdit(suggestedOutput, this)),
       m_browse(new QPushButton(tr("Browse…"), this)), m_summary(new QLabel(this)), m_tensor(new QLabel(this)),
       m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_start(new QPushButton(tr("Quantize"), this)),
@@ -110,7 +109,7 @@ bool QuantizeDialog::start() {
     m_output->setEnabled(false);
     m_browse->setEnabled(false);
     m_cancel->setEnabled(true);
-    m_job->start(m_model, m_plan, m_keepAlive, path, m_threads);
+    m_job->start(m_model, m_plan, path, m_threads);
     return true;
 }
 

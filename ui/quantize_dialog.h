@@ -23,8 +23,8 @@ namespace qbui {
 class QuantizeDialog final : public QDialog {
     Q_OBJECT
 public:
-    QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, std::shared_ptr<const void> keepAlive,
-                   const QString &mixName, const QString &suggestedOutput, int threads, QWidget *parent = nullptr);
+    QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &mixName,
+                   const QString &suggestedOutput, int threads, QWidget *parent = nullptr);
 
     QString outputPath() const;
     void setOutputPath(const QString &path);
@@ -49,7 +49,6 @@ private:
 
     std::shared_ptr<const qb::GgufModel> m_model;
     qb::ExecutionPlan m_plan;
-    std::shared_ptr<const void> m_keepAlive;
     int m_threads;
     QuantizeJob *m_job;
     QLineEdit *m_output;

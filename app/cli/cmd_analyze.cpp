@@ -73,12 +73,12 @@ std::vector<qb::GgmlType> parseTypes(const std::vector<std::string> &names) {
 }
 
 int runAnalyze(const AnalyzeOptions &opts) {
-    const auto model = qb::GgufModel::open(opts.input);
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(opts.input);
     std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     if (!opts.imatrix.empty())
         imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(opts.imatrix));
     if (imatrix) qb::checkImportanceFits(*model, *imatrix, "--imatrix " + opts.imatrix);
-    qb::ModelAnalyzer analyzer(*model, imatrix);
+    qb::ModelAnalyzer analyzer(model, imatrix);
 
     const qb::TensorPattern pattern(opts.tensorPattern.empty() ? std::string(".") : opts.tensorPattern, "--tensor");
     const qb::AnalysisMode mode = opts.exact ? qb::AnalysisMode::Exact : qb::AnalysisMode::Preview;

@@ -83,12 +83,8 @@ void printRow(const qb::eval::CandidateResult &r) {
     std::fflush(stdout);
 }
 
-int runEvaluate(const EvaluateArgs &a) {
-    if (!qb::eval::scorerAvailable()) {
-        std::fprintf(stderr, "error: %s\n", qb::eval::scorerMissingMessage().c_str());
-        return 2;
-    }
-    if (a.json && a.csv) throw qb::Error("give --json or --csv, not both");
+// The candidates in command-line order: files, then labels, then presets (--imatrix for those without one).
+std::vector<CandidateSpec> candidateSpecs(const EvaluateArgs &a) {
     std::vector<CandidateSpec> specs;
     for (const auto &f : a.candidates) specs.push_back({std::filesystem::path(f).filename().string(), f, std::nullopt});
     for (const auto &l : splitList(a.labels)) {
@@ -103,9 +99,10 @@ int runEvaluate(const EvaluateArgs &a) {
         if (!a.imatrix.empty() && p.imatrixFile.empty()) p.imatrixFile = a.imatrix;
         specs.push_back({std::filesystem::path(f).filename().string(), "", p});
     }
-    if (a.ctx != 0 && (a.ctx < 4 || a.ctx % 2)) throw qb::Error("--ctx " + std::to_string(a.ctx) + ": give an even number of 4 or more");
+    return specs;
+}
 
-    InterruptGuard interrupt;
+qb::eval::EvalSettings settingsFor(const EvaluateArgs &a, const std::atomic<bool> *cancel) {
     qb::eval::EvalSettings settings;
     settings.text = a.text;
     settings.ctx = a.ctx;
@@ -114,48 +111,76 @@ int runEvaluate(const EvaluateArgs &a) {
     settings.scorer.batch = a.batch;
     settings.scorer.gpuLayers = a.gpuLayers;
     settings.scorer.rpc = a.rpc;
-    settings.scorer.cancel = interrupt.flag();
+    settings.scorer.cancel = cancel;
     settings.tempDir = a.tempDir;
+    return settings;
+}
+
+void printBaseAndHead(const EvaluateArgs &a, const qb::eval::BaseResult &base) {
+    std::fprintf(stderr, "base %s: %zu tokens, %d chunks of %d, PPL %.4f ± %.5f, %.1f s; base log-probabilities %llu bytes\n",
+                 a.base.c_str(), base.textTokens, base.chunks, base.ctx, base.ppl.value, base.ppl.uncertainty,
+                 base.seconds, (unsigned long long)base.storeBytes);
+    if (!a.json && !a.csv)
+        std::printf("%-24s %12s %6s %18s %9s %23s %10s %15s\n", "candidate", "bytes", "bpw", "PPL", "ΔPPL",
+                    "mean KLD", "p99 KLD", "same top %");
+    if (a.csv) std::printf("candidate,bytes,bits_per_weight,ppl,ppl_uncertainty,delta_ppl,mean_kld,kld_uncertainty,p99_kld,same_top_percent\n");
+}
+
+// One candidate's result in the chosen format; JSON rows are collected for the document at the end.
+void reportCandidate(const EvaluateArgs &a, const qb::eval::CandidateResult &r, const qb::eval::BaseResult &base,
+                     nlohmann::json &rows) {
+    if (a.json) {
+        rows.push_back(toJson(r, base));
+    } else if (a.csv) {
+        const auto &s = r.stats;
+        std::printf("%s,%llu,%.4f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.4f\n", r.name.c_str(), (unsigned long long)r.bytes,
+                    r.bitsPerWeight, s.ppl.value, s.ppl.uncertainty, s.pplDifference.value, s.kld.value,
+                    s.kld.uncertainty, s.kld99, 100 * s.sameTop.value);
+    } else {
+        printRow(r);
+    }
+}
+
+// A file as given, or a preset quantized into a temporary file removed after its evaluation.
+qb::eval::CandidateResult evaluateCandidate(qb::eval::EvaluationRunner &runner, const CandidateSpec &spec,
+                                            const EvaluateArgs &a, std::unique_ptr<qb::GgufModel> &baseModel,
+                                            const std::atomic<bool> *cancel) {
+    std::unique_ptr<qb::eval::TemporaryCandidate> temp;
+    std::filesystem::path file = spec.file;
+    if (spec.preset) {
+        if (!baseModel) baseModel = qb::GgufModel::open(a.base);
+        std::fprintf(stderr, "%s: quantizing into a temporary file\n", spec.name.c_str());
+        temp = std::make_unique<qb::eval::TemporaryCandidate>(
+            *baseModel, *spec.preset,
+            a.tempDir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(a.tempDir), a.threads,
+            cancel);
+        file = temp->path();
+    }
+    return runner.evaluate(file, spec.name);
+}
+
+int runEvaluate(const EvaluateArgs &a) {
+    if (!qb::eval::scorerAvailable()) {
+        std::fprintf(stderr, "error: %s\n", qb::eval::scorerMissingMessage().c_str());
+        return 2;
+    }
+    if (a.json && a.csv) throw qb::Error("give --json or --csv, not both");
+    const std::vector<CandidateSpec> specs = candidateSpecs(a);
+    if (a.ctx != 0 && (a.ctx < 4 || a.ctx % 2)) throw qb::Error("--ctx " + std::to_string(a.ctx) + ": give an even number of 4 or more");
+
+    InterruptGuard interrupt;
     const auto progress = [](const qb::eval::EvalProgress &p) {
         std::fprintf(stderr, "%s: chunk %d/%d, %.0f tokens/s, ETA %.1f s\n", p.model.c_str(), p.chunk, p.chunks,
                      p.tokensPerSecond, p.etaSeconds);
     };
     try {
-        qb::eval::EvaluationRunner runner(a.base, settings, progress);
+        qb::eval::EvaluationRunner runner(a.base, settingsFor(a, interrupt.flag()), progress);
         const auto &base = runner.prepareBase();
-        std::fprintf(stderr, "base %s: %zu tokens, %d chunks of %d, PPL %.4f ± %.5f, %.1f s; base log-probabilities %llu bytes\n",
-                     a.base.c_str(), base.textTokens, base.chunks, base.ctx, base.ppl.value, base.ppl.uncertainty,
-                     base.seconds, (unsigned long long)base.storeBytes);
-        if (!a.json && !a.csv)
-            std::printf("%-24s %12s %6s %18s %9s %23s %10s %15s\n", "candidate", "bytes", "bpw", "PPL", "ΔPPL",
-                        "mean KLD", "p99 KLD", "same top %");
-        if (a.csv) std::printf("candidate,bytes,bits_per_weight,ppl,ppl_uncertainty,delta_ppl,mean_kld,kld_uncertainty,p99_kld,same_top_percent\n");
+        printBaseAndHead(a, base);
         nlohmann::json rows = nlohmann::json::array();
         std::unique_ptr<qb::GgufModel> baseModel;
-        for (const auto &spec : specs) {
-            std::unique_ptr<qb::eval::TemporaryCandidate> temp;
-            std::filesystem::path file = spec.file;
-            if (spec.preset) {
-                if (!baseModel) baseModel = qb::GgufModel::open(a.base);
-                std::fprintf(stderr, "%s: quantizing into a temporary file\n", spec.name.c_str());
-                temp = std::make_unique<qb::eval::TemporaryCandidate>(
-                    *baseModel, *spec.preset,
-                    a.tempDir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(a.tempDir),
-                    a.threads, interrupt.flag());
-                file = temp->path();
-            }
-            const auto r = runner.evaluate(file, spec.name);
-            if (a.json) {
-                rows.push_back(toJson(r, base));
-            } else if (a.csv) {
-                const auto &s = r.stats;
-                std::printf("%s,%llu,%.4f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.4f\n", r.name.c_str(), (unsigned long long)r.bytes,
-                            r.bitsPerWeight, s.ppl.value, s.ppl.uncertainty, s.pplDifference.value, s.kld.value,
-                            s.kld.uncertainty, s.kld99, 100 * s.sameTop.value);
-            } else {
-                printRow(r);
-            }
-        }
+        for (const auto &spec : specs)
+            reportCandidate(a, evaluateCandidate(runner, spec, a, baseModel, interrupt.flag()), base, rows);
         if (a.json) {
             nlohmann::json out = {{"base", a.base}, {"text", a.text}, {"ctx", base.ctx}, {"chunks", base.chunks},
                                   {"text_tokens", base.textTokens}, {"ppl_base", estimate(base.ppl)},

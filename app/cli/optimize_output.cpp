@@ -17,7 +17,7 @@ OptimizeSession::OptimizeSession(const OptimizeSetup &setup) : m_setup(setup) {
         m_imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(setup.imatrix));
         qb::checkImportanceFits(*m_model, *m_imatrix, "--imatrix " + setup.imatrix);
     }
-    m_analyzer = std::make_unique<qb::ModelAnalyzer>(*m_model, m_imatrix);
+    m_analyzer = std::make_unique<qb::ModelAnalyzer>(m_model, m_imatrix);
     qb::MixCurveRequest request;
     if (!setup.baseLabel.empty()) {
         request.baseLabel = qb::findQuantLabel(setup.baseLabel);
@@ -57,7 +57,7 @@ std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::Optimize
             po.imatrixFile = m_setup.imatrix;
             LabelComparison c;
             c.label = &l;
-            c.fileBytes = qb::plannedLayout(*m_model, qb::buildExecutionPlan(*m_model, d, m_imatrix.get(), po)).fileSize;
+            c.fileBytes = qb::plannedLayout(*m_model, qb::buildExecutionPlan(*m_model, d, m_imatrix, po)).fileSize;
             uint64_t bytes = 0;
             for (const auto &t : d.tensors)
                 bytes += qb::tensorBytesAt(*m_model->tensors()[t.tensor].info, t.target);

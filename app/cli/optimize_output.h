@@ -59,7 +59,7 @@ public:
 private:
 
     OptimizeSetup m_setup;
-    std::unique_ptr<qb::GgufModel> m_model;
+    std::shared_ptr<const qb::GgufModel> m_model;
     std::shared_ptr<const qb::ImportanceMatrix> m_imatrix;
     std::unique_ptr<qb::ModelAnalyzer> m_analyzer;
     qb::MixCurves m_curves;

@@ -4,8 +4,8 @@
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "interrupt.h"
-#include "mix/mix_rules.h"
 #include "mix/plan_builder.h"
+#include "mix/plan_from_preset.h"
 #include "mix/quant_label.h"
 #include "pipeline/multi_quantize.h"
 
@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,45 +39,40 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
 
 double mib(uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
 
-// Importance matrices loaded once per (file, include, exclude): outputs sharing one share the
-// same vectors, so their quantizations are recognised as the same without comparing data.
+// Importance matrices loaded once per file: outputs without --include/--exclude-weights share
+// the same vectors, so their quantizations are recognised as the same without comparing data.
 class ImportanceCache {
 public:
-    const qb::ImportanceMatrix *get(const qb::MixPreset &preset, const qb::QuantizeOptions &options) {
-        if (preset.imatrixFile.empty()) return nullptr;
+    std::shared_ptr<const qb::ImportanceMatrix> get(const std::string &file) {
+        if (file.empty()) return nullptr;
+        auto &slot = m_loaded[file];
+        if (!slot) slot = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(file));
+        return slot;
+    }
+    // The matrix line, once per matrix as a preset's include/exclude patterns narrowed it.
+    void report(const qb::MixPreset &preset, const qb::ImportanceMatrix &used) {
         std::string key = preset.imatrixFile;
         for (const auto &w : preset.includeWeights) key += "\n+" + w;
         for (const auto &w : preset.excludeWeights) key += "\n-" + w;
-        auto &slot = m_loaded[key];
-        if (!slot) {
-            slot = std::make_unique<qb::ImportanceMatrix>(
-                qb::filterImportance(qb::ImportanceMatrix::load(preset.imatrixFile), options));
-            std::printf("importance matrix: %s, %zu entries, %lld chunks, dataset '%s'\n", preset.imatrixFile.c_str(),
-                        slot->entries().size(), (long long)slot->chunkCount(), slot->dataset().c_str());
-        }
-        return slot.get();
+        if (!m_reported.insert(key).second) return;
+        std::printf("importance matrix: %s, %zu entries, %lld chunks, dataset '%s'\n", preset.imatrixFile.c_str(),
+                    used.entries().size(), (long long)used.chunkCount(), used.dataset().c_str());
     }
 
 private:
-    std::map<std::string, std::unique_ptr<qb::ImportanceMatrix>> m_loaded;
+    std::map<std::string, std::shared_ptr<const qb::ImportanceMatrix>> m_loaded;
+    std::set<std::string> m_reported;
 };
 
 // One output's plan, exactly as a single-label run of quantize builds it.
 void planOutput(PlannedOutput &out, const qb::GgufModel &model, const qb::MixPreset &preset,
                 const std::vector<qb::GgufKeyValue> &kvOverrides, ImportanceCache &imatrices) {
-    for (const auto &[name, type] : preset.tensorTypes)
-        if (!model.findTensor(name))
-            throw qb::Error("tensor_types names tensor '" + name + "', which the model does not have",
-                            qb::ErrorKind::BadInput);
-    const qb::QuantizeOptions options = preset.toOptions();
-    const qb::ImportanceMatrix *imatrix = imatrices.get(preset, options);
-    const qb::QuantLabel &label = qb::resolveAlias(preset.label());
-    const qb::MixDecision mix = qb::decideMix(model, label, options, imatrix);
-    qb::PlanOptions planOptions;
-    planOptions.imatrixFile = preset.imatrixFile;
-    planOptions.kvOverrides = kvOverrides;
-    out.plan = qb::buildExecutionPlan(model, mix, imatrix, planOptions);
-    for (const auto &d : mix.tensors) out.parameters += uint64_t(model.tensors()[d.tensor].info->elements());
+    qb::PresetRunOptions run;
+    run.kvOverrides = kvOverrides;
+    qb::PresetPlan planned = qb::planFromPreset(model, preset, imatrices.get(preset.imatrixFile), run);
+    if (planned.importance) imatrices.report(preset, *planned.importance);
+    out.plan = std::move(planned.plan);
+    for (const auto &d : planned.mix.tensors) out.parameters += uint64_t(model.tensors()[d.tensor].info->elements());
 }
 
 std::string feedLine(const qb::MultiTensorProgress &p, const std::vector<PlannedOutput> &outs, size_t live) {
@@ -105,7 +101,10 @@ std::string modelNameForPattern(const std::string &input) {
     return std::regex_replace(name, split, "");
 }
 
-int runQuantizeMany(const ManyQuantizeRequest &r) {
+namespace {
+
+// One output per label, then one per preset file, in command-line order.
+std::vector<PlannedOutput> requestedOutputs(const ManyQuantizeRequest &r) {
     std::vector<PlannedOutput> outs;
     if (!r.labels.empty())
         for (const qb::QuantLabel *label : qb::parseLabelList(r.labels)) {
@@ -121,26 +120,29 @@ int runQuantizeMany(const ManyQuantizeRequest &r) {
         outs.push_back(std::move(out));
     }
     if (outs.empty()) throw qb::Error("quantize: --labels or --preset names no output", qb::ErrorKind::BadInput);
+    return outs;
+}
 
+std::string outputPattern(const ManyQuantizeRequest &r, size_t outputCount) {
     std::string pattern = r.outPattern;
     if (pattern.empty())
         pattern = (std::filesystem::path(r.input).parent_path() / "{model}-{label}.gguf").string();
-    if (outs.size() > 1 && pattern.find("{label}") == std::string::npos)
+    if (outputCount > 1 && pattern.find("{label}") == std::string::npos)
         throw qb::Error("--out '" + pattern + "' has no {label}: every output would get the same name",
                         qb::ErrorKind::BadInput);
+    return pattern;
+}
+
+// Every refusal is found and reported before any tensor is read. Returns the number refused.
+size_t planAll(std::vector<PlannedOutput> &outs, const ManyQuantizeRequest &r, const qb::GgufModel &model,
+               const std::string &pattern, const std::vector<qb::GgufKeyValue> &kvOverrides) {
     const std::string modelName = modelNameForPattern(r.input);
-
-    std::vector<qb::GgufKeyValue> kvOverrides;
-    for (const auto &o : r.overrideKv) kvOverrides.push_back(qb::parseKvOverride(o));
-    const auto model = qb::GgufModel::open(r.input);
-
-    // Every refusal is found and reported before any tensor is read.
     ImportanceCache imatrices;
     size_t refused = 0;
     for (PlannedOutput &out : outs) {
         out.path = replaceAll(replaceAll(pattern, "{model}", modelName), "{label}", out.name);
         try {
-            planOutput(out, *model, out.fromPreset ? r.presetFor("", out.source) : r.presetFor(out.name, ""),
+            planOutput(out, model, out.fromPreset ? r.presetFor("", out.source) : r.presetFor(out.name, ""),
                        kvOverrides, imatrices);
         } catch (const qb::Error &e) {
             out.refusal = e.what();
@@ -148,42 +150,16 @@ int runQuantizeMany(const ManyQuantizeRequest &r) {
             std::fprintf(stderr, "refused: %s: %s\n", out.source.c_str(), e.what());
         }
     }
-    if (refused > 0 && r.failFast) {
-        std::fprintf(stderr, "--fail-fast: %zu of %zu outputs refused; nothing was written\n", refused, outs.size());
-        return 2;
-    }
-    std::vector<qb::MultiOutputSpec> specs;
-    std::vector<size_t> specOf;  // spec index -> outs index
-    for (size_t k = 0; k < outs.size(); ++k)
-        if (outs[k].refusal.empty()) {
-            specs.push_back({outs[k].path, outs[k].plan});
-            specOf.push_back(k);
-        }
-    std::vector<PlannedOutput> running;
-    for (size_t k : specOf) running.push_back(outs[k]);
-    std::printf("quantize: %s -> %zu outputs in one pass (%zu refused)\n", r.input.c_str(), specs.size(), refused);
-    for (const PlannedOutput &o : running) std::printf("  %-10s %s\n", o.name.c_str(), o.path.string().c_str());
+    return refused;
+}
 
-    InterruptGuard interrupt;
-    qb::MultiQuantizeOptions options;
-    options.threads = r.threads;
-    options.cancel = interrupt.flag();
-    options.failFast = r.failFast;
-    options.tensorDone = [&](const qb::MultiTensorProgress &p) {
-        size_t live = 0;
-        for (const auto &f : p.feeds) live += f.outputs.size();
-        std::printf("[%4zu/%4zu] %s \u2192 %s\n", p.tensorIndex + 1, p.tensorCount, p.name.c_str(),
-                    feedLine(p, running, live).c_str());
-        std::fflush(stdout);
-    };
-    qb::MultiQuantizeResult result;
-    if (!specs.empty()) result = qb::runMultiQuantization(*model, specs, options);
-
+// The final table: refused outputs first, then each run output's state. Counts failed and refused.
+void printOutcomes(const std::vector<PlannedOutput> &outs, const std::vector<PlannedOutput> &running,
+                   const qb::MultiQuantizeResult &result, size_t &written, size_t &failed, size_t &refused) {
     std::printf("\n%-10s %-9s %12s %8s  %s\n", "output", "state", "size MiB", "bpw", "file");
-    size_t failed = 0, written = 0;
     for (const PlannedOutput &o : outs)
         if (!o.refusal.empty()) std::printf("%-10s %-9s %12s %8s  %s\n", o.name.c_str(), "refused", "-", "-", o.refusal.c_str());
-    for (size_t s = 0; s < specs.size(); ++s) {
+    for (size_t s = 0; s < running.size(); ++s) {
         const qb::MultiOutputResult &res = result.outputs[s];
         const PlannedOutput &o = running[s];
         if (res.state == qb::OutputState::Written) {
@@ -205,6 +181,54 @@ int runQuantizeMany(const ManyQuantizeRequest &r) {
                     100.0 * (1.0 - double(result.quantizations) / double(result.singleRunQuantizations)),
                     result.decodes, result.singleRunDecodes, double(result.inputBytes) / 1e6, result.seconds);
     std::printf("%zu of %zu outputs written\n", written, outs.size());
+}
+
+qb::MultiQuantizeResult runPlanned(const qb::GgufModel &model, const std::vector<qb::MultiOutputSpec> &specs,
+                                   const std::vector<PlannedOutput> &running, const ManyQuantizeRequest &r,
+                                   const InterruptGuard &interrupt) {
+    qb::MultiQuantizeOptions options;
+    options.threads = r.threads;
+    options.cancel = interrupt.flag();
+    options.failFast = r.failFast;
+    options.tensorDone = [&](const qb::MultiTensorProgress &p) {
+        size_t live = 0;
+        for (const auto &f : p.feeds) live += f.outputs.size();
+        std::printf("[%4zu/%4zu] %s \u2192 %s\n", p.tensorIndex + 1, p.tensorCount, p.name.c_str(),
+                    feedLine(p, running, live).c_str());
+        std::fflush(stdout);
+    };
+    if (specs.empty()) return {};
+    return qb::runMultiQuantization(model, specs, options);
+}
+
+} // namespace
+
+int runQuantizeMany(const ManyQuantizeRequest &r) {
+    std::vector<PlannedOutput> outs = requestedOutputs(r);
+    const std::string pattern = outputPattern(r, outs.size());
+    std::vector<qb::GgufKeyValue> kvOverrides;
+    for (const auto &o : r.overrideKv) kvOverrides.push_back(qb::parseKvOverride(o));
+    const auto model = qb::GgufModel::open(r.input);
+
+    size_t refused = planAll(outs, r, *model, pattern, kvOverrides);
+    if (refused > 0 && r.failFast) {
+        std::fprintf(stderr, "--fail-fast: %zu of %zu outputs refused; nothing was written\n", refused, outs.size());
+        return 2;
+    }
+    std::vector<qb::MultiOutputSpec> specs;
+    std::vector<PlannedOutput> running;
+    for (const PlannedOutput &o : outs)
+        if (o.refusal.empty()) {
+            specs.push_back({o.path, o.plan});
+            running.push_back(o);
+        }
+    std::printf("quantize: %s -> %zu outputs in one pass (%zu refused)\n", r.input.c_str(), specs.size(), refused);
+    for (const PlannedOutput &o : running) std::printf("  %-10s %s\n", o.name.c_str(), o.path.string().c_str());
+
+    InterruptGuard interrupt;
+    const qb::MultiQuantizeResult result = runPlanned(*model, specs, running, r, interrupt);
+    size_t failed = 0, written = 0;
+    printOutcomes(outs, running, result, written, failed, refused);
     if (interrupt.signal() != 0) {
         std::fprintf(stderr, "interrupted (signal %d): only the outputs listed as written exist\n", interrupt.signal());
         return exitCodeForSignal(interrupt.signal());

@@ -25,27 +25,27 @@ void checkRanges(const HistogramRanges &ranges) {
 
 } // namespace
 
-ModelAnalyzer::ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
+ModelAnalyzer::ModelAnalyzer(std::shared_ptr<const GgufModel> model, std::shared_ptr<const ImportanceMatrix> imatrix,
                              std::shared_ptr<AnalysisCache> cache)
-    : m_model(model), m_imatrix(std::move(imatrix)),
+    : m_model(std::move(model)), m_imatrix(std::move(imatrix)),
       m_cache(cache ? std::move(cache) : std::make_shared<AnalysisCache>()),
-      m_sources(std::make_shared<SourceValidation>(model.tensors().size())) {
+      m_sources(std::make_shared<SourceValidation>(m_model->tensors().size())) {
     // Per tensor, not per matrix: tensors the matrix does not cover share their results with the
     // analysis without importance data, and loading the same matrix again finds everything.
-    m_fingerprints.reserve(m_model.tensors().size());
-    for (size_t i = 0; i < m_model.tensors().size(); ++i) m_fingerprints.push_back(importanceFingerprint(importanceFor(i)));
+    m_fingerprints.reserve(m_model->tensors().size());
+    for (size_t i = 0; i < m_model->tensors().size(); ++i) m_fingerprints.push_back(importanceFingerprint(importanceFor(i)));
 }
 
 std::span<const float> ModelAnalyzer::importanceFor(size_t tensor) const {
     if (!m_imatrix) return {};
-    const std::vector<float> *v = m_imatrix->find(m_model.tensors().at(tensor).info->name);
+    const std::vector<float> *v = m_imatrix->find(m_model->tensors().at(tensor).info->name);
     return v ? std::span<const float>(*v) : std::span<const float>();
 }
 
 AnalysisKey ModelAnalyzer::keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins,
                                   const HistogramRanges &ranges) const {
     // Without histograms, ranges change nothing: such results are shared by every range.
-    return {m_model.tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins,
+    return {m_model->tensors().at(tensor).info->name, type, m_fingerprints.at(tensor), mode, bins,
             bins > 0 ? ranges : HistogramRanges{}};
 }
 
@@ -76,12 +76,12 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
         return hit;
     }
 
-    const GgufModel::Tensor &t = m_model.tensors().at(tensor);
-    m_model.ensureReadable(t);  // a file truncated since opening would raise SIGBUS in the read below
-    m_sources->check(m_model, tensor);
+    const GgufModel::Tensor &t = m_model->tensors().at(tensor);
+    m_model->ensureReadable(t);  // a file truncated since opening would raise SIGBUS in the read below
+    m_sources->check(*m_model, tensor);
     TensorAnalysisRequest req;
     req.sourceType = t.info->type;
-    req.sourceData = m_model.tensorData(t);
+    req.sourceData = m_model->tensorData(t);
     req.rows = t.info->rows();
     req.rowLength = t.info->rowLength();
     req.rowsPerMatrix = t.info->ne[1];
@@ -103,7 +103,7 @@ std::shared_ptr<const TensorAnalysis> ModelAnalyzer::analyze(size_t tensor, Ggml
     req.cancel = cancel;
     auto result = std::make_shared<const TensorAnalysis>(analyzeTensor(req));
     // Resident memory stays bounded by the tensors being analysed, whatever the model's size.
-    m_model.releaseTensorData(t);
+    m_model->releaseTensorData(t);
     m_cache->insert(key, result);
     return result;
 }
@@ -113,7 +113,7 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
     // Distinct pairs still missing from the cache: two threads must never compute the same one.
     std::vector<MixEntry> todo;
     for (const MixEntry &e : pairs)
-        if (m_model.tensors().at(e.tensor).info->type != e.type && !lookup(e.tensor, e.type, mode)) todo.push_back(e);
+        if (m_model->tensors().at(e.tensor).info->type != e.type && !lookup(e.tensor, e.type, mode)) todo.push_back(e);
     auto byPair = [](const MixEntry &a, const MixEntry &b) {
         return a.tensor != b.tensor ? a.tensor < b.tensor : a.type < b.type;
     };
@@ -123,7 +123,7 @@ size_t ModelAnalyzer::analyzePairs(const std::vector<MixEntry> &pairs, AnalysisM
                todo.end());
     // Largest analyses first, so no long one is left alone at the end of the parallel loop.
     auto workOf = [&](const MixEntry &e) {
-        const GgufTensorInfo &info = *m_model.tensors()[e.tensor].info;
+        const GgufTensorInfo &info = *m_model->tensors()[e.tensor].info;
         if (mode == AnalysisMode::Exact) return info.rows() * info.rowLength();
         const PreviewSample p = previewSample(e.type, info.type, info.rows(), info.rowLength(), 0,
                                               !importanceFor(e.tensor).empty());
@@ -168,12 +168,12 @@ MixSummary ModelAnalyzer::summarize(const std::string &name, const std::vector<M
     s.pairsComputed = analyzePairs(mix, mode, threads, cancel, progress);
     std::vector<std::shared_ptr<const TensorAnalysis>> results(mix.size());
     for (size_t i = 0; i < mix.size(); ++i)
-        if (m_model.tensors().at(mix[i].tensor).info->type != mix[i].type)
+        if (m_model->tensors().at(mix[i].tensor).info->type != mix[i].type)
             results[i] = lookup(mix[i].tensor, mix[i].type, mode);
 
     double sumRel = 0, sumWeightedRel = 0;
     for (size_t i = 0; i < mix.size(); ++i) {
-        const GgufTensorInfo &info = *m_model.tensors().at(mix[i].tensor).info;
+        const GgufTensorInfo &info = *m_model->tensors().at(mix[i].tensor).info;
         const uint64_t params = uint64_t(info.elements());
         s.parameters += params;
         s.bytes += tensorBytesAt(info, mix[i].type);

@@ -41,13 +41,16 @@ class ModelAnalyzer {
 public:
     static constexpr int kDefaultBins = 64;
 
-    // cache: shared with other analyzers of the same model, or null for a cache of its own.
-    ModelAnalyzer(const GgufModel &model, std::shared_ptr<const ImportanceMatrix> imatrix,
+    // The analyzer shares ownership of its model, so a background job holding the analyzer
+    // keeps the model open. cache: shared with other analyzers of the same model, or null for a
+    // cache of its own.
+    ModelAnalyzer(std::shared_ptr<const GgufModel> model, std::shared_ptr<const ImportanceMatrix> imatrix,
                   std::shared_ptr<AnalysisCache> cache = nullptr);
 
-    const GgufModel &model() const { return m_model; }
+    const GgufModel &model() const { return *m_model; }
     bool hasImportance() const { return bool(m_imatrix); }
     const ImportanceMatrix *importanceMatrix() const { return m_imatrix.get(); }
+    const std::shared_ptr<const ImportanceMatrix> &sharedImportance() const { return m_imatrix; }
 
     // Importance values for a tensor (empty if none).
     std::span<const float> importanceFor(size_t tensor) const;
@@ -84,7 +87,7 @@ private:
     std::shared_ptr<const TensorAnalysis> lookup(size_t tensor, GgmlType type, AnalysisMode mode) const;
     AnalysisKey keyFor(size_t tensor, GgmlType type, AnalysisMode mode, int bins, const HistogramRanges &ranges = {}) const;
 
-    const GgufModel &m_model;
+    std::shared_ptr<const GgufModel> m_model;
     std::shared_ptr<const ImportanceMatrix> m_imatrix;
     std::vector<uint64_t> m_fingerprints;  // per tensor: importanceFingerprint of its importance data
     std::shared_ptr<AnalysisCache> m_cache;

@@ -2,12 +2,10 @@
 
 #include "gguf/gguf_model.h"
 #include "imatrix/importance_matrix.h"
-#include "mix/mix_rules.h"
-#include "mix/plan_builder.h"
-#include "mix/quant_label.h"
+#include "mix/plan_from_preset.h"
 #include "pipeline/quantize_pipeline.h"
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <unistd.h>
 
@@ -19,15 +17,10 @@ TemporaryCandidate::TemporaryCandidate(const GgufModel &model, const MixPreset &
     static std::atomic<unsigned> serial{0};
     m_path = directory / (".quantbench-candidate-" + std::to_string(::getpid()) + "-" + std::to_string(serial++) + "-" +
                           preset.baseLabel + ".gguf");
-    const QuantizeOptions options = preset.toOptions();
-    std::optional<ImportanceMatrix> imatrix;
+    std::shared_ptr<const ImportanceMatrix> imatrix;
     if (!preset.imatrixFile.empty())
-        imatrix = filterImportance(ImportanceMatrix::load(preset.imatrixFile), options);
-    const QuantLabel &label = resolveAlias(preset.label());
-    const MixDecision mix = decideMix(model, label, options, imatrix ? &*imatrix : nullptr);
-    PlanOptions planOptions;
-    planOptions.imatrixFile = preset.imatrixFile;
-    const ExecutionPlan plan = buildExecutionPlan(model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+        imatrix = std::make_shared<const ImportanceMatrix>(ImportanceMatrix::load(preset.imatrixFile));
+    const ExecutionPlan plan = planFromPreset(model, preset, std::move(imatrix)).plan;
     PipelineOptions po;
     po.threads = threads;
     po.cancel = cancel;

@@ -69,8 +69,8 @@ GgufKeyValue parseKvOverride(std::string_view text) {
     return kv;
 }
 
-ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
-                                 const PlanOptions &options) {
+ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
+                                 std::shared_ptr<const ImportanceMatrix> imatrix, const PlanOptions &options) {
     ExecutionPlan plan;
     for (const auto &kv : model.metadata())
         if (!isSplitKey(kv.key)) plan.metadata.push_back(kv);
@@ -119,13 +119,14 @@ ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
             if (const auto *values = imatrix->find(d.name)) t.importance = *values;
         plan.tensors.push_back(t);
     }
+    plan.importanceOwner = std::move(imatrix);
     return plan;
 }
 
 std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix,
-                                         const ImportanceMatrix *imatrix, const PlanOptions &options,
+                                         std::shared_ptr<const ImportanceMatrix> imatrix, const PlanOptions &options,
                                          const std::filesystem::path &output) {
-    const ExecutionPlan whole = buildExecutionPlan(model, mix, imatrix, options);
+    const ExecutionPlan whole = buildExecutionPlan(model, mix, std::move(imatrix), options);
     const size_t count = model.splitCount();
     std::string prefix = output.string();
     constexpr std::string_view kSuffix = ".gguf";
@@ -137,6 +138,7 @@ std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecisi
         std::snprintf(suffix, sizeof suffix, "-%05zu-of-%05zu.gguf", i + 1, count);
         outputs[i].path = prefix + suffix;
         outputs[i].plan.metadata = whole.metadata;
+        outputs[i].plan.importanceOwner = whole.importanceOwner;
         if (count > 1) {
             setValue(outputs[i].plan.metadata, "split.no", GgufValue(uint16_t(i)));
             setValue(outputs[i].plan.metadata, "split.count", GgufValue(uint16_t(count)));

@@ -5,7 +5,7 @@
 // (u32 2) and general.file_type (u32) moved to the end as gguf_set_val does, then the
 // --override-kv entries and, with a non-empty importance matrix, quantize.imatrix.file/.dataset
 // (str, cut to 127 bytes), .entries_count/.chunks_count (i32), in llama-quantize's order. Importance spans point into
-// `imatrix`, which must outlive the plan. Entries whose size is not ne[0]*ne[2] are refused
+// `imatrix`, which the plan shares (ExecutionPlan::importanceOwner). Entries whose size is not ne[0]*ne[2] are refused
 // (except token_embd, which llama.cpp quantizes without them).
 #pragma once
 
@@ -14,6 +14,7 @@
 #include "pipeline/quantize_pipeline.h"
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +32,8 @@ constexpr size_t kMaxOverrideStringBytes = 127;
 // --override-kv KEY=TYPE:VALUE with TYPE int, float, bool or str (llama.cpp's syntax).
 GgufKeyValue parseKvOverride(std::string_view text);
 
-ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix, const ImportanceMatrix *imatrix,
-                                 const PlanOptions &options);
+ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
+                                 std::shared_ptr<const ImportanceMatrix> imatrix, const PlanOptions &options);
 
 // --keep-split: one output per input split, named as llama-quantize names them
 // (OUT without ".gguf", then "-00001-of-0000N.gguf", even for a single split). Each holds its
@@ -43,7 +44,7 @@ struct SplitOutput {
     ExecutionPlan plan;
 };
 std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecision &mix,
-                                         const ImportanceMatrix *imatrix, const PlanOptions &options,
+                                         std::shared_ptr<const ImportanceMatrix> imatrix, const PlanOptions &options,
                                          const std::filesystem::path &output);
 
 } // namespace qb

@@ -101,7 +101,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
 
     // The base decision: order, which tensors llama.cpp quantizes, and the exact header.
     const MixDecision base = decideMix(model, label, defaultRuleOptions(), imatrix);
-    const ExecutionPlan plan = buildExecutionPlan(model, base, imatrix, request.planOptions);
+    const ExecutionPlan plan = buildExecutionPlan(model, base, analyzer.sharedImportance(), request.planOptions);
     const GgufLayout layout = plannedLayout(model, plan);
     curves.headerBytes = layout.dataOffset;
     curves.alignment = layout.alignment;

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct PlannedTensor {
 struct ExecutionPlan {
     std::vector<GgufKeyValue> metadata;  // exactly what the output's header holds
     std::vector<PlannedTensor> tensors;  // in output order
+    // Shares ownership of what the tensors' importance spans point into (an importance matrix),
+    // so a plan stays valid wherever it is copied or moved: a job thread, a dialog, several outputs.
+    std::shared_ptr<const void> importanceOwner;
 };
 
 struct PipelineProgress {

@@ -143,14 +143,14 @@ void printTypeBreakdown(const qb::ModelAnalyzer &analyzer) {
 }
 
 void labelTable(benchmark::State &state) {
-    const auto model = qb::GgufModel::open(modelPath());
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(modelPath());
     uint64_t params = 0;
     for (const auto &t : model->tensors()) params += uint64_t(t.info->elements());
     const int threads = int(state.range(0));
     const auto imatrix = state.range(1) ? syntheticImatrix(*model) : nullptr;
     double cpu = 0;
     for (auto _ : state) {
-        qb::ModelAnalyzer analyzer(*model, imatrix);  // fresh: nothing cached
+        qb::ModelAnalyzer analyzer(model, imatrix);  // fresh: nothing cached
         const double cpuStart = processCpuSeconds();
         const qb::LabelTable table = qb::buildLabelTable(analyzer, qb::tableLabels(), qb::QuantizeOptions{},
                                                          qb::AnalysisMode::Preview, threads);

@@ -3,21 +3,11 @@
 # is at most the target; the saved preset, the --tensor-type-file with the base label and
 # quantize --target-size all write the same bytes; JSON keys; bad input exits 2.
 # Usage: test_optimize.sh PATH/TO/quantbench-cli GOLDEN_DIR
-set -u
-CLI=$1
-G=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 M=$G/models/stories-d256.f32.gguf
 IM=$G/imatrix/stories-d256.f32.imatrix.dat
 
-check() {  # check NAME EXPECTED_RC ACTUAL_RC
-    if [ "$2" != "$3" ]; then echo "FAIL $1: exit code $3, expected $2"; failures=$((failures + 1)); else echo "ok   $1"; fi
-}
-expect_text() {  # expect_text NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then echo "ok   $1"; else echo "FAIL $1: '$3' not in output:"; head -5 "$2"; failures=$((failures + 1)); fi
-}
 same() {  # same NAME FILE1 FILE2
     if cmp -s "$2" "$3"; then echo "ok   $1"; else echo "FAIL $1: $2 and $3 differ"; failures=$((failures + 1)); fi
 }

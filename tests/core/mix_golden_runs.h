@@ -6,6 +6,7 @@
 #include "golden.h"
 
 #include "gguf/gguf_file.h"
+#include "gguf/gguf_value.h"
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,15 @@ inline std::vector<GoldenRun> goldenRuns() {
         runs.push_back(std::move(r));
     }
     return runs;
+}
+
+// A manifest's metadata value (JSON) against the one written (GGUF), by value.
+inline bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
+    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
+    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
+    if (want.is_number_float()) return got.toDouble() == want.get<double>();
+    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
+    return false;
 }
 
 inline std::string upperType(qb::GgmlType type) {

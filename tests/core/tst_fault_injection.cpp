@@ -157,7 +157,7 @@ void TestFaultInjection::inputShrinksAtEveryTensor() {
     for (const auto &cutInside : m_model->tensors()) {
         QFile::remove(copy);
         QVERIFY(QFile::copy(QString::fromStdString(m_input.string()), copy));
-        const auto model = qb::GgufModel::open(copy.toStdString());
+        const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(copy.toStdString());
         const uint64_t dataOffset = model->primary().dataOffset();
         const uint64_t cut = dataOffset + cutInside.info->offset + cutInside.info->nbytes / 2;
         QVERIFY(::truncate(copy.toLocal8Bit().constData(), off_t(cut)) == 0);
@@ -191,12 +191,12 @@ void TestFaultInjection::analysisOfShrunkInputFails() {
     QTemporaryDir dir;
     const QString copy = dir.filePath(QStringLiteral("in.gguf"));
     QVERIFY(QFile::copy(QString::fromStdString(m_input.string()), copy));
-    const auto model = qb::GgufModel::open(copy.toStdString());
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(copy.toStdString());
     // Cut in the middle of the data section, inside some tensor.
     const qb::GgufTensorInfo &middle = *model->tensors()[model->tensors().size() / 2].info;
     const uint64_t cut = model->primary().dataOffset() + middle.offset + middle.nbytes / 2;
     QVERIFY(::truncate(copy.toLocal8Bit().constData(), off_t(cut)) == 0);
-    qb::ModelAnalyzer analyzer(*model, nullptr);
+    qb::ModelAnalyzer analyzer(model, nullptr);
     size_t refused = 0, analysed = 0;
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const qb::GgufTensorInfo &info = *model->tensors()[i].info;

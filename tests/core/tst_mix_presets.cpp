@@ -8,6 +8,7 @@
 #include "kernels/kernels.h"
 #include "mix/mix_rules.h"
 #include "mix/plan_builder.h"
+#include "mix/plan_from_preset.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
 
@@ -150,20 +151,19 @@ void TestMixPresets::validationNamesTheField() {
 
 void TestMixPresets::presetRestatingALabelGivesTheSamePlan() {
     const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
-    const auto im = qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat"));
+    const auto im = std::make_shared<const qb::ImportanceMatrix>(
+        qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
     for (const auto &label : qb::allQuantLabels()) {
         if (label.copyOnly) continue;
         qb::MixPreset p;
         p.baseLabel = label.name;
         p.imatrixFile = "imatrix/llama256.f16.imatrix.dat";
         const auto again = qb::MixPreset::fromJson(p.toJson());
-        const auto fromLabel = qb::decideMix(*model, label, {}, &im);
-        const auto filtered = qb::filterImportance(im, again.toOptions());
-        const auto fromPreset = qb::decideMix(*model, again.label(), again.toOptions(), &filtered);
+        const auto fromLabel = qb::decideMix(*model, label, {}, im.get());
         qb::PlanOptions po;
         po.imatrixFile = again.imatrixFile;
-        QCOMPARE(planSignature(qb::buildExecutionPlan(*model, fromPreset, &filtered, po)),
-                 planSignature(qb::buildExecutionPlan(*model, fromLabel, &im, po)));
+        QCOMPARE(planSignature(qb::planFromPreset(*model, again, im).plan),
+                 planSignature(qb::buildExecutionPlan(*model, fromLabel, im, po)));
     }
 }
 
@@ -258,8 +258,10 @@ void TestMixPresets::ggufImatrixEqualsDat() {
     // Same importance data, same decisions and spans: the same tensor bytes follow.
     const auto m = qb::GgufModel::open(qbtest::golden("models/" + model.toStdString() + ".gguf"));
     const auto &label = *qb::findQuantLabel("IQ3_XXS");
-    const auto a = qb::buildExecutionPlan(*m, qb::decideMix(*m, label, {}, &dat), &dat, {});
-    const auto b = qb::buildExecutionPlan(*m, qb::decideMix(*m, label, {}, &gguf), &gguf, {});
+    const auto a = qb::buildExecutionPlan(*m, qb::decideMix(*m, label, {}, &dat),
+                                          std::make_shared<const qb::ImportanceMatrix>(dat), {});
+    const auto b = qb::buildExecutionPlan(*m, qb::decideMix(*m, label, {}, &gguf),
+                                          std::make_shared<const qb::ImportanceMatrix>(gguf), {});
     QCOMPARE(a.tensors.size(), b.tensors.size());
     for (size_t i = 0; i < a.tensors.size(); ++i) {
         QCOMPARE(a.tensors[i].target, b.tensors[i].target);
@@ -297,7 +299,8 @@ void TestMixPresets::imatrixMetadataAsQuantizeWritesIt() {
     // quantize.cpp writes the quantize.imatrix.* keys only when importance data is left after
     // --include/--exclude-weights, and holds the file name and dataset in char[128].
     const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
-    const auto im = qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat"));
+    const auto im = std::make_shared<const qb::ImportanceMatrix>(
+        qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
     const auto &label = *qb::findQuantLabel("Q4_K_M");
     auto imatrixKeys = [](const qb::ExecutionPlan &plan) {
         std::map<std::string, std::string> keys;
@@ -307,7 +310,7 @@ void TestMixPresets::imatrixMetadataAsQuantizeWritesIt() {
     };
     qb::PlanOptions po;
     po.imatrixFile = std::string(100, 'd') + "/" + std::string(100, 'f') + ".dat";
-    const auto plan = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, {}, &im), &im, po);
+    const auto plan = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, {}, im.get()), im, po);
     const auto keys = imatrixKeys(plan);
     QCOMPARE(keys.size(), size_t(4));
     const qb::GgufValue *file = nullptr;
@@ -318,9 +321,9 @@ void TestMixPresets::imatrixMetadataAsQuantizeWritesIt() {
 
     qb::QuantizeOptions none;
     none.includeWeights = {"no_such_tensor"};
-    const auto empty = qb::filterImportance(im, none);
-    QVERIFY(empty.entries().empty());
-    const auto planWithout = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, none, &empty), &empty, po);
+    const auto empty = std::make_shared<const qb::ImportanceMatrix>(qb::filterImportance(*im, none));
+    QVERIFY(empty->entries().empty());
+    const auto planWithout = qb::buildExecutionPlan(*model, qb::decideMix(*model, label, none, empty.get()), empty, po);
     QVERIFY(imatrixKeys(planWithout).empty());
 }
 

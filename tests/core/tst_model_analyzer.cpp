@@ -78,8 +78,8 @@ private slots:
 };
 
 void TestModelAnalyzer::summaryBytesAndAggregate() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
-    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(model, nullptr);
     const auto mix = uniformMix(*model, qb::GgmlType::Q8_0);
     const qb::MixSummary s = analyzer.summarize("Q8_0", mix, qb::AnalysisMode::Exact, 2);
 
@@ -101,8 +101,8 @@ void TestModelAnalyzer::summaryBytesAndAggregate() try {
 }
 
 void TestModelAnalyzer::sharedPairsAreComputedOnce() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
-    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(model, nullptr);
     const auto q4 = uniformMix(*model, qb::GgmlType::Q4_K);
     const size_t quantized = size_t(std::count_if(q4.begin(), q4.end(), [&](const qb::MixEntry &e) {
         return model->tensors()[e.tensor].info->type != e.type;
@@ -129,11 +129,11 @@ void TestModelAnalyzer::sharedPairsAreComputedOnce() try {
 }
 
 void TestModelAnalyzer::importanceWeightedAggregate() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
     auto imatrix = std::make_shared<const qb::ImportanceMatrix>(
         qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
-    qb::ModelAnalyzer plain(*model, nullptr);
-    qb::ModelAnalyzer weighted(*model, imatrix);
+    qb::ModelAnalyzer plain(model, nullptr);
+    qb::ModelAnalyzer weighted(model, imatrix);
     const auto mix = uniformMix(*model, qb::GgmlType::Q3_K);
     const qb::MixSummary a = plain.summarize("Q3_K", mix, qb::AnalysisMode::Preview, 2);
     const qb::MixSummary b = weighted.summarize("Q3_K", mix, qb::AnalysisMode::Preview, 2);
@@ -156,24 +156,24 @@ void TestModelAnalyzer::importanceWeightedAggregate() try {
 // Analyzers of one model sharing a cache reuse exactly the results whose importance data agree:
 // a tensor the matrix does not cover analyses the same with or without it.
 void TestModelAnalyzer::cacheIsSharedAcrossImportanceMatrices() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
     const auto load = [] {
         return std::make_shared<const qb::ImportanceMatrix>(
             qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
     };
     const auto cache = std::make_shared<qb::AnalysisCache>();
     const auto mix = uniformMix(*model, qb::GgmlType::Q4_K);
-    qb::ModelAnalyzer weighted(*model, load(), cache);
+    qb::ModelAnalyzer weighted(model, load(), cache);
     const qb::MixSummary first = weighted.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
     // Without importance data only the tensors the matrix covers are new.
     size_t covered = 0;
     for (const qb::MixEntry &e : mix)
         covered += model->tensors()[e.tensor].info->type != e.type && !weighted.importanceFor(e.tensor).empty();
     QVERIFY(covered > 0 && covered < first.pairsComputed);
-    qb::ModelAnalyzer plain(*model, nullptr, cache);
+    qb::ModelAnalyzer plain(model, nullptr, cache);
     QCOMPARE(plain.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2).pairsComputed, covered);
     // The same matrix loaded again: everything is found.
-    qb::ModelAnalyzer again(*model, load(), cache);
+    qb::ModelAnalyzer again(model, load(), cache);
     const qb::MixSummary second = again.summarize("Q4_K", mix, qb::AnalysisMode::Preview, 2);
     QCOMPARE(second.pairsComputed, size_t(0));
     QCOMPARE(second.weightedRelative, first.weightedRelative);
@@ -184,8 +184,8 @@ void TestModelAnalyzer::cacheIsSharedAcrossImportanceMatrices() try {
 
 // Caller-chosen histogram ranges reach the histograms and are part of the cache key.
 void TestModelAnalyzer::histogramRangesAreKeyed() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
-    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(model, nullptr);
     const size_t t = size_t(model->findTensor("blk.0.ffn_up.weight") - model->tensors().data());
     const auto type = qb::GgmlType::Q4_K;
     const auto mode = qb::AnalysisMode::Exact;
@@ -224,8 +224,8 @@ void TestModelAnalyzer::histogramRangesAreKeyed() try {
 // Many small analyses on more threads than cores, and a slow progress callback: workers finishing
 // while another reports queue up on the lock, so any count taken outside it arrives out of order.
 void TestModelAnalyzer::pairProgressNeverGoesBack() try {
-    const auto model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
-    qb::ModelAnalyzer analyzer(*model, nullptr);
+    const std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(model, nullptr);
     std::vector<qb::MixEntry> pairs;
     for (qb::GgmlType type : {qb::GgmlType::Q4_0, qb::GgmlType::Q5_0, qb::GgmlType::Q8_0, qb::GgmlType::Q4_K,
                               qb::GgmlType::Q6_K, qb::GgmlType::BF16})
@@ -273,12 +273,12 @@ void TestModelAnalyzer::labelTableMatchesLlamaQuantize() try {
     QFETCH(QString, model);
     QFETCH(bool, imatrix);
     const std::string name = model.toStdString();
-    const auto gguf = qb::GgufModel::open(qbtest::golden("models/" + name + ".gguf"));
+    const std::shared_ptr<const qb::GgufModel> gguf = qb::GgufModel::open(qbtest::golden("models/" + name + ".gguf"));
     std::shared_ptr<const qb::ImportanceMatrix> im;
     if (imatrix)
         im = std::make_shared<const qb::ImportanceMatrix>(
             qb::ImportanceMatrix::load(qbtest::golden("imatrix/" + name + ".imatrix.dat")));
-    qb::ModelAnalyzer analyzer(*gguf, im);
+    qb::ModelAnalyzer analyzer(gguf, im);
     const auto labels = qb::tableLabels();
     const qb::LabelTable table = qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{},
                                                      qb::AnalysisMode::Preview, 2);
@@ -343,8 +343,8 @@ void TestModelAnalyzer::labelTableMatchesLlamaQuantize() try {
 }
 
 void TestModelAnalyzer::labelTableCancellationAndProgress() try {
-    const auto gguf = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
-    qb::ModelAnalyzer analyzer(*gguf, nullptr);
+    const std::shared_ptr<const qb::GgufModel> gguf = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
+    qb::ModelAnalyzer analyzer(gguf, nullptr);
     const auto labels = qb::parseLabelList("Q4_K_M,Q6_K,Q8_0");
     std::atomic<bool> cancel{true};
     try {

@@ -19,6 +19,7 @@
 
 #include <csignal>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -27,14 +28,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
-    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
-    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
-    if (want.is_number_float()) return got.toDouble() == want.get<double>();
-    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
-    return false;
-}
 
 QStringList filesIn(const QString &dir) { return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System); }
 
@@ -98,8 +91,10 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
         }
     QVERIFY2(runs.size() >= 20, "too few golden runs for this model");
     const auto input = qb::GgufModel::open(qbtest::golden(model.toStdString()));
-    std::optional<qb::ImportanceMatrix> imatrix;
-    if (withImatrix) imatrix = qb::ImportanceMatrix::load(qbtest::golden(runs.front().imatrix));
+    std::shared_ptr<const qb::ImportanceMatrix> imatrix;
+    if (withImatrix)
+        imatrix = std::make_shared<const qb::ImportanceMatrix>(
+            qb::ImportanceMatrix::load(qbtest::golden(runs.front().imatrix)));
     const std::string recordedImatrix = withImatrix
                                             ? qbtest::readJson(runs.front().expected)["kv"]["quantize.imatrix.file"].get<std::string>()
                                             : std::string();
@@ -109,7 +104,7 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
     for (const auto &run : qbtest::goldenRuns())
         if (!run.pure && run.model == model.toStdString() && run.imatrix.empty() != withImatrix && run.refused()) {
             QVERIFY_THROWS_EXCEPTION(qb::Error, qb::decideMix(*input, *qb::findQuantLabel(run.label), {},
-                                                              imatrix ? &*imatrix : nullptr));
+                                                              imatrix.get()));
             ++refusedHere;
         }
     QCOMPARE(refusedHere, refusedRuns);
@@ -117,11 +112,11 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
     QTemporaryDir dir;
     std::vector<qb::MultiOutputSpec> specs;
     for (const auto &run : runs) {
-        const auto mix = qb::decideMix(*input, *qb::findQuantLabel(run.label), {}, imatrix ? &*imatrix : nullptr);
+        const auto mix = qb::decideMix(*input, *qb::findQuantLabel(run.label), {}, imatrix.get());
         qb::PlanOptions planOptions;
         planOptions.imatrixFile = recordedImatrix;
         specs.push_back({dir.filePath(QString::fromStdString(run.label + ".gguf")).toStdString(),
-                         qb::buildExecutionPlan(*input, mix, imatrix ? &*imatrix : nullptr, planOptions)});
+                         qb::buildExecutionPlan(*input, mix, imatrix, planOptions)});
     }
     qb::MultiQuantizeOptions options;
     options.threads = 2;
@@ -155,7 +150,7 @@ void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize() {
         }
         for (const auto &[key, value] : manifest["kv"].items()) {
             const qb::GgufValue *got = written->find(key);
-            QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
+            QVERIFY2(got && qbtest::jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
         }
         QCOMPARE(result.outputs[k].fileBytes, manifest["file_bytes"].get<uint64_t>());
         QCOMPARE(uint64_t(fs::file_size(specs[k].path)), manifest["file_bytes"].get<uint64_t>());

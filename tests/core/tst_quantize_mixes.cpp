@@ -20,6 +20,7 @@
 #include <QtTest>
 
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace {
@@ -32,14 +33,6 @@ std::string recordedImatrixFile(const qbtest::GoldenRun &run) {
     }
     const auto kv = qbtest::readJson(run.expected)["kv"];
     return kv.contains("quantize.imatrix.file") ? kv["quantize.imatrix.file"].get<std::string>() : std::string();
-}
-
-bool jsonEqualsValue(const nlohmann::json &want, const qb::GgufValue &got) {
-    if (want.is_string()) return got.string() && *got.string() == want.get<std::string>();
-    if (want.is_number_integer()) return got.toInt() == want.get<int64_t>();
-    if (want.is_number_float()) return got.toDouble() == want.get<double>();
-    if (want.is_boolean()) return got.toInt() == int64_t(want.get<bool>());
-    return false;
 }
 
 } // namespace
@@ -90,10 +83,11 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
         label = &loaded.label();
         QCOMPARE(loaded.imatrixFile, preset.imatrixFile);
     }
-    std::optional<qb::ImportanceMatrix> imatrix;
+    std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     if (!run.imatrix.empty())
-        imatrix = qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options);
-    const auto mix = qb::decideMix(*model, *label, options, imatrix ? &*imatrix : nullptr);
+        imatrix = std::make_shared<const qb::ImportanceMatrix>(
+            qb::filterImportance(qb::ImportanceMatrix::load(qbtest::golden(run.imatrix)), options));
+    const auto mix = qb::decideMix(*model, *label, options, imatrix.get());
 
     // Name the kernels this run needs that this build cannot produce yet.
     std::string missing;
@@ -105,7 +99,7 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
 
     qb::PlanOptions planOptions;
     planOptions.imatrixFile = recordedImatrixFile(run);
-    const auto plan = qb::buildExecutionPlan(*model, mix, imatrix ? &*imatrix : nullptr, planOptions);
+    const auto plan = qb::buildExecutionPlan(*model, mix, imatrix, planOptions);
     const std::filesystem::path out = dir.filePath(QStringLiteral("out.gguf")).toStdString();
     qb::PipelineOptions pipelineOptions;
     pipelineOptions.threads = 2;
@@ -133,7 +127,7 @@ void TestQuantizeMixes::reproducesLlamaQuantize() {
     }
     for (const auto &[key, value] : manifest["kv"].items()) {
         const qb::GgufValue *got = written->find(key);
-        QVERIFY2(got && jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
+        QVERIFY2(got && qbtest::jsonEqualsValue(value, *got), (run.key + ": metadata " + key + " differs").c_str());
     }
     QCOMPARE(result.fileBytes, manifest["file_bytes"].get<uint64_t>());
 }

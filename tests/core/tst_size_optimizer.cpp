@@ -25,7 +25,7 @@
 namespace {
 
 struct Loaded {
-    std::unique_ptr<qb::GgufModel> model;
+    std::shared_ptr<const qb::GgufModel> model;
     std::shared_ptr<const qb::ImportanceMatrix> imatrix;
     std::unique_ptr<qb::ModelAnalyzer> analyzer;
 };
@@ -35,7 +35,7 @@ Loaded load(const std::string &model, const std::string &imatrix = {}) {
     l.model = qb::GgufModel::open(qbtest::golden(model));
     if (!imatrix.empty())
         l.imatrix = std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(qbtest::golden(imatrix)));
-    l.analyzer = std::make_unique<qb::ModelAnalyzer>(*l.model, l.imatrix);
+    l.analyzer = std::make_unique<qb::ModelAnalyzer>(l.model, l.imatrix);
     return l;
 }
 
@@ -43,7 +43,7 @@ Loaded load(const std::string &model, const std::string &imatrix = {}) {
 uint64_t writeMix(const Loaded &l, const qb::MixCurves &curves, const qb::OptimizedMix &mix,
                   const std::filesystem::path &out) {
     const qb::MixDecision d = qb::decisionFor(curves, mix, l.imatrix.get());
-    const qb::ExecutionPlan plan = qb::buildExecutionPlan(*l.model, d, l.imatrix.get(), curves.planOptions);
+    const qb::ExecutionPlan plan = qb::buildExecutionPlan(*l.model, d, l.imatrix, curves.planOptions);
     qb::PipelineOptions po;
     po.threads = 2;
     qb::runQuantization(*l.model, plan, out, po);
@@ -57,14 +57,14 @@ void writePreset(const Loaded &l, const qb::MixPreset &preset, const std::filesy
     po.imatrixFile = preset.imatrixFile;
     qb::PipelineOptions pipe;
     pipe.threads = 2;
-    qb::runQuantization(*l.model, qb::buildExecutionPlan(*l.model, d, l.imatrix.get(), po), out, pipe);
+    qb::runQuantization(*l.model, qb::buildExecutionPlan(*l.model, d, l.imatrix, po), out, pipe);
 }
 
 uint64_t labelFileSize(const Loaded &l, const char *label, const std::string &imatrixFile) {
     const qb::MixDecision d = qb::decideMix(*l.model, *qb::findQuantLabel(label), {}, l.imatrix.get());
     qb::PlanOptions po;
     po.imatrixFile = imatrixFile;
-    return qb::plannedLayout(*l.model, qb::buildExecutionPlan(*l.model, d, l.imatrix.get(), po)).fileSize;
+    return qb::plannedLayout(*l.model, qb::buildExecutionPlan(*l.model, d, l.imatrix, po)).fileSize;
 }
 
 } // namespace

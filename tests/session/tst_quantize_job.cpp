@@ -72,7 +72,7 @@ void TestQuantizeJob::quantizesInTheBackground() {
     clock.start();
     ticker.start();
 
-    job.start(model, planAll(*model, slowestAvailable()), nullptr, out, 2);
+    job.start(model, planAll(*model, slowestAvailable()), out, 2);
     QVERIFY(job.isRunning());
     int finishedBeforePostedEvent = -1;
     QTimer::singleShot(0, this, [&] { finishedBeforePostedEvent = int(finished.count()); });
@@ -100,14 +100,14 @@ void TestQuantizeJob::cancelLeavesNoFile() {
     QTemporaryDir dir;
     qbui::QuantizeJob job;
     QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
-    job.start(model, planAll(*model, slowestAvailable()), nullptr, dir.filePath(QStringLiteral("out.gguf")), 1);
+    job.start(model, planAll(*model, slowestAvailable()), dir.filePath(QStringLiteral("out.gguf")), 1);
     job.cancel();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
     const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();
     QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Cancelled));
     QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).isEmpty());
     // The job is reusable after a cancellation.
-    job.start(model, planAll(*model, qb::GgmlType::BF16), nullptr, dir.filePath(QStringLiteral("again.gguf")), 2);
+    job.start(model, planAll(*model, qb::GgmlType::BF16), dir.filePath(QStringLiteral("again.gguf")), 2);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
     QCOMPARE(int(finished.at(1).at(0).value<qbui::QuantizeOutcome>().status),
              int(qbui::QuantizeOutcome::Status::Succeeded));
@@ -117,7 +117,7 @@ void TestQuantizeJob::failureIsReported() {
     std::shared_ptr<const qb::GgufModel> model = qb::GgufModel::open(qbtest::golden("models/tiny.f16.gguf"));
     qbui::QuantizeJob job;
     QSignalSpy finished(&job, &qbui::QuantizeJob::finished);
-    job.start(model, planAll(*model, qb::GgmlType::BF16), nullptr,
+    job.start(model, planAll(*model, qb::GgmlType::BF16),
               QStringLiteral("/nonexistent-folder-for-quantbench/out.gguf"), 1);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
     const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();

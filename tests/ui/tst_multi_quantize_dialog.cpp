@@ -156,7 +156,7 @@ void TestMultiQuantizeDialog::refusedLabelIsListedOthersGoOn() {
     QVERIFY(!plans[0].plan);
     QVERIFY(plans[0].refusal.contains(QLatin1String("needs an importance matrix")));
     QTemporaryDir dir;
-    qbui::MultiQuantizeDialog dialog(model, std::move(plans), nullptr, QStringLiteral("m"), dir.path(), 2);
+    qbui::MultiQuantizeDialog dialog(model, std::move(plans), QStringLiteral("m"), dir.path(), 2);
     QVERIFY(dialog.table()->item(0, qbui::MultiQuantizeDialog::StateColumn)->text().startsWith(QLatin1String("refused:")));
     QVERIFY(dialog.statusText().contains(QLatin1String("1 refused")));
     dialog.setPattern(QStringLiteral("out-{label}.gguf"));
@@ -167,7 +167,7 @@ void TestMultiQuantizeDialog::refusedLabelIsListedOthersGoOn() {
     QVERIFY(equalsGolden(QDir(dir.path()).filePath(QStringLiteral("out-Q6_K.gguf")), "Q6_K"));
     // A pattern without {label} would give every output one name: refused before starting.
     auto again = qbui::buildLabelPlans(*model, {QStringLiteral("Q4_K_S"), QStringLiteral("Q6_K")}, nullptr, {});
-    qbui::MultiQuantizeDialog two(model, std::move(again), nullptr, QStringLiteral("m"), dir.path(), 2);
+    qbui::MultiQuantizeDialog two(model, std::move(again), QStringLiteral("m"), dir.path(), 2);
     two.setPattern(QStringLiteral("same.gguf"));
     QVERIFY(!two.start());
     QVERIFY(two.statusText().contains(QLatin1String("{label}")));

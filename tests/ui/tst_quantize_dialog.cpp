@@ -88,8 +88,7 @@ void TestQuantizeDialog::quantizeMatchesPipelineAndGolden() {
 
     // The same plan through the pipeline directly (what quantbench-cli runs) gives the same bytes.
     QString error;
-    std::shared_ptr<const void> keepAlive;
-    const auto plan = window.controller()->buildPlan(&error, &keepAlive);
+    const auto plan = window.controller()->buildPlan(&error);
     QVERIFY2(plan, qPrintable(error));
     const QString direct = dir.filePath(QStringLiteral("direct.gguf"));
     qb::runQuantization(*window.session()->model(), *plan, direct.toStdString(), {});

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "mix/mix_rules.h"
 #include "mix/plan_builder.h"
+#include "mix/plan_from_preset.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
 
@@ -13,7 +14,7 @@
 namespace qbui {
 
 std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QStringList &labels,
-                                       const qb::ImportanceMatrix *imatrix, const QString &imatrixPath) {
+                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath) {
     std::vector<LabelPlan> plans;
     for (const QString &name : labels) {
         LabelPlan p;
@@ -21,7 +22,7 @@ std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QString
         try {
             const qb::QuantLabel *label = qb::findQuantLabel(name.toStdString());
             if (!label) throw qb::Error("unknown label '" + name.toStdString() + "'");
-            const qb::MixDecision mix = qb::decideMix(model, qb::resolveAlias(*label), {}, imatrix);
+            const qb::MixDecision mix = qb::decideMix(model, qb::resolveAlias(*label), {}, imatrix.get());
             qb::PlanOptions options;
             if (imatrix) options.imatrixFile = imatrixPath.toStdString();
             p.plan = qb::buildExecutionPlan(model, mix, imatrix, options);
@@ -39,23 +40,12 @@ LabelPlan buildPresetPlan(const qb::GgufModel &model, const QString &presetPath,
     p.label = QFileInfo(presetPath).completeBaseName();
     try {
         const qb::MixPreset preset = qb::MixPreset::load(presetPath.toStdString());
-        for (const auto &[name, type] : preset.tensorTypes)
-            if (!model.findTensor(name))
-                throw qb::Error("tensor_types names tensor '" + name + "', which the model does not have");
         if (!preset.imatrixFile.empty() &&
             (!imatrix || QFileInfo(QString::fromStdString(preset.imatrixFile)).canonicalFilePath() !=
                              QFileInfo(imatrixPath).canonicalFilePath()))
             throw qb::Error("it uses the importance matrix '" + preset.imatrixFile +
                             "'; load that matrix in the window first");
-        const qb::QuantizeOptions options = preset.toOptions();
-        std::shared_ptr<const qb::ImportanceMatrix> used = preset.imatrixFile.empty() ? nullptr : imatrix;
-        if (used && (!preset.includeWeights.empty() || !preset.excludeWeights.empty()))
-            used = std::make_shared<const qb::ImportanceMatrix>(qb::filterImportance(*used, options));
-        const qb::MixDecision mix = qb::decideMix(model, preset.label(), options, used.get());
-        qb::PlanOptions planOptions;
-        planOptions.imatrixFile = preset.imatrixFile;
-        p.plan = qb::buildExecutionPlan(model, mix, used.get(), planOptions);
-        p.keepAlive = used;
+        p.plan = qb::planFromPreset(model, preset, preset.imatrixFile.empty() ? nullptr : std::move(imatrix)).plan;
     } catch (const std::exception &e) {
         p.refusal = QString::fromUtf8(e.what());
     }

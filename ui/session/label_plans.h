@@ -3,8 +3,7 @@
 // multi-output job writes exactly what the CLI and llama-quantize write for each label.
 //
 // Contract: cheap (headers and importance-matrix names only); a label the rules refuse for this
-// model comes back with its refusal instead of a plan. Importance spans point into `imatrix`,
-// which the caller keeps alive while the plans are used.
+// model comes back with its refusal instead of a plan. Each plan shares the importance data it uses.
 #pragma once
 
 #include "imatrix/importance_matrix.h"
@@ -23,11 +22,10 @@ struct LabelPlan {
     QString label;
     std::optional<qb::ExecutionPlan> plan;
     QString refusal;  // set when plan is empty
-    std::shared_ptr<const void> keepAlive;  // importance data of the plan's own (a preset's filtered matrix)
 };
 
 std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QStringList &labels,
-                                       const qb::ImportanceMatrix *imatrix, const QString &imatrixPath);
+                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath);
 
 // A saved mix (preset file) as one more output, named after the file: its label, rules and options
 // with the session's importance matrix. Refused (not loaded here: long work stays off the GUI

@@ -5,6 +5,7 @@
 #include "analysis/label_table.h"
 #include "mix/override_permission.h"
 #include "mix/plan_builder.h"
+#include "mix/plan_from_preset.h"
 
 #include <QFileInfo>
 
@@ -43,10 +44,7 @@ std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &mo
 }
 
 std::shared_ptr<const qb::ImportanceMatrix> MixController::effectiveImportance(const qb::MixPreset &recipe) const {
-    auto imatrix = m_session->importance();
-    if (imatrix && (!recipe.includeWeights.empty() || !recipe.excludeWeights.empty()))
-        return std::make_shared<const qb::ImportanceMatrix>(qb::filterImportance(*imatrix, recipe.toOptions()));
-    return imatrix;
+    return qb::presetImportance(recipe, m_session->importance());
 }
 
 QString MixController::applyDecision(const QString &name, const qb::MixPreset &recipe) {
@@ -155,27 +153,21 @@ QString MixController::llamaQuantizeCommand(const QString &output) const {
     return QString::fromStdString(preset().toLlamaQuantizeCommand(input.toStdString(), output.toStdString()));
 }
 
-std::optional<qb::ExecutionPlan> MixController::buildPlan(QString *error, std::shared_ptr<const void> *keepAlive) const {
+std::optional<qb::ExecutionPlan> MixController::buildPlan(QString *error) const {
     const auto model = m_session->model();
     if (!model || m_mix->label().isEmpty()) {
         if (error) *error = tr("Choose a label first.");
         return std::nullopt;
     }
     try {
-        const qb::MixPreset p = preset();
-        const auto imatrix = effectiveImportance(p);
-        const qb::MixDecision decision = qb::decideMix(*model, p.label(), p.toOptions(), imatrix.get());
+        qb::PresetPlan planned = qb::planFromPreset(*model, preset(), m_session->importance());
         // The table promised these types; the plan must deliver exactly them.
-        for (const qb::TensorDecision &d : decision.tensors) {
+        for (const qb::TensorDecision &d : planned.mix.tensors) {
             if (d.target != m_mix->chosenType(int(d.tensor)))
                 throw qb::Error("the rules give " + d.name + " type " + qb::typeName(d.target) + ", not the " +
                                 qb::typeName(m_mix->chosenType(int(d.tensor))) + " shown");
         }
-        qb::PlanOptions options;
-        options.imatrixFile = p.imatrixFile;
-        qb::ExecutionPlan plan = qb::buildExecutionPlan(*model, decision, imatrix.get(), options);
-        if (keepAlive) *keepAlive = imatrix;
-        return plan;
+        return std::move(planned.plan);
     } catch (const std::exception &e) {
         if (error) *error = QString::fromUtf8(e.what());
         return std::nullopt;

@@ -54,8 +54,8 @@ public:
     QString llamaQuantizeCommand(const QString &output) const;
 
     // The execution plan for the current mix; nullopt with a message when it cannot be built.
-    // keepAlive holds the importance data the plan's spans point into.
-    std::optional<qb::ExecutionPlan> buildPlan(QString *error, std::shared_ptr<const void> *keepAlive) const;
+    // The plan shares the importance data it uses.
+    std::optional<qb::ExecutionPlan> buildPlan(QString *error) const;
 
 signals:
     void labelApplied(const QString &label);

@@ -116,11 +116,7 @@ int ModelSession::importanceCoverage() const {
 
 void ModelSession::rebuildAnalyzer() {
     if (!m_model) return;
-    // The analyzer refers to the model; a custom deleter keeps the model alive as long as any
-    // background job still holds the analyzer.
-    auto model = m_model;
-    auto *analyzer = new qb::ModelAnalyzer(*model, m_importance, m_cache);
-    m_analyzer = std::shared_ptr<qb::ModelAnalyzer>(analyzer, [model](qb::ModelAnalyzer *a) { delete a; });
+    m_analyzer = std::make_shared<qb::ModelAnalyzer>(m_model, m_importance, m_cache);
 }
 
 } // namespace qbui

@@ -11,13 +11,12 @@ MultiQuantizeJob::MultiQuantizeJob(QObject *parent) : QObject(parent) { qRegiste
 MultiQuantizeJob::~MultiQuantizeJob() = default;
 
 void MultiQuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
-                             std::shared_ptr<const void> keepAlive, int threads) {
+                             int threads) {
     if (isRunning()) return;
     m_clock.start();
     m_lastProgressMs.assign(outputs.size(), -1);
 
-    m_jobs.start([this, model = std::move(model), outputs = std::move(outputs), keepAlive = std::move(keepAlive),
-                  threads](const JobContext &job) {
+    m_jobs.start([this, model = std::move(model), outputs = std::move(outputs), threads](const JobContext &job) {
         MultiQuantizeOutcome outcome;
         qb::MultiQuantizeOptions options;
         options.threads = threads;

@@ -33,9 +33,8 @@ public:
     explicit MultiQuantizeJob(QObject *parent = nullptr);
     ~MultiQuantizeJob() override;
 
-    // keepAlive holds whatever the plans' importance spans point into (an importance matrix).
-    void start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs,
-               std::shared_ptr<const void> keepAlive, int threads);
+    // Each plan shares its importance data, so it stays valid on the job's thread.
+    void start(std::shared_ptr<const qb::GgufModel> model, std::vector<qb::MultiOutputSpec> outputs, int threads);
     void cancel();
     bool isRunning() const { return m_jobs.isRunning(); }
 

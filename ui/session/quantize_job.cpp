@@ -15,14 +15,13 @@ QuantizeJob::QuantizeJob(QObject *parent) : QObject(parent) {
 // (cancel flag) and waits for it.
 QuantizeJob::~QuantizeJob() = default;
 
-void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
-                        std::shared_ptr<const void> keepAlive, const QString &outputPath, int threads) {
+void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &outputPath,
+                        int threads) {
     if (isRunning()) return;
     m_clock.start();
     m_lastProgressMs = -1;
 
-    m_jobs.start([this, model = std::move(model), plan = std::move(plan), keepAlive = std::move(keepAlive), outputPath,
-                  threads](const JobContext &job) {
+    m_jobs.start([this, model = std::move(model), plan = std::move(plan), outputPath, threads](const JobContext &job) {
         QuantizeOutcome outcome;
         outcome.outputPath = outputPath;
         qb::PipelineOptions options;

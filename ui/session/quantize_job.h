@@ -47,9 +47,8 @@ public:
     explicit QuantizeJob(QObject *parent = nullptr);
     ~QuantizeJob() override;
 
-    // keepAlive holds whatever the plan's importance spans point into (an importance matrix).
-    void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, std::shared_ptr<const void> keepAlive,
-               const QString &outputPath, int threads);
+    // The plan shares its importance data, so it stays valid on the job's thread.
+    void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &outputPath, int threads);
     void cancel();
     bool isRunning() const { return m_jobs.isRunning(); }
 
