@@ -84,11 +84,20 @@ void printRow(const qb::eval::CandidateResult &r) {
 }
 
 int runEvaluate(const EvaluateArgs &a) {
+    if (a.json && a.csv) throw qb::Error("give --json or --csv, not both");
+    // Candidate files of another model (tensors, vocabulary) are refused before the base model runs
+    // over the whole text, and in every build, with or without llama.cpp.
+    std::unique_ptr<qb::GgufModel> baseModel;
+    try {
+        baseModel = qb::GgufModel::open(a.base);
+    } catch (const qb::Error &e) {
+        throw qb::Error("base model " + a.base + ": " + e.what());
+    }
+    for (const auto &f : a.candidates) qb::eval::checkCandidateFile(*baseModel, f, std::filesystem::path(f).filename().string());
     if (!qb::eval::scorerAvailable()) {
         std::fprintf(stderr, "error: %s\n", qb::eval::scorerMissingMessage().c_str());
         return 2;
     }
-    if (a.json && a.csv) throw qb::Error("give --json or --csv, not both");
     std::vector<CandidateSpec> specs;
     for (const auto &f : a.candidates) specs.push_back({std::filesystem::path(f).filename().string(), f, std::nullopt});
     for (const auto &l : splitList(a.labels)) {
@@ -131,12 +140,10 @@ int runEvaluate(const EvaluateArgs &a) {
                         "mean KLD", "p99 KLD", "same top %");
         if (a.csv) std::printf("candidate,bytes,bits_per_weight,ppl,ppl_uncertainty,delta_ppl,mean_kld,kld_uncertainty,p99_kld,same_top_percent\n");
         nlohmann::json rows = nlohmann::json::array();
-        std::unique_ptr<qb::GgufModel> baseModel;
         for (const auto &spec : specs) {
             std::unique_ptr<qb::eval::TemporaryCandidate> temp;
             std::filesystem::path file = spec.file;
             if (spec.preset) {
-                if (!baseModel) baseModel = qb::GgufModel::open(a.base);
                 std::fprintf(stderr, "%s: quantizing into a temporary file\n", spec.name.c_str());
                 temp = std::make_unique<qb::eval::TemporaryCandidate>(
                     *baseModel, *spec.preset,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "eval/kld_statistics.h"
+#include "eval/same_model_check.h"
 #include "eval/token_scorer.h"
 
 #include <atomic>
@@ -77,9 +78,5 @@ private:
     BaseResult m_base;
     bool m_prepared = false;
 };
-
-// Refuses (qb::Error, BadInput) a candidate that is not a quantization of base: a tensor missing,
-// extra or of another shape, or another vocabulary (tokenizer.ggml.tokens).
-void checkSameModel(const GgufModel &base, const GgufModel &candidate, const std::string &candidateName);
 
 } // namespace qb::eval
