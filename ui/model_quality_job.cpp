@@ -124,25 +124,50 @@ void ModelQualityJob::start(const Request &request) {
             for (const QString &f : request.files)
                 lookup({QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail, {}});
             if (!todo.empty()) {
-                qb::eval::EvalSettings settings;
-                settings.text = request.text.toStdString();
-                settings.ctx = request.ctx;
-                settings.chunks = request.chunks;
-                settings.scorer.threads = request.threads;
-                settings.scorer.cancel = cancelFlag.get();
+                // Files of another model are refused before the base model runs.
+                std::unique_ptr<qb::GgufModel> baseModel = qb::GgufModel::open(request.base.toStdString());
+                for (const Item &item : todo)
+                    if (!item.file.isEmpty()) qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
+                // One worker at a time uses the kept base run (a replaced job's worker stops at its next chunk).
+                std::lock_guard baseLock(m_kept.mutex);
+                const QString baseKey = baseHash + keyTail + QStringLiteral("|threads:%1").arg(request.threads);
+                if (!m_kept.runner || m_kept.key != baseKey || !m_kept.runner->prepared()) {
+                    m_kept.runner.reset();  // its base-logit file goes first: one on disk at a time
+                    qb::eval::EvalSettings settings;
+                    settings.text = request.text.toStdString();
+                    settings.ctx = request.ctx;
+                    settings.chunks = request.chunks;
+                    settings.scorer.threads = request.threads;
+                    m_kept.runner = std::make_unique<qb::eval::EvaluationRunner>(request.base.toStdString(), settings);
+                    m_kept.key = baseKey;
+                }
+                qb::eval::EvaluationRunner &runner = *m_kept.runner;
                 QString phase = tr("base model");
-                qb::eval::EvaluationRunner runner(request.base.toStdString(), settings, [&](const qb::eval::EvalProgress &p) {
+                // The callbacks point into this worker: detached from the kept runner whatever
+                // happens, and a base run that did not complete (cancelled, failed) is dropped
+                // with its partial file.
+                struct Attach {
+                    KeptBase &kept;
+                    ~Attach() {
+                        if (!kept.runner->prepared()) {
+                            kept.runner.reset();
+                            return;
+                        }
+                        kept.runner->setProgress({});
+                        kept.runner->setCancelFlag(nullptr);
+                    }
+                } attach{m_kept};
+                runner.setCancelFlag(cancelFlag.get());
+                runner.setProgress([&](const qb::eval::EvalProgress &p) {
                     const QString model = phase;
                     post([this, model, p] { emit progress(model, p.chunk, p.chunks, p.etaSeconds); });
                 });
-                runner.prepareBase();
-                std::unique_ptr<qb::GgufModel> baseModel;
+                if (!runner.prepared()) runner.prepareBase();
                 for (const Item &item : todo) {
                     phase = item.name;
                     std::unique_ptr<qb::eval::TemporaryCandidate> temp;
                     std::filesystem::path file = item.file.toStdString();
                     if (item.file.isEmpty()) {
-                        if (!baseModel) baseModel = qb::GgufModel::open(request.base.toStdString());
                         temp = std::make_unique<qb::eval::TemporaryCandidate>(
                             *baseModel, item.preset, std::filesystem::temp_directory_path(), request.threads, cancelFlag.get());
                         file = temp->path();

@@ -7,7 +7,10 @@
 // thread. Results are cached for the session per (base file content, candidate, text content,
 // context, chunks), a candidate being a file's content or a recipe (the preset's JSON with its
 // importance matrix's content): measuring again what was measured returns at once, without
-// running the base model. cancel() stops the worker
+// running the base model. The base model's run (its log-probabilities on disk, one file) is kept
+// for the next Measure with the same base, text, context, chunks and threads, so measuring one
+// more label later runs that label only. Candidate files of another model are refused before the
+// base model runs. cancel() stops the worker
 // between chunks (and inside llama_decode); temporary files are removed. The destructor cancels
 // and waits, so no result outlives the job.
 #pragma once
@@ -21,7 +24,10 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
+
+namespace qb::eval { class EvaluationRunner; }
 
 namespace qbui {
 
@@ -62,7 +68,15 @@ signals:
     void finished(bool cancelled, const QString &error);
 
 private:
+    // The last base model's run, shared by this job's workers one at a time (the mutex).
+    struct KeptBase {
+        std::mutex mutex;
+        QString key;
+        std::unique_ptr<qb::eval::EvaluationRunner> runner;
+    };
+
     bool m_running = false;
+    KeptBase m_kept;
     quint64 m_job = 0;
     std::shared_ptr<std::atomic<bool>> m_cancel;
     PendingWork m_workers;

@@ -66,6 +66,12 @@ public:
     // vocabulary differ from the base's.
     CandidateResult evaluate(const std::filesystem::path &candidate, const std::string &name);
     const BaseResult &base() const { return m_base; }
+    bool prepared() const { return m_prepared; }
+
+    // A runner kept for later candidates (the GUI keeps the base model's run for the session)
+    // reports to, and is stopped by, whoever uses it now; null/empty: nobody.
+    void setProgress(EvalProgressFn progress) { m_progress = std::move(progress); }
+    void setCancelFlag(const std::atomic<bool> *cancel) { m_settings.scorer.cancel = cancel; }
 
 private:
     void checkCancelled() const;
