@@ -51,6 +51,9 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     connect(m_labels, &LabelTableModel::checkedLabelsChanged, this, &ModelQualityPanel::updateButtons);
     connect(m_mixBox, &QCheckBox::toggled, this, &ModelQualityPanel::updateButtons);
     m_mixBox->hide();  // until setMix()
+    m_filesLabel = new QLabel(this);
+    m_filesLabel->setWordWrap(true);
+    m_filesLabel->hide();
 
     connect(m_job, &ModelQualityJob::progress, this, [this](const QString &model, int chunk, int chunks, double eta) {
         m_progress->setRange(0, chunks);
@@ -89,6 +92,7 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
                                     "through llama.cpp (as llama-perplexity --kl-divergence)."), this));
     layout->addLayout(row);
     layout->addWidget(m_mixBox);
+    layout->addWidget(m_filesLabel);
     layout->addLayout(progressRow);
     layout->addWidget(resultsView, 1);
 
@@ -100,7 +104,7 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
 void ModelQualityPanel::setModelPath(const QString &path) {
     m_job->cancel();
     m_model = path;
-    m_files.clear();
+    setFiles({});
     m_results->clear();
     if (!m_mixMeasured.isEmpty()) m_chart->setMeasured(m_mixMeasured, {});
     m_mixMeasured.clear();
@@ -163,10 +167,17 @@ void ModelQualityPanel::chooseText() {
 
 void ModelQualityPanel::chooseFiles() {
     const QStringList files = QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
-    if (!files.isEmpty()) {
-        m_files = files;
-        updateButtons();
-    }
+    if (!files.isEmpty()) setFiles(files);
+}
+
+void ModelQualityPanel::setFiles(const QStringList &files) {
+    m_files = files;
+    QStringList names;
+    for (const QString &f : files) names.append(QFileInfo(f).fileName());
+    m_filesLabel->setText(tr("Files measured too: %1").arg(names.join(QStringLiteral(", "))));
+    m_filesLabel->setToolTip(files.join(QLatin1Char('\n')));
+    m_filesLabel->setVisible(!files.isEmpty());
+    updateButtons();
 }
 
 void ModelQualityPanel::updateButtons() {

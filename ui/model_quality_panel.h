@@ -46,7 +46,7 @@ public:
     ModelQualityResults *results() const { return m_results; }
     void setTextPath(const QString &path);   // remembered for the next session
     QString textPath() const { return m_text; }
-    void setFiles(const QStringList &files) { m_files = files; }
+    void setFiles(const QStringList &files);  // quantized files to measure too, listed under the text
     void setContext(int ctx);                // 0: automatic
     void setChunks(int chunks);              // 0: all
     void setThreads(int threads) { m_threads = threads; }
@@ -72,6 +72,7 @@ private:
     ModelQualityResults *m_results;
     QString m_mixMeasured;  // the name the current mix was measured (or is being measured) under
     QCheckBox *m_mixBox;
+    QLabel *m_filesLabel = nullptr;
     QString m_model, m_text;
     QStringList m_files;
     int m_threads = 0;

@@ -210,6 +210,28 @@ private slots:
         QVERIFY(second.meanKld != m_first.meanKld);
         QVERIFY(m_chart->measuredPoints().count(m_panel->mixResultName()));
     }
+
+    void filesAreMeasuredAndOtherModelsRefused() {
+        if (!ModelQualityJob::available()) QSKIP("this build has no llama.cpp (QB_LLAMA_DIR)");
+        m_panel->setMixChecked(false);
+        // The base model as a file: itself, so KLD 0 (up to the 16-bit packing) and the same top token.
+        m_panel->setFiles({kModel});
+        const QStringList ran = measure();
+        QVERIFY(!ran.isEmpty() && !ran.contains(QStringLiteral("failed")));
+        const MeasuredQuality self = m_panel->results()->measured(QStringLiteral("stories-d256.f32.gguf"));
+        QVERIFY(self.valid());
+        QVERIFY(std::fabs(self.meanKld) < 1e-5);
+        QCOMPARE(self.sameTop, 1.0);
+        // A file of another model: refused naming it, before anything is decoded.
+        m_panel->setFiles({QStringLiteral(QB_GOLDEN_DIR "/models/stories260K.f32.gguf")});
+        QSignalSpy progress(m_panel->job(), &ModelQualityJob::progress);
+        QSignalSpy finished(m_panel->job(), &ModelQualityJob::finished);
+        m_panel->measure();
+        QVERIFY(finished.wait(60000));
+        QVERIFY(finished.first().at(1).toString().startsWith(QStringLiteral("stories260K.f32.gguf is not a quantization of the base model")));
+        QCOMPARE(progress.size(), 0);
+        QVERIFY(m_panel->status().contains(QStringLiteral("stories260K.f32.gguf is not a quantization")));
+    }
 };
 
 QTEST_MAIN(TestModelQualityMix)
