@@ -105,8 +105,10 @@ void ModelQualityPanel::setModelPath(const QString &path) {
     m_job->cancel();
     m_model = path;
     setFiles({});
+    // The measured points were the previous model's: off the chart with the table's rows.
+    for (const QString &name : std::as_const(m_onChart)) m_chart->setMeasured(name, {});
+    m_onChart.clear();
     m_results->clear();
-    if (!m_mixMeasured.isEmpty()) m_chart->setMeasured(m_mixMeasured, {});
     m_mixMeasured.clear();
     updateButtons();
 }
@@ -145,6 +147,7 @@ void ModelQualityPanel::showMeasured(const QString &name, const MeasuredQuality 
     if (name.startsWith(mixPrefix()) && name != m_mixMeasured) return;  // the mix changed meanwhile
     m_labels->setMeasured(name, quality);
     m_chart->setMeasured(name, quality);
+    m_onChart.insert(name);
     m_results->setMeasured(name, quality);
 }
 

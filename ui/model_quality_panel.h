@@ -13,6 +13,7 @@
 
 #include "measured_quality.h"
 
+#include <QSet>
 #include <QWidget>
 
 class QCheckBox;
@@ -71,6 +72,7 @@ private:
     ModelQualityJob *m_job;
     ModelQualityResults *m_results;
     QString m_mixMeasured;  // the name the current mix was measured (or is being measured) under
+    QSet<QString> m_onChart;  // the measured points this panel put on the chart
     QCheckBox *m_mixBox;
     QLabel *m_filesLabel = nullptr;
     QString m_model, m_text;

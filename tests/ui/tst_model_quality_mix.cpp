@@ -232,6 +232,15 @@ private slots:
         QCOMPARE(progress.size(), 0);
         QVERIFY(m_panel->status().contains(QStringLiteral("stories260K.f32.gguf is not a quantization")));
     }
+
+    void anotherModelClearsTheResults() {
+        if (!ModelQualityJob::available()) QSKIP("this build has no llama.cpp (QB_LLAMA_DIR)");
+        QVERIFY(m_panel->results()->rowCount() > 0);
+        QVERIFY(!m_chart->measuredPoints().empty());
+        m_panel->setModelPath(QStringLiteral(QB_GOLDEN_DIR "/models/stories260K.f32.gguf"));
+        QCOMPARE(m_panel->results()->rowCount(), 0);
+        QVERIFY(m_chart->measuredPoints().empty());  // the previous model's points are gone too
+    }
 };
 
 QTEST_MAIN(TestModelQualityMix)
