@@ -76,6 +76,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->addTab(chartPage, tr("Size vs quality"));
     // Model quality through llama.cpp: measures the labels ticked in the label list.
     m_quality = new ModelQualityPanel(m_labelModel, m_chart, this);
+    m_quality->setMix(m_mix, m_controller);
     m_pages->addTab(m_quality, tr("Model quality"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);

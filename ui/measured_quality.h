@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 namespace qbui {
 
@@ -13,6 +14,7 @@ struct MeasuredQuality {
     double sameTop = NAN;     // fraction
     double bitsPerWeight = NAN;
     double gigabytes = NAN;   // tensor data
+    uint64_t fileBytes = 0;   // the candidate file's size
     bool valid() const { return std::isfinite(meanKld); }
 };
 

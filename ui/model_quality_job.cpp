@@ -6,6 +6,7 @@
 #include "gguf/gguf_model.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
@@ -20,13 +21,39 @@ namespace {
 std::mutex g_cacheMutex;
 QHash<QString, MeasuredQuality> g_cache;
 
+// Content hashes already computed this session, per (path, size, modification time): the base
+// model is read once, not at every Measure (a large model takes minutes to hash). A file rewritten
+// in place gets a new modification time, so its content is hashed again.
+QHash<QString, QString> g_hashes;
+
 // Content hash, read in 1 MiB pieces (memory bounded whatever the file size).
 QString contentHash(const QString &path) {
+    const QFileInfo info(path);
+    const QString stamp = info.absoluteFilePath() + QLatin1Char('|') + QString::number(info.size()) + QLatin1Char('|') +
+                          QString::number(info.lastModified().toMSecsSinceEpoch());
+    {
+        std::lock_guard lock(g_cacheMutex);
+        if (const auto it = g_hashes.constFind(stamp); it != g_hashes.constEnd()) return *it;
+    }
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) throw qb::Error(path.toStdString() + ": cannot be read");
     QCryptographicHash h(QCryptographicHash::Sha1);
     if (!h.addData(&f)) throw qb::Error(path.toStdString() + ": read error");
-    return QString::fromLatin1(h.result().toHex());
+    const QString hash = QString::fromLatin1(h.result().toHex());
+    std::lock_guard lock(g_cacheMutex);
+    g_hashes.insert(stamp, hash);
+    return hash;
+}
+
+// A recipe quantized on the fly is the same candidate when the preset (without its notes and
+// the importance matrix's path) and the importance matrix's content are the same: the quantizer
+// is deterministic, so the file would be the same bytes.
+QString recipeKey(const qb::MixPreset &preset) {
+    qb::MixPreset recipe = preset;
+    recipe.notes.clear();
+    recipe.imatrixFile.clear();
+    const QString imatrix = preset.imatrixFile.empty() ? QString() : contentHash(QString::fromStdString(preset.imatrixFile));
+    return QStringLiteral("|mix:") + QString::fromStdString(recipe.toJson()) + QStringLiteral("|imatrix:") + imatrix;
 }
 
 MeasuredQuality toMeasured(const qb::eval::CandidateResult &r, uint64_t tensorBytes) {
@@ -38,6 +65,7 @@ MeasuredQuality toMeasured(const qb::eval::CandidateResult &r, uint64_t tensorBy
     q.sameTop = r.stats.sameTop.value;
     q.bitsPerWeight = r.bitsPerWeight;
     q.gigabytes = double(tensorBytes) / 1e9;
+    q.fileBytes = r.bytes;
     return q;
 }
 
@@ -73,43 +101,75 @@ void ModelQualityJob::start(const Request &request) {
         try {
             const QString keyTail = QStringLiteral("|%1|%2|%3").arg(contentHash(request.text)).arg(request.ctx).arg(request.chunks);
             const QString baseHash = contentHash(request.base);
-            struct Item { QString name, file, key; };
+            // A file, or a recipe quantized on the fly into a temporary file.
+            struct Item { QString name, file, key; qb::MixPreset preset; };
             std::vector<Item> todo;
-            const auto lookup = [&](const QString &name, const QString &file, const QString &key) {
+            const auto lookup = [&](Item item) {
                 std::lock_guard lock(g_cacheMutex);
-                if (const auto it = g_cache.constFind(key); it != g_cache.constEnd()) {
+                if (const auto it = g_cache.constFind(item.key); it != g_cache.constEnd()) {
                     const MeasuredQuality q = *it;
-                    post([this, name, q] { emit measured(name, q); });
+                    post([this, name = item.name, q] { emit measured(name, q); });
                 } else {
-                    todo.push_back({name, file, key});
+                    todo.push_back(std::move(item));
                 }
             };
-            for (const QString &l : request.labels) lookup(l, {}, baseHash + QStringLiteral("|label:") + l + keyTail);
-            for (const QString &f : request.files) lookup(QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail);
+            for (const QString &l : request.labels) {
+                qb::MixPreset preset;
+                preset.ruleSet = request.ruleSet;
+                preset.baseLabel = l.toStdString();
+                preset.imatrixFile = request.imatrix.toStdString();
+                lookup({l, {}, baseHash + recipeKey(preset) + keyTail, preset});
+            }
+            for (const Mix &m : request.mixes) lookup({m.name, {}, baseHash + recipeKey(m.preset) + keyTail, m.preset});
+            for (const QString &f : request.files)
+                lookup({QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail, {}});
             if (!todo.empty()) {
-                qb::eval::EvalSettings settings;
-                settings.text = request.text.toStdString();
-                settings.ctx = request.ctx;
-                settings.chunks = request.chunks;
-                settings.scorer.threads = request.threads;
-                settings.scorer.cancel = cancelFlag.get();
+                // Files of another model are refused before the base model runs.
+                std::unique_ptr<qb::GgufModel> baseModel = qb::GgufModel::open(request.base.toStdString());
+                for (const Item &item : todo)
+                    if (!item.file.isEmpty()) qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
+                // One worker at a time uses the kept base run (a replaced job's worker stops at its next chunk).
+                std::lock_guard baseLock(m_kept.mutex);
+                const QString baseKey = baseHash + keyTail + QStringLiteral("|threads:%1").arg(request.threads);
+                if (!m_kept.runner || m_kept.key != baseKey || !m_kept.runner->prepared()) {
+                    m_kept.runner.reset();  // its base-logit file goes first: one on disk at a time
+                    qb::eval::EvalSettings settings;
+                    settings.text = request.text.toStdString();
+                    settings.ctx = request.ctx;
+                    settings.chunks = request.chunks;
+                    settings.scorer.threads = request.threads;
+                    m_kept.runner = std::make_unique<qb::eval::EvaluationRunner>(request.base.toStdString(), settings);
+                    m_kept.key = baseKey;
+                }
+                qb::eval::EvaluationRunner &runner = *m_kept.runner;
                 QString phase = tr("base model");
-                qb::eval::EvaluationRunner runner(request.base.toStdString(), settings, [&](const qb::eval::EvalProgress &p) {
+                // The callbacks point into this worker: detached from the kept runner whatever
+                // happens, and a base run that did not complete (cancelled, failed) is dropped
+                // with its partial file.
+                struct Attach {
+                    KeptBase &kept;
+                    ~Attach() {
+                        if (!kept.runner->prepared()) {
+                            kept.runner.reset();
+                            return;
+                        }
+                        kept.runner->setProgress({});
+                        kept.runner->setCancelFlag(nullptr);
+                    }
+                } attach{m_kept};
+                runner.setCancelFlag(cancelFlag.get());
+                runner.setProgress([&](const qb::eval::EvalProgress &p) {
                     const QString model = phase;
                     post([this, model, p] { emit progress(model, p.chunk, p.chunks, p.etaSeconds); });
                 });
-                runner.prepareBase();
-                std::unique_ptr<qb::GgufModel> baseModel;
+                if (!runner.prepared()) runner.prepareBase();
                 for (const Item &item : todo) {
                     phase = item.name;
                     std::unique_ptr<qb::eval::TemporaryCandidate> temp;
                     std::filesystem::path file = item.file.toStdString();
                     if (item.file.isEmpty()) {
-                        if (!baseModel) baseModel = qb::GgufModel::open(request.base.toStdString());
-                        qb::MixPreset preset;
-                        preset.baseLabel = item.name.toStdString();
                         temp = std::make_unique<qb::eval::TemporaryCandidate>(
-                            *baseModel, preset, std::filesystem::temp_directory_path(), request.threads, cancelFlag.get());
+                            *baseModel, item.preset, std::filesystem::temp_directory_path(), request.threads, cancelFlag.get());
                         file = temp->path();
                     }
                     const auto result = runner.evaluate(file, item.name.toStdString());

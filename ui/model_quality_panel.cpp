@@ -1,10 +1,15 @@
 #include "model_quality_panel.h"
 
 #include "label_table_model.h"
+#include "mix_controller.h"
+#include "mix_document.h"
 #include "model_quality_job.h"
+#include "model_quality_results.h"
 #include "quality_chart_page.h"
 
+#include <QCheckBox>
 #include <QFileDialog>
+#include <QHeaderView>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -12,15 +17,18 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QTableView>
 #include <QVBoxLayout>
 
 namespace qbui {
 namespace {
 const QString kTextKey = QStringLiteral("modelQuality/text");
+QString mixPrefix() { return ModelQualityPanel::tr("your mix: "); }
 }
 
 ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *chart, QWidget *parent)
     : QWidget(parent), m_labels(labels), m_chart(chart), m_job(new ModelQualityJob(this)),
+      m_results(new ModelQualityResults(this)), m_mixBox(new QCheckBox(this)),
       m_textLabel(new QLabel(this)), m_status(new QLabel(this)), m_ctx(new QSpinBox(this)), m_chunks(new QSpinBox(this)),
       m_measure(new QPushButton(tr("Measure"), this)), m_cancel(new QPushButton(tr("Cancel"), this)),
       m_progress(new QProgressBar(this)) {
@@ -41,16 +49,18 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     connect(m_measure, &QPushButton::clicked, this, &ModelQualityPanel::measure);
     connect(m_cancel, &QPushButton::clicked, this, &ModelQualityPanel::cancel);
     connect(m_labels, &LabelTableModel::checkedLabelsChanged, this, &ModelQualityPanel::updateButtons);
+    connect(m_mixBox, &QCheckBox::toggled, this, &ModelQualityPanel::updateButtons);
+    m_mixBox->hide();  // until setMix()
+    m_filesLabel = new QLabel(this);
+    m_filesLabel->setWordWrap(true);
+    m_filesLabel->hide();
 
     connect(m_job, &ModelQualityJob::progress, this, [this](const QString &model, int chunk, int chunks, double eta) {
         m_progress->setRange(0, chunks);
         m_progress->setValue(chunk);
         m_status->setText(tr("%1: chunk %2 of %3, about %4 s left").arg(model).arg(chunk).arg(chunks).arg(eta, 0, 'f', 0));
     });
-    connect(m_job, &ModelQualityJob::measured, this, [this](const QString &name, const MeasuredQuality &q) {
-        m_labels->setMeasured(name, q);
-        m_chart->setMeasured(name, q);
-    });
+    connect(m_job, &ModelQualityJob::measured, this, &ModelQualityPanel::showMeasured);
     connect(m_job, &ModelQualityJob::finished, this, [this](bool cancelled, const QString &error) {
         m_progress->hide();
         m_cancel->hide();
@@ -68,6 +78,11 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     row->addWidget(m_chunks);
     row->addWidget(chooseFiles);
     row->addWidget(m_measure);
+    auto *resultsView = new QTableView(this);
+    resultsView->setModel(m_results);
+    resultsView->verticalHeader()->hide();
+    resultsView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    resultsView->setSelectionBehavior(QAbstractItemView::SelectRows);
     auto *progressRow = new QHBoxLayout;
     progressRow->addWidget(m_status, 1);
     progressRow->addWidget(m_progress);
@@ -76,8 +91,10 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     layout->addWidget(new QLabel(tr("KL divergence and perplexity of the checked labels against the open model, "
                                     "through llama.cpp (as llama-perplexity --kl-divergence)."), this));
     layout->addLayout(row);
+    layout->addWidget(m_mixBox);
+    layout->addWidget(m_filesLabel);
     layout->addLayout(progressRow);
-    layout->addStretch(1);
+    layout->addWidget(resultsView, 1);
 
     setTextPath(QSettings().value(kTextKey).toString());
     if (!ModelQualityJob::available()) m_status->setText(ModelQualityJob::missingMessage());
@@ -87,8 +104,51 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
 void ModelQualityPanel::setModelPath(const QString &path) {
     m_job->cancel();
     m_model = path;
-    m_files.clear();
+    setFiles({});
+    // The measured points were the previous model's: off the chart with the table's rows.
+    for (const QString &name : std::as_const(m_onChart)) m_chart->setMeasured(name, {});
+    m_onChart.clear();
+    m_results->clear();
+    m_mixMeasured.clear();
     updateButtons();
+}
+
+void ModelQualityPanel::setMix(MixDocument *mix, MixController *controller) {
+    m_mix = mix;
+    m_controller = controller;
+    m_mixBox->show();
+    connect(m_mix, &MixDocument::changed, this, &ModelQualityPanel::mixChanged);
+    connect(m_mix, &MixDocument::labelChanged, this, &ModelQualityPanel::mixChanged);
+    mixChanged();
+}
+
+void ModelQualityPanel::setMixChecked(bool checked) { m_mixBox->setChecked(checked); }
+bool ModelQualityPanel::isMixChecked() const { return m_mixBox->isChecked(); }
+
+QString ModelQualityPanel::mixResultName() const {
+    return m_mix ? mixPrefix() + m_mix->displayName() : QString();
+}
+
+// A measured result of the mix describes the mix as it was: once the user changes a tensor or the
+// label, it is withdrawn from the table and the chart, and a result still on its way is dropped.
+void ModelQualityPanel::mixChanged() {
+    const bool labelled = m_mix && !m_mix->label().isEmpty();
+    m_mixBox->setText(labelled ? tr("Measure your mix too: %1").arg(m_mix->displayName())
+                               : tr("Measure your mix too (choose a label first)"));
+    if (!m_mixMeasured.isEmpty()) {
+        m_results->setMeasured(m_mixMeasured, {});
+        m_chart->setMeasured(m_mixMeasured, {});
+        m_mixMeasured.clear();
+    }
+    updateButtons();
+}
+
+void ModelQualityPanel::showMeasured(const QString &name, const MeasuredQuality &quality) {
+    if (name.startsWith(mixPrefix()) && name != m_mixMeasured) return;  // the mix changed meanwhile
+    m_labels->setMeasured(name, quality);
+    m_chart->setMeasured(name, quality);
+    m_onChart.insert(name);
+    m_results->setMeasured(name, quality);
 }
 
 void ModelQualityPanel::setTextPath(const QString &path) {
@@ -110,18 +170,26 @@ void ModelQualityPanel::chooseText() {
 
 void ModelQualityPanel::chooseFiles() {
     const QStringList files = QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
-    if (!files.isEmpty()) {
-        m_files = files;
-        updateButtons();
-    }
+    if (!files.isEmpty()) setFiles(files);
+}
+
+void ModelQualityPanel::setFiles(const QStringList &files) {
+    m_files = files;
+    QStringList names;
+    for (const QString &f : files) names.append(QFileInfo(f).fileName());
+    m_filesLabel->setText(tr("Files measured too: %1").arg(names.join(QStringLiteral(", "))));
+    m_filesLabel->setToolTip(files.join(QLatin1Char('\n')));
+    m_filesLabel->setVisible(!files.isEmpty());
+    updateButtons();
 }
 
 void ModelQualityPanel::updateButtons() {
-    const bool something = !m_labels->checkedLabels().isEmpty() || !m_files.isEmpty();
+    const bool mix = m_mix && m_mixBox->isChecked() && !m_mix->label().isEmpty();
+    const bool something = !m_labels->checkedLabels().isEmpty() || !m_files.isEmpty() || mix;
     m_measure->setEnabled(ModelQualityJob::available() && !m_model.isEmpty() && !m_text.isEmpty() && something &&
                           !m_job->isRunning());
     m_measure->setToolTip(m_text.isEmpty() ? tr("Choose a text first")
-                          : !something     ? tr("Tick labels in the label list, or add files")
+                          : !something     ? tr("Tick labels in the label list or your mix, or add files")
                                            : QString());
 }
 
@@ -135,6 +203,16 @@ void ModelQualityPanel::measure() {
     r.text = m_text;
     r.labels = m_labels->checkedLabels();
     r.files = m_files;
+    if (m_controller) {
+        // Labels as the window would quantize them; the mix exactly as its preset says.
+        const qb::MixPreset preset = m_controller->preset();
+        r.ruleSet = m_controller->ruleSet();
+        r.imatrix = QString::fromStdString(preset.imatrixFile);
+        if (m_mixBox->isChecked() && !m_mix->label().isEmpty()) {
+            m_mixMeasured = mixResultName();
+            r.mixes.push_back({m_mixMeasured, preset});
+        }
+    }
     r.ctx = m_ctx->value();
     r.chunks = m_chunks->value() > 0 ? m_chunks->value() : -1;
     r.threads = m_threads;

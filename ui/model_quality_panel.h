@@ -2,13 +2,21 @@
 // quantized files) against the open model through llama.cpp, in the background (ModelQualityJob).
 //
 // Contract: the text is chosen once and remembered (QSettings "modelQuality/text"); Measure runs
-// the checked labels of the label list and the added files with progress (chunk i of n, ETA) and
-// Cancel, the window stays usable; each result fills the label list's KLD/ΔPPL columns and the
-// chart's measured points. Without llama.cpp in the build the panel says what it needs.
+// the checked labels of the label list, the current mix (when its box is ticked: the window's mix
+// with the user's overrides, quantized on the fly as its preset) and the added files, with progress
+// (chunk i of n, ETA) and Cancel, the window stays usable. Labels are quantized with the window's
+// rule set and importance matrix. Each result fills the panel's results table, the label list's
+// KLD/ΔPPL columns (labels) and the chart's measured points. The current mix's result is named
+// "your mix: <its name>" and is withdrawn as soon as the mix changes (it no longer describes it).
+// Without llama.cpp in the build the panel says what it needs.
 #pragma once
 
+#include "measured_quality.h"
+
+#include <QSet>
 #include <QWidget>
 
+class QCheckBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -17,7 +25,10 @@ class QSpinBox;
 namespace qbui {
 
 class LabelTableModel;
+class MixController;
+class MixDocument;
 class ModelQualityJob;
+class ModelQualityResults;
 class QualityChartPage;
 
 class ModelQualityPanel final : public QWidget {
@@ -26,9 +37,17 @@ public:
     ModelQualityPanel(LabelTableModel *labels, QualityChartPage *chart, QWidget *parent = nullptr);
 
     void setModelPath(const QString &path);
+    // The window's mix, so that it can be measured; also gives the labels their rule set and
+    // importance matrix.
+    void setMix(MixDocument *mix, MixController *controller);
+    void setMixChecked(bool checked);
+    bool isMixChecked() const;
+    // The name the current mix's result is shown under ("your mix: Q4_K_M + 1 override").
+    QString mixResultName() const;
+    ModelQualityResults *results() const { return m_results; }
     void setTextPath(const QString &path);   // remembered for the next session
     QString textPath() const { return m_text; }
-    void setFiles(const QStringList &files) { m_files = files; }
+    void setFiles(const QStringList &files);  // quantized files to measure too, listed under the text
     void setContext(int ctx);                // 0: automatic
     void setChunks(int chunks);              // 0: all
     void setThreads(int threads) { m_threads = threads; }
@@ -43,10 +62,19 @@ private:
     void chooseText();
     void chooseFiles();
     void updateButtons();
+    void showMeasured(const QString &name, const MeasuredQuality &quality);
+    void mixChanged();
 
     LabelTableModel *m_labels;
     QualityChartPage *m_chart;
+    MixDocument *m_mix = nullptr;
+    MixController *m_controller = nullptr;
     ModelQualityJob *m_job;
+    ModelQualityResults *m_results;
+    QString m_mixMeasured;  // the name the current mix was measured (or is being measured) under
+    QSet<QString> m_onChart;  // the measured points this panel put on the chart
+    QCheckBox *m_mixBox;
+    QLabel *m_filesLabel = nullptr;
     QString m_model, m_text;
     QStringList m_files;
     int m_threads = 0;

@@ -160,6 +160,16 @@ qb::eval::CandidateResult evaluateCandidate(qb::eval::EvaluationRunner &runner, 
 }
 
 int runEvaluate(const EvaluateArgs &a) {
+    // Candidate files of another model (tensors, vocabulary) are refused before the base model runs
+    // over the whole text, and in every build, with or without llama.cpp.
+    std::unique_ptr<qb::GgufModel> baseModel;
+    try {
+        baseModel = qb::GgufModel::open(a.base);
+    } catch (const qb::Error &e) {
+        throw qb::Error("base model " + a.base + ": " + e.what());
+    }
+    for (const auto &f : a.candidates)
+        qb::eval::checkCandidateFile(*baseModel, f, std::filesystem::path(f).filename().string());
     if (!qb::eval::scorerAvailable()) {
         std::fprintf(stderr, "error: %s\n", qb::eval::scorerMissingMessage().c_str());
         return 2;
@@ -178,7 +188,6 @@ int runEvaluate(const EvaluateArgs &a) {
         const auto &base = runner.prepareBase();
         printBaseAndHead(a, base);
         nlohmann::json rows = nlohmann::json::array();
-        std::unique_ptr<qb::GgufModel> baseModel;
         for (const auto &spec : specs)
             reportCandidate(a, evaluateCandidate(runner, spec, a, baseModel, interrupt.flag()), base, rows);
         if (a.json) {

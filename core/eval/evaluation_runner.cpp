@@ -3,6 +3,7 @@
 #include "error.h"
 #include "eval/base_logit_store.h"
 #include "eval/log_prob_packing.h"
+#include "eval/same_model_check.h"
 #include "gguf/gguf_model.h"
 
 #include <algorithm>
@@ -34,40 +35,7 @@ std::unique_ptr<GgufModel> openModel(const std::filesystem::path &path, const ch
     }
 }
 
-std::string shape(const GgufTensorInfo &t) {
-    std::string s;
-    for (uint32_t d = 0; d < t.nDims; ++d) s += (d ? "x" : "") + std::to_string(t.ne[d]);
-    return s;
-}
-
 } // namespace
-
-void checkSameModel(const GgufModel &base, const GgufModel &candidate, const std::string &name) {
-    for (const auto &t : base.tensors()) {
-        const auto *c = candidate.findTensor(t.info->name);
-        if (!c) throw Error(name + " is not a quantization of the base model: it has no tensor " + t.info->name);
-        if (c->info->ne != t.info->ne)
-            throw Error(name + " is not a quantization of the base model: tensor " + t.info->name + " is " +
-                        shape(*c->info) + ", the base's " + shape(*t.info));
-    }
-    if (candidate.tensors().size() != base.tensors().size())
-        throw Error(name + " is not a quantization of the base model: it has " + std::to_string(candidate.tensors().size()) +
-                    " tensors, the base " + std::to_string(base.tensors().size()));
-    const auto *bt = base.find("tokenizer.ggml.tokens");
-    const auto *ct = candidate.find("tokenizer.ggml.tokens");
-    const auto *ba = bt ? bt->array() : nullptr;
-    const auto *ca = ct ? ct->array() : nullptr;
-    bool same = (ba == nullptr) == (ca == nullptr);
-    if (same && ba) {
-        same = ba->items.size() == ca->items.size();
-        for (size_t i = 0; same && i < ba->items.size(); ++i) {
-            const auto *x = ba->items[i].string();
-            const auto *y = ca->items[i].string();
-            same = x && y && *x == *y;
-        }
-    }
-    if (!same) throw Error(name + " has another vocabulary (tokenizer.ggml.tokens) than the base model");
-}
 
 EvaluationRunner::EvaluationRunner(std::filesystem::path base, EvalSettings settings, EvalProgressFn progress)
     : m_basePath(std::move(base)), m_settings(std::move(settings)), m_progress(std::move(progress)) {}

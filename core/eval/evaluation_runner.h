@@ -5,6 +5,7 @@
 #pragma once
 
 #include "eval/kld_statistics.h"
+#include "eval/same_model_check.h"
 #include "eval/token_scorer.h"
 
 #include <atomic>
@@ -65,6 +66,12 @@ public:
     // vocabulary differ from the base's.
     CandidateResult evaluate(const std::filesystem::path &candidate, const std::string &name);
     const BaseResult &base() const { return m_base; }
+    bool prepared() const { return m_prepared; }
+
+    // A runner kept for later candidates (the GUI keeps the base model's run for the session)
+    // reports to, and is stopped by, whoever uses it now; null/empty: nobody.
+    void setProgress(EvalProgressFn progress) { m_progress = std::move(progress); }
+    void setCancelFlag(const std::atomic<bool> *cancel) { m_settings.scorer.cancel = cancel; }
 
 private:
     void checkCancelled() const;
@@ -77,9 +84,5 @@ private:
     BaseResult m_base;
     bool m_prepared = false;
 };
-
-// Refuses (qb::Error, BadInput) a candidate that is not a quantization of base: a tensor missing,
-// extra or of another shape, or another vocabulary (tokenizer.ggml.tokens).
-void checkSameModel(const GgufModel &base, const GgufModel &candidate, const std::string &candidateName);
 
 } // namespace qb::eval

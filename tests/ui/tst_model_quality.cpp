@@ -1,7 +1,8 @@
 // The "Model quality" measurement in the GUI, offscreen, on the real stories-d256 model and text:
 // checked labels measured through llama.cpp in the background with progress, the results in the
 // label list's KLD/ΔPPL columns and as measured points on the chart; Cancel stops it leaving no
-// temporary file; the text is remembered; a second measurement comes from the session cache.
+// temporary file; the text is remembered; a second measurement comes from the session cache, and
+// one more label measured later runs that label only (the base model's run is kept, one file).
 #include "gguf/gguf_model.h"
 #include "label_table_model.h"
 #include "mix_controller.h"
@@ -23,10 +24,11 @@ namespace {
 const QString kModel = QStringLiteral(QB_GOLDEN_DIR "/models/stories-d256.f32.gguf");
 const QString kText = QStringLiteral(QB_GOLDEN_DIR "/text/stories-sample.txt");
 
-// Our temporary files (candidates, base log-probabilities) in a folder.
-QStringList leftovers(const QString &dir) {
-    return QDir(dir).entryList({QStringLiteral(".quantbench-*")}, QDir::Files | QDir::Hidden);
+// Our temporary files in a folder: candidates, or the base model's log-probabilities.
+QStringList leftovers(const QString &dir, const QString &pattern = QStringLiteral(".quantbench-candidate-*")) {
+    return QDir(dir).entryList({pattern}, QDir::Files | QDir::Hidden);
 }
+const QString kBaseLogits = QStringLiteral(".quantbench-base-logits-*");
 } // namespace
 
 class TestModelQuality : public QObject {
@@ -111,6 +113,7 @@ private slots:
         m_chart->setQualityAxis(QualityChartPage::QualityAxis::WeightsError);
         QVERIFY(m_chart->measuredGraph() == nullptr);
         QVERIFY(leftovers(m_tmp.path()).isEmpty());
+        QCOMPARE(leftovers(m_tmp.path(), kBaseLogits).size(), 1);  // kept for the next Measure
     }
 
     void secondMeasurementComesFromTheCache() {
@@ -121,6 +124,21 @@ private slots:
         QVERIFY(finished.wait(30000));
         QCOMPARE(progress.size(), 0);  // nothing decoded again
         QVERIFY(m_labels->measured(QStringLiteral("Q2_K")).valid());
+    }
+
+    void oneMoreLabelRunsThatLabelOnly() {
+        m_labels->setChecked(QStringLiteral("Q4_K_M"), true);
+        QSignalSpy progress(m_panel->job(), &ModelQualityJob::progress);
+        QSignalSpy finished(m_panel->job(), &ModelQualityJob::finished);
+        m_panel->measure();
+        QVERIFY(finished.wait(240000));
+        QCOMPARE(finished.first().at(1).toString(), QString());
+        QVERIFY(progress.size() > 0);
+        for (const auto &p : progress) QCOMPARE(p.at(0).toString(), QStringLiteral("Q4_K_M"));  // no base model run
+        const MeasuredQuality q4 = m_labels->measured(QStringLiteral("Q4_K_M"));
+        QVERIFY(q4.valid() && q4.meanKld > m_labels->measured(QStringLiteral("Q6_K")).meanKld);
+        QCOMPARE(leftovers(m_tmp.path(), kBaseLogits).size(), 1);
+        m_labels->setChecked(QStringLiteral("Q4_K_M"), false);
     }
 
     void cancelStopsAndLeavesNothing() {
@@ -139,6 +157,8 @@ private slots:
         QVERIFY(!m_chart->measuredPoints().count(QStringLiteral("Q3_K_M")));
         QVERIFY(m_panel->status().contains(QStringLiteral("cancelled")));
         QVERIFY(leftovers(m_tmp.path()).isEmpty());
+        // Another chunk count: the earlier base run was replaced; this one is kept only if it completed.
+        QVERIFY(leftovers(m_tmp.path(), kBaseLogits).size() <= 1);
     }
 };
 
