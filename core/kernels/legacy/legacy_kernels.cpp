@@ -21,10 +21,12 @@ using WeightedRowFn = void (*)(const float *x, void *y, int64_t ncols, const flo
 
 // Blocks never straddle rows, so without weights a whole tensor is one run of blocks.
 // With weights each row is quantized on its own (its variance scales the weights).
-template <typename Block, BlockFn Blocks, WeightedRowFn Weighted>
+// kWeighted is spelled out rather than tested as `Weighted != nullptr`: gcc does not treat a
+// function address comparison as a constant expression under -fsanitize=undefined.
+template <typename Block, BlockFn Blocks, WeightedRowFn Weighted, bool kWeighted = true>
 size_t quantizeRowsWith(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t rowBytes = ncols / kBlock * int64_t(sizeof(Block));
-    if constexpr (Weighted != nullptr) {
+    if constexpr (kWeighted) {
         if (importance) {
             auto *out = static_cast<uint8_t *>(dst);
             for (int64_t r = 0; r < nrows; ++r) Weighted(src + r * ncols, out + r * rowBytes, ncols, importance);
@@ -47,8 +49,8 @@ constexpr KernelOps kQ5_0{GgmlType::Q5_0, quantizeRowsWith<BlockQ5_0, quantizeQ5
 constexpr KernelOps kQ5_1{GgmlType::Q5_1, quantizeRowsWith<BlockQ5_1, quantizeQ5_1Fast, quantizeRowWeighted<BlockQ5_1>>,
                           quantizeRowsWith<BlockQ5_1, quantizeQ5_1Reference, quantizeRowWeighted<BlockQ5_1>>,
                           dequantizeQ5_1, false};
-constexpr KernelOps kQ8_0{GgmlType::Q8_0, quantizeRowsWith<BlockQ8_0, quantizeQ8_0Fast, nullptr>,
-                          quantizeRowsWith<BlockQ8_0, quantizeQ8_0Reference, nullptr>, dequantizeQ8_0, false};
+constexpr KernelOps kQ8_0{GgmlType::Q8_0, quantizeRowsWith<BlockQ8_0, quantizeQ8_0Fast, nullptr, false>,
+                          quantizeRowsWith<BlockQ8_0, quantizeQ8_0Reference, nullptr, false>, dequantizeQ8_0, false};
 
 } // namespace
 
