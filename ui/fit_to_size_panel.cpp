@@ -110,8 +110,7 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     m_progress->setVisible(true);
     m_summary->setText(tr("Measuring every tensor's error at every candidate type…"));
 
-    qb::MixCurveRequest request;
-    if (m_sensitivity) request.sensitivity = *m_sensitivity;
+    qb::MixCurveRequest request;  // its role weights are replaced when the curves arrive (below)
     request.pins = std::move(pins);
     request.planOptions.imatrixFile = imatrixFile;
     request.threads = m_threads;
@@ -133,7 +132,7 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
         }
         // The weights chosen now, even if the user changed them while the curves were built.
         auto curves = std::make_shared<qb::MixCurves>(*r.curves);
-        qb::applySensitivity(*curves, m_sensitivity ? *m_sensitivity : qb::builtinRoleSensitivity());
+        qb::applySensitivity(*curves, currentSensitivity());
         m_curves = std::move(curves);
         updateRange();
         emit curvesReady();
@@ -160,6 +159,10 @@ void FitToSizePanel::useBuiltinSensitivity() {
     reweigh();
 }
 
+qb::RoleSensitivity FitToSizePanel::currentSensitivity() const {
+    return m_sensitivity ? *m_sensitivity : qb::builtinRoleSensitivity();
+}
+
 QString FitToSizePanel::sensitivitySource() const {
     return m_sensitivityFile.isEmpty() ? tr("built-in") : QFileInfo(m_sensitivityFile).fileName();
 }
@@ -176,7 +179,7 @@ void FitToSizePanel::chooseSensitivityFile() {
 void FitToSizePanel::reweigh() {
     if (!m_curves) return;  // a build in progress picks the weights up when it starts next
     auto curves = std::make_shared<qb::MixCurves>(*m_curves);
-    qb::applySensitivity(*curves, m_sensitivity ? *m_sensitivity : qb::builtinRoleSensitivity());
+    qb::applySensitivity(*curves, currentSensitivity());
     m_curves = std::move(curves);
     emit curvesReady();
     solve();

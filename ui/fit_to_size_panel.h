@@ -75,6 +75,7 @@ private:
     void solve();
     void chooseSensitivityFile();
     void reweigh();
+    qb::RoleSensitivity currentSensitivity() const;  // the loaded file's, or the built-in table
     void updateRange();
     qb::SizeTarget currentTarget() const;
 

@@ -9,6 +9,7 @@
 #include "optimize_output.h"
 
 #include "error.h"
+#include "gguf/output_file.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/option_values.h"
 #include "optimize/size_optimizer.h"
@@ -18,7 +19,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <omp.h>
 
@@ -33,24 +33,6 @@ struct OptimizeArgs {
     bool printCommand = false, json = false, uniform = false;
     int threads = 0;
 };
-
-void writeTextFile(const std::string &path, const std::string &text) {
-    // Written beside the target and renamed, so a failure leaves no partial file.
-    const std::string temp = path + ".partial";
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::remove(temp.c_str());
-            throw qb::Error("cannot write '" + path + "'", qb::ErrorKind::Runtime);
-        }
-    }
-    if (std::rename(temp.c_str(), path.c_str()) != 0) {
-        std::remove(temp.c_str());
-        throw qb::Error("cannot write '" + path + "'", qb::ErrorKind::Runtime);
-    }
-}
 
 int runOptimize(const OptimizeArgs &a) {
     OptimizeSetup setup;
@@ -88,7 +70,7 @@ int runOptimize(const OptimizeArgs &a) {
     const std::vector<LabelComparison> labels = session.neighbourLabels(mix);
 
     if (!a.savePreset.empty()) preset.save(a.savePreset);
-    if (!a.tensorTypeFile.empty()) writeTextFile(a.tensorTypeFile, mix.tensorTypeFileText());
+    if (!a.tensorTypeFile.empty()) qb::writeTextFileAtomically(a.tensorTypeFile, mix.tensorTypeFileText(), "the tensor-type file");
     const std::string command = llamaQuantizeCommand(preset, a.tensorTypeFile, a.input, "OUT.gguf");
 
     if (a.json) {

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "eval/temporary_candidate.h"
+#include "gguf/output_file.h"
 #include "ggml_types.h"
 
 #include <nlohmann/json.hpp>
@@ -181,24 +182,7 @@ std::string RoleCalibration::toJson() const {
 }
 
 void RoleCalibration::save(const std::filesystem::path &path) const {
-    std::filesystem::path temp = path;
-    temp += ".partial";
-    {
-        std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        out << toJson();
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(temp, ignored);
-            throw Error("cannot write the sensitivity file '" + path.string() + "'", ErrorKind::Runtime);
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temp, path, ec);
-    if (ec) {
-        std::filesystem::remove(temp, ec);
-        throw Error("cannot write the sensitivity file '" + path.string() + "'", ErrorKind::Runtime);
-    }
+    writeTextFileAtomically(path, toJson(), "the sensitivity file");
 }
 
 RoleSensitivity loadRoleSensitivity(const std::filesystem::path &file) {

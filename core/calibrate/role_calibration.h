@@ -43,7 +43,7 @@ struct RoleCalibration {
     int ctx = 0, chunks = 0;
     double seconds = 0;
     std::string toJson() const;
-    // Written beside `path` and renamed, so a failure leaves no partial file; throws qb::Error.
+    // Whole or not at all (writeTextFileAtomically); throws qb::Error.
     void save(const std::filesystem::path &path) const;
 };
 

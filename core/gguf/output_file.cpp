@@ -122,6 +122,23 @@ int OutputFile::commit(std::string &step) {
     return 0;
 }
 
+void writeTextFileAtomically(const fs::path &target, const std::string &text, const std::string &what) {
+    OutputFile out;
+    out.create(target);
+    auto fail = [&](int err, const std::string &step) {
+        throw Error("cannot write " + what + " '" + target.string() + "' (" + step + "): " + std::strerror(err),
+                    ErrorKind::Runtime);
+    };
+    for (size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(out.fd(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(n < 0 ? errno : EIO, "writing");
+        done += size_t(n);
+    }
+    std::string step;
+    if (const int err = out.commit(step)) fail(err, step);
+}
+
 void OutputFile::discard() noexcept {
     if (m_fd >= 0) ::close(m_fd);  // an unnamed file disappears with its last descriptor
     m_fd = -1;

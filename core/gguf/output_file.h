@@ -49,6 +49,11 @@ private:
     bool m_unnamed = false;
 };
 
+// A small text file (preset, tensor-type list, calibration) written through an OutputFile, so it
+// appears whole under its name or not at all. Throws qb::Error (Runtime; BadInput for a missing
+// folder) naming `what` and the target.
+void writeTextFileAtomically(const std::filesystem::path &target, const std::string &text, const std::string &what);
+
 // Hidden temporaries of our own writers left in `folder` by a run that was killed (the process
 // named in the file name no longer exists): removed, and their paths returned for a message.
 // Files of a writer still running are left alone. Never throws.
