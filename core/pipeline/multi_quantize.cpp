@@ -263,6 +263,12 @@ MultiQuantizeResult runMultiQuantization(const GgufModel &model, const std::vect
                 TensorGroup &group = groups[g];
                 if (group.copied) {
                     group.bytes = input.size();
+                    // Written straight from the input mapping: its pages are dropped when the last
+                    // writer has let go of them, so resident input stays bounded by the tensors in flight.
+                    group.owner = std::shared_ptr<const Buffer>(new Buffer{}, [&model, &t](const Buffer *b) {
+                        model.releaseTensorData(t);
+                        delete b;
+                    });
                     continue;
                 }
                 anyQuantized = true;
@@ -280,6 +286,10 @@ MultiQuantizeResult runMultiQuantization(const GgufModel &model, const std::vect
                 for (const TensorGroup &g : groups)
                     if (!g.copied) result.singleRunDecodes += g.outputs.size();
                 if (!quantizeGroups(info, input.data(), groups, dsts, options.threads, cancelled)) break;
+                // Decoded for the last time: unless an output copies it as it is (released above, by the
+                // last writer), the input's pages go now, as in the single-output pipeline.
+                if (std::none_of(groups.begin(), groups.end(), [](const TensorGroup &g) { return g.copied; }))
+                    model.releaseTensorData(t);
             }
             MultiTensorProgress progress;
             for (TensorGroup &g : groups) {
