@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Mean KL divergence of the size optimizer's mix against the label of the same size, measured
-# with llama.cpp's llama-perplexity (--kl-divergence-base, then --kl-divergence), with and
-# without an importance matrix. Not part of CI (a dozen perplexity runs take minutes).
+# with `quantbench-cli evaluate` (llama.cpp's own inference through libllama), with and without an
+# importance matrix. Not part of CI (a dozen evaluations take minutes).
 #
-# usage: LLAMA_PERPLEXITY=/path/to/llama-perplexity packaging/measure-optimize-kld.sh [CLI] [OUTDIR]
-#   MODEL, IMATRIX, TEXT, LABELS, CTX and EXTRA (extra optimize options) may be set in the environment.
+# usage: packaging/measure-optimize-kld.sh [CLI] [OUTDIR]
+#   CLI must be built with llama.cpp (-DQB_LLAMA_DIR=…, as the test command does).
+#   MODEL, IMATRIX, TEXT, LABELS, CTX, RULES and EXTRA (extra optimize options) may be set in the
+#   environment.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cli="${1:-$here/../build/bin/quantbench-cli}"
@@ -15,32 +17,43 @@ imatrix="${IMATRIX:-$golden/imatrix/stories-d256.f32.imatrix.dat}"
 text="${TEXT:-$golden/text/stories-sample.txt}"
 labels="${LABELS:-Q3_K_M Q4_K_M Q5_K_M}"
 ctx="${CTX:-256}"
-ppl="${LLAMA_PERPLEXITY:?set LLAMA_PERPLEXITY to the llama-perplexity of llama.cpp}"
+rules="${RULES:-b4748}"  # the optimizer follows b4748's rules, so the labels are quantized with them too
 mkdir -p "$out"
 
-kld() {  # mean KLD of model $1 against the base logits (a label's earlier result is reused)
-    if [[ "$1" == */label.* ]] && grep -q 'Mean    KLD' "$1.kld.log" 2>/dev/null; then
-        grep -o 'Mean    KLD: *[0-9.e+-]*' "$1.kld.log" | awk '{print $3}'
-        return
-    fi
-    "$ppl" -m "$1" -f "$text" -c "$ctx" -t 2 --kl-divergence-base "$out/base.kld" --kl-divergence >"$1.kld.log" 2>&1
-    grep -o 'Mean    KLD: *[0-9.e+-]*' "$1.kld.log" | awk '{print $3}'
-}
-
-[ -s "$out/base.kld" ] || "$ppl" -m "$model" -f "$text" -c "$ctx" -t 2 --kl-divergence-base "$out/base.kld" >"$out/base.log" 2>&1
-echo "| importance matrix | size of | label bytes | label mean KLD | optimized bytes | optimized mean KLD |"
-echo "|---|---|---|---|---|---|"
+files=()
+rows=()
 for im in none "$imatrix"; do
     imopt=()
     [ "$im" = none ] || imopt=(--imatrix "$im")
+    yn=$([ "$im" = none ] && echo no || echo yes)
     for label in $labels; do
         tag="$label.$([ "$im" = none ] && echo plain || echo imatrix)"
-        "$cli" quantize "$model" "$out/label.$tag.gguf" "$label" "${imopt[@]}" >/dev/null
+        "$cli" quantize "$model" "$out/label.$tag.gguf" "$label" --rules "$rules" "${imopt[@]}" >/dev/null
         size=$(stat -c %s "$out/label.$tag.gguf")
         # shellcheck disable=SC2086
         "$cli" optimize "$model" --target-size "$size" "${imopt[@]}" ${EXTRA:-} --save-preset "$out/opt.$tag.json" >"$out/opt.$tag.txt"
         "$cli" quantize "$model" "$out/opt.$tag.gguf" --preset "$out/opt.$tag.json" >/dev/null
-        osize=$(stat -c %s "$out/opt.$tag.gguf")
-        echo "| $([ "$im" = none ] && echo no || echo yes) | $label | $size | $(kld "$out/label.$tag.gguf") | $osize | $(kld "$out/opt.$tag.gguf") |"
+        files+=("$out/label.$tag.gguf" "$out/opt.$tag.gguf")
+        rows+=("$yn $label label.$tag.gguf opt.$tag.gguf")
     done
+done
+
+# One evaluation: the base model runs over the text once, every file is compared with it.
+"$cli" evaluate "$model" "${files[@]}" --text "$text" --ctx "$ctx" --json >"$out/evaluate.json"
+
+echo "| importance matrix | size of | label bytes | label mean KLD | optimized bytes | optimized mean KLD |"
+echo "|---|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+    # shellcheck disable=SC2086
+    set -- $row
+    python3 - "$out/evaluate.json" "$@" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+im, label, lf, of = sys.argv[2:6]
+by = {c["name"]: c for c in doc["candidates"]}
+l, o = by[lf], by[of]
+lk, ok = l["kld"]["mean"]["value"], o["kld"]["mean"]["value"]
+fmt = lambda k, win: ("**%.6f**" if win else "%.6f") % k
+print(f"| {im} | {label} | {l['bytes']:,} | {fmt(lk, lk < ok)} | {o['bytes']:,} | {fmt(ok, ok < lk)} |")
+EOF
 done
