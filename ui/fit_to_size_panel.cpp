@@ -96,7 +96,7 @@ void FitToSizePanel::cancel() {
 }
 
 void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vector<qb::TensorTypeOverride> pins,
-                              const std::string &imatrixFile) {
+                              const std::string &imatrixFile, qb::RuleSet rules) {
     cancel();
     m_analyzer = std::move(analyzer);
     m_curves.reset();
@@ -111,6 +111,7 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     m_summary->setText(tr("Measuring every tensor's error at every candidate type…"));
 
     qb::MixCurveRequest request;  // its role weights are replaced when the curves arrive (below)
+    request.rules = rules;
     request.pins = std::move(pins);
     request.planOptions.imatrixFile = imatrixFile;
     request.threads = m_threads;

@@ -35,10 +35,11 @@ public:
     ~FitToSizePanel() override;
 
     void setThreads(int threads) { m_threads = threads; }
-    // A new model or importance matrix, or new pins (the user's overrides: tensor name -> type).
-    // imatrixFile: the name the output will record. Starts building the curves.
+    // A new model or importance matrix, new pins (the user's overrides: tensor name -> type) or
+    // another rule set (the window's llama.cpp). imatrixFile: the name the output will record.
+    // Starts building the curves.
     void setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::vector<qb::TensorTypeOverride> pins,
-                  const std::string &imatrixFile);
+                  const std::string &imatrixFile, qb::RuleSet rules);
     void cancel();
 
     enum class Unit { Gigabytes, BitsPerWeight };

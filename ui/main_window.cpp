@@ -274,6 +274,8 @@ QString MainWindow::chooseRuleSet(qb::RuleSet rules) {
         showError(tr("The current label cannot be kept under rule set %1").arg(QString::fromLatin1(qb::ruleSetName(rules))), error);
     else QSettings().setValue(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(rules)));
     syncRuleSet();
+    // The fit's candidates and labels follow the rule set: its curves are rebuilt under the new one.
+    if (error.isEmpty() && m_fit->curves() && m_fit->curves()->rules != rules) refreshFitToSize();
     return error;
 }
 

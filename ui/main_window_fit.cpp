@@ -54,14 +54,15 @@ void MainWindow::refreshFitToSize() {
     m_chart->setFrontier({}, std::nullopt);
     const auto model = m_session->model();
     if (!model) {
-        m_fit->setModel(nullptr, {}, {});
+        m_fit->setModel(nullptr, {}, {}, m_controller->ruleSet());
         return;
     }
     std::vector<qb::TensorTypeOverride> pins;
     for (const auto &[tensor, type] : m_fitPins)
         pins.push_back({qb::exactNamePattern(model->tensors()[size_t(tensor)].info->name), type});
     m_fit->setThreads(m_threads);
-    m_fit->setModel(m_session->analyzer(), std::move(pins), m_session->importancePath().toStdString());
+    m_fit->setModel(m_session->analyzer(), std::move(pins), m_session->importancePath().toStdString(),
+                    m_controller->ruleSet());
 }
 
 void MainWindow::applyFittedMix(const qb::OptimizedMix &mix) {

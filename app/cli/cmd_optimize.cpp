@@ -1,6 +1,6 @@
 // quantbench-cli optimize IN (--target-size S | --target-bpw B) [--imatrix F] [--types LIST]
 //                         [--pin P=T ...] [--base-label L] [--save-preset P] [--tensor-type-file F]
-//                         [--print-command] [--json] [--threads N]
+//                         [--print-command] [--rules 2026-09|b4748] [--json] [--threads N]
 //                         [--sensitivity F | --calibrate TEXT [--save-sensitivity F] [--ctx N] [--chunks N]]
 // The mix of least predicted loss within a size: each tensor's type, predicted error and reason,
 // the totals, and the labels of similar size on the same scale. Writes only the files asked for.
@@ -28,6 +28,7 @@ namespace {
 struct OptimizeArgs {
     std::string input, targetSize, targetBpw, imatrix, baseLabel, savePreset, tensorTypeFile;
     std::string sensitivity, calibrate, saveSensitivity;
+    std::string rules = qb::ruleSetName(qb::kDefaultRuleSet);
     int ctx = 0, chunks = -1;
     std::vector<std::string> types, pins;
     bool printCommand = false, json = false, uniform = false;
@@ -39,6 +40,9 @@ int runOptimize(const OptimizeArgs &a) {
     setup.input = a.input;
     setup.imatrix = a.imatrix;
     setup.baseLabel = a.baseLabel;
+    const auto rules = qb::ruleSetFromName(a.rules);
+    if (!rules) throw qb::Error("--rules: unknown rule set '" + a.rules + "' (2026-09 or b4748)");
+    setup.rules = *rules;
     setup.types = a.types;
     for (const auto &p : a.pins) setup.pins.push_back(qb::parseTensorTypeOption(p, "--pin"));
     setup.threads = a.threads > 0 ? a.threads : omp_get_max_threads();
@@ -107,6 +111,8 @@ void addOptimizeCommand(CLI::App &app, CommandAction &action) {
                     "label for the tensors llama.cpp never quantizes and the file type (default: the label of closest size)");
     cmd->add_option("--save-preset", a->savePreset, "save the mix as a preset");
     cmd->add_option("--tensor-type-file", a->tensorTypeFile, "write the mix as a llama-quantize --tensor-type-file");
+    cmd->add_option("--rules", a->rules, "the llama.cpp whose mix rules the result follows: 2026-09 (default) or b4748")
+        ->capture_default_str();
     cmd->add_flag("--print-command", a->printCommand, "print the llama-quantize command that writes the same file");
     auto *uniform = cmd->add_flag("--uniform-roles", a->uniform, "weigh every tensor role alike (no calibrated role sensitivity)");
     auto *sens = cmd->add_option("--sensitivity", a->sensitivity,

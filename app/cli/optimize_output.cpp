@@ -19,9 +19,12 @@ OptimizeSession::OptimizeSession(const OptimizeSetup &setup) : m_setup(setup) {
     }
     m_analyzer = std::make_unique<qb::ModelAnalyzer>(m_model, m_imatrix);
     qb::MixCurveRequest request;
+    request.rules = setup.rules;
     if (!setup.baseLabel.empty()) {
-        request.baseLabel = qb::findQuantLabel(setup.baseLabel);
-        if (!request.baseLabel) throw qb::Error("--base-label: unknown label '" + setup.baseLabel + "'");
+        request.baseLabel = qb::findQuantLabel(setup.baseLabel, setup.rules);
+        if (!request.baseLabel)
+            throw qb::Error("--base-label: unknown label '" + setup.baseLabel + "' (see `quantbench-cli labels --rules " +
+                            qb::ruleSetName(setup.rules) + "`)");
     }
     for (const std::string &t : setup.types) request.types.push_back(qb::parseTypeOption(t, "--types"));
     request.pins = setup.pins;
@@ -49,10 +52,13 @@ void OptimizeSession::calibrate(const std::atomic<bool> *cancel) {
 
 std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::OptimizedMix &mix) {
     std::vector<LabelComparison> all;
-    for (const qb::QuantLabel &l : qb::allQuantLabels()) {
+    qb::QuantizeOptions rules;
+    rules.rules = m_setup.rules;
+    for (const qb::QuantLabel *candidate : qb::quantLabels(m_setup.rules)) {
+        const qb::QuantLabel &l = *candidate;
         if (l.aliasOf || l.copyOnly) continue;
         try {
-            const qb::MixDecision d = qb::decideMix(*m_model, l, qb::QuantizeOptions{}, m_imatrix.get());
+            const qb::MixDecision d = qb::decideMix(*m_model, l, rules, m_imatrix.get());
             qb::PlanOptions po;
             po.imatrixFile = m_setup.imatrix;
             LabelComparison c;
@@ -76,7 +82,7 @@ std::vector<LabelComparison> OptimizeSession::neighbourLabels(const qb::Optimize
     for (const LabelComparison *c : {below, above}) {
         if (!c) continue;
         LabelComparison r = *c;
-        const qb::MixDecision d = qb::decideMix(*m_model, *r.label, qb::QuantizeOptions{}, m_imatrix.get());
+        const qb::MixDecision d = qb::decideMix(*m_model, *r.label, rules, m_imatrix.get());
         std::tie(r.objective, r.relativeError) =
             qb::mixLoss(*m_analyzer, m_curves, d, qb::AnalysisMode::Preview, m_setup.threads);
         out.push_back(r);
@@ -104,8 +110,8 @@ std::string llamaQuantizeCommand(const qb::MixPreset &preset, const std::string 
 void printOptimizeText(const OptimizeSession &session, const qb::OptimizedMix &mix, const qb::MixDecision &decision,
                        const std::vector<LabelComparison> &labels) {
     const qb::GgufModel &model = session.model();
-    std::printf("optimize %s: target %s, base label %s, %s\n", session.setup().input.c_str(),
-                mix.target.describe().c_str(), mix.baseLabel->name,
+    std::printf("optimize %s: target %s, base label %s, rules %s, %s\n", session.setup().input.c_str(),
+                mix.target.describe().c_str(), mix.baseLabel->name, qb::ruleSetName(mix.rules),
                 session.curves().weighted ? "importance-weighted error" : "plain squared error");
     std::printf("%-36s %-8s %12s %12s  %s\n", "tensor", "type", "bytes", "error", "reason");
     for (size_t i = 0; i < mix.tensors.size(); ++i) {
@@ -127,6 +133,7 @@ nlohmann::json optimizeJson(const OptimizeSession &session, const qb::OptimizedM
                             const std::string &command) {
     nlohmann::json j;
     j["file"] = session.setup().input;
+    j["rules"] = qb::ruleSetName(mix.rules);
     j["imatrix"] = session.setup().imatrix.empty() ? nlohmann::json(nullptr) : nlohmann::json(session.setup().imatrix);
     j["target"] = mix.target.kind == qb::SizeTarget::Kind::FileBytes
                       ? nlohmann::json{{"bytes", mix.target.bytes}}

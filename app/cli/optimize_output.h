@@ -22,6 +22,7 @@ namespace qbcli {
 
 struct OptimizeSetup {
     std::string input, imatrix, baseLabel;
+    qb::RuleSet rules = qb::kDefaultRuleSet;  // the llama.cpp whose rules the mix follows
     std::vector<std::string> types;
     std::vector<qb::TensorTypeOverride> pins;
     int threads = 1;

@@ -95,6 +95,7 @@ qb::MixPreset targetedPreset(const QuantizeArgs &a, const qb::MixPreset &given, 
     setup.input = a.input;
     setup.imatrix = given.imatrixFile;
     if (!a.label.empty() || !a.preset.empty()) setup.baseLabel = given.baseLabel;
+    setup.rules = given.ruleSet;
     setup.pins = given.rules;
     setup.threads = threads > 0 ? threads : omp_get_max_threads();
     const qb::SizeTarget target =

@@ -91,7 +91,7 @@ RoleCalibration calibrateRoles(const MixCurves &curves, const CalibrationRequest
         RoleProbe probe;
         probe.role = role;
         MixPreset preset;
-        preset.ruleSet = RuleSet::B4748;  // the optimizer's rules (see OptimizedMix::toPreset)
+        preset.ruleSet = curves.rules;  // the optimizer's rules (see OptimizedMix::toPreset)
         preset.baseLabel = label->name;
         preset.imatrixFile = curves.planOptions.imatrixFile;
         std::set<std::string> types;

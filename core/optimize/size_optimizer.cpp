@@ -30,12 +30,11 @@ double squaredRelative(const TensorAnalysis &a) {
     return e * e;
 }
 
-// The optimizer decides with llama-quantize b4748's rules (its curves, its checks of what each
-// tensor may take); its preset records that rule set, and its --tensor-type-file reproduces the
-// file with `quantize --rules b4748`. Today's rule set is not supported by the optimizer yet.
-QuantizeOptions defaultRuleOptions() {
+// The optimizer decides with the requested rule set (its curves, its checks of what each tensor
+// may take); its preset records that rule set, so quantizing the preset reproduces the mix.
+QuantizeOptions ruleOptions(RuleSet rules) {
     QuantizeOptions o;
-    o.rules = RuleSet::B4748;
+    o.rules = rules;
     return o;
 }
 
@@ -46,14 +45,14 @@ const QuantLabel &provisionalLabel(const MixCurveRequest &request, const GgufMod
                                    const ImportanceMatrix *imatrix) {
     if (request.baseLabel) return resolveAlias(*request.baseLabel);
     for (const char *name : {"Q8_0", "Q6_K", "Q4_K_M", "Q5_K_M", "Q3_K_M"}) {
-        const QuantLabel &label = *findQuantLabel(name);
+        const QuantLabel &label = *findQuantLabel(name, request.rules);
         try {
-            decideMix(model, label, defaultRuleOptions(), imatrix);
+            decideMix(model, label, ruleOptions(request.rules), imatrix);
             return label;
         } catch (const Error &) {
         }
     }
-    return *findQuantLabel("Q8_0");  // its refusal then names the problem
+    return *findQuantLabel("Q8_0", request.rules);  // its refusal then names the problem
 }
 
 // A base label must let --tensor-type overrides through: labels of an unquantized base type
@@ -92,6 +91,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
 
     MixCurves curves;
     curves.model = &model;
+    curves.rules = request.rules;
     curves.baseLabel = request.baseLabel;
     curves.provisionalLabel = &label;
     curves.weighted = analyzer.hasImportance();
@@ -100,7 +100,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
     curves.sensitivity = request.sensitivity;
 
     // The base decision: order, which tensors llama.cpp quantizes, and the exact header.
-    const MixDecision base = decideMix(model, label, defaultRuleOptions(), imatrix);
+    const MixDecision base = decideMix(model, label, ruleOptions(request.rules), imatrix);
     const ExecutionPlan plan = buildExecutionPlan(model, base, analyzer.sharedImportance(), request.planOptions);
     const GgufLayout layout = plannedLayout(model, plan);
     curves.headerBytes = layout.dataOffset;
@@ -122,7 +122,7 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
         if (info.ne[0] % typeTraits(type).blockSize != 0) return false;
         if (type != d.source && !canQuantize(type)) return false;
         if (needsImportance(type) && analyzer.importanceFor(d.tensor).empty()) return false;
-        QuantizeOptions trial = defaultRuleOptions();
+        QuantizeOptions trial = ruleOptions(request.rules);
         trial.tensorTypes.push_back({exactNamePattern(d.name), type});
         try {
             const MixDecision m = decideMix(model, label, trial, imatrix);
@@ -196,12 +196,13 @@ MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request
     // Labels that can name the result when no base label was given (their rules need nothing
     // the result lacks: no importance-only labels, and Q2_K_S, whose rules refuse Q2_K without it).
     if (!request.baseLabel)
-        for (const QuantLabel &l : allQuantLabels()) {
+        for (const QuantLabel *candidate : quantLabels(request.rules)) {
+            const QuantLabel &l = *candidate;
             if (l.aliasOf || l.copyOnly || l.needsImportance || !typeTraits(l.baseType).quantized ||
                 l.ftype == LlamaFtype::Q2_K_S)
                 continue;
             try {
-                const MixDecision m = decideMix(model, l, defaultRuleOptions(), imatrix);
+                const MixDecision m = decideMix(model, l, ruleOptions(request.rules), imatrix);
                 uint64_t bytes = 0;
                 for (const auto &t : m.tensors) bytes += dataBytesOf(*model.tensors()[t.tensor].info, t.target);
                 curves.labelSizes.emplace_back(&l, bytes);
@@ -284,6 +285,7 @@ OptimizedMix solveForTarget(const MixCurves &curves, const SizeTarget &target) {
 
     OptimizedMix mix;
     mix.target = target;
+    mix.rules = curves.rules;
     mix.parameters = curves.parameters;
     mix.lambda = a.lambda;
     std::vector<int> itemOf(curves.tensors.size(), -1);
@@ -333,9 +335,9 @@ OptimizedMix solveForTarget(const MixCurves &curves, const SizeTarget &target) {
 
 MixPreset OptimizedMix::toPreset(const std::string &imatrixFile) const {
     MixPreset p;
-    // The optimizer decides with b4748's rules (defaultRuleOptions()): the preset says so, so that
-    // quantizing it (whatever the default rule set) gives exactly the optimizer's types.
-    p.ruleSet = RuleSet::B4748;
+    // The preset names the rule set the optimizer decided with, so that quantizing it (whatever
+    // the default rule set) gives exactly the optimizer's types.
+    p.ruleSet = rules;
     p.baseLabel = baseLabel->name;
     for (const OptimizedTensor &t : tensors)
         if (t.free || t.reason.rfind("pinned: ", 0) == 0) p.tensorTypes[t.name] = t.type;

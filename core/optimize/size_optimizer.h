@@ -34,6 +34,9 @@
 namespace qb {
 
 struct MixCurveRequest {
+    // The llama.cpp whose rules decide what each tensor may take, the tensors it never quantizes
+    // and the labels; the preset records it, so quantizing it reproduces the optimizer's types.
+    RuleSet rules = RuleSet::B4748;
     const QuantLabel *baseLabel = nullptr;      // null: Q8_0 while building; the result names a label of similar size
     std::vector<GgmlType> types;                // candidates; empty: defaultCandidateTypes()
     std::vector<TensorTypeOverride> pins;       // pattern (searched in the name, first match wins) -> fixed type
@@ -65,6 +68,7 @@ struct TensorCurve {
 
 struct MixCurves {
     const GgufModel *model = nullptr;
+    RuleSet rules = RuleSet::B4748;         // as requested
     const QuantLabel *baseLabel = nullptr;  // as requested (may be null)
     const QuantLabel *provisionalLabel = nullptr;  // the label the curves were built with
     bool weighted = false;                  // an importance matrix is in use
@@ -93,6 +97,7 @@ struct OptimizedTensor {
 
 struct OptimizedMix {
     SizeTarget target;
+    RuleSet rules = RuleSet::B4748;        // the curves' rule set, recorded in the preset
     const QuantLabel *baseLabel = nullptr;
     std::vector<OptimizedTensor> tensors;  // output order
     uint64_t fileBytes = 0;                // the whole output file, exactly
@@ -109,7 +114,8 @@ struct OptimizedMix {
     std::string tensorTypeFileText() const;
 };
 
-// Every type QuantBench quantizes that llama-quantize b4748 can write, F32 excluded.
+// Every type QuantBench quantizes that llama-quantize b4748 can write, F32 excluded (also the
+// candidates under 2026-09's rules: its new types are for other kinds of models).
 std::vector<GgmlType> defaultCandidateTypes();
 
 MixCurves buildMixCurves(ModelAnalyzer &analyzer, const MixCurveRequest &request);
