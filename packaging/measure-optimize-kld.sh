@@ -17,7 +17,7 @@ imatrix="${IMATRIX:-$golden/imatrix/stories-d256.f32.imatrix.dat}"
 text="${TEXT:-$golden/text/stories-sample.txt}"
 labels="${LABELS:-Q3_K_M Q4_K_M Q5_K_M}"
 ctx="${CTX:-256}"
-rules="${RULES:-b4748}"  # the optimizer follows b4748's rules, so the labels are quantized with them too
+rules="${RULES:-b4748}"  # labels and optimizer under one rule set (the README table: b4748)
 mkdir -p "$out"
 
 files=()
@@ -31,7 +31,7 @@ for im in none "$imatrix"; do
         "$cli" quantize "$model" "$out/label.$tag.gguf" "$label" --rules "$rules" "${imopt[@]}" >/dev/null
         size=$(stat -c %s "$out/label.$tag.gguf")
         # shellcheck disable=SC2086
-        "$cli" optimize "$model" --target-size "$size" "${imopt[@]}" ${EXTRA:-} --save-preset "$out/opt.$tag.json" >"$out/opt.$tag.txt"
+        "$cli" optimize "$model" --target-size "$size" --rules "$rules" "${imopt[@]}" ${EXTRA:-} --save-preset "$out/opt.$tag.json" >"$out/opt.$tag.txt"
         "$cli" quantize "$model" "$out/opt.$tag.gguf" --preset "$out/opt.$tag.json" >/dev/null
         files+=("$out/label.$tag.gguf" "$out/opt.$tag.gguf")
         rows+=("$yn $label label.$tag.gguf opt.$tag.gguf")

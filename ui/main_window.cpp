@@ -2,6 +2,7 @@
 #include "model_quality_panel.h"
 
 #include "error_banner.h"
+#include "fit_to_size_panel.h"
 #include "formatting.h"
 #include "histogram_page.h"
 #include "label_picker.h"

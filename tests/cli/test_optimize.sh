@@ -25,7 +25,7 @@ base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_lab
 
 "$CLI" quantize "$M" "$T/preset.gguf" --preset "$T/mix.json" >/dev/null
 check "quantize --preset" 0 $?
-"$CLI" quantize "$M" "$T/file.gguf" "$base" --rules b4748 --imatrix "$IM" --tensor-type-file "$T/types.txt" >/dev/null
+"$CLI" quantize "$M" "$T/file.gguf" "$base" --imatrix "$IM" --tensor-type-file "$T/types.txt" >/dev/null
 check "quantize --tensor-type-file" 0 $?
 "$CLI" quantize "$M" "$T/target.gguf" --target-size "$target" --imatrix "$IM" --threads 2 >/dev/null
 check "quantize --target-size" 0 $?
@@ -34,6 +34,21 @@ same "tensor-type-file gives the optimizer's file" "$T/file.gguf" "$T/target.ggu
 size=$(stat -c %s "$T/target.gguf")
 if [ "$size" -le "$target" ]; then echo "ok   within target ($size <= $target)"; else echo "FAIL $size > $target"; failures=$((failures + 1)); fi
 expect_text "predicted size is the file's" "$T/opt.txt" "total: $size bytes"
+
+# The other rule set: the optimizer, its preset and quantize --target-size all follow --rules b4748.
+"$CLI" optimize "$M" --target-size "$target" --imatrix "$IM" --rules b4748 --save-preset "$T/mix-b4748.json" \
+    --tensor-type-file "$T/types-b4748.txt" --threads 2 >"$T/opt-b4748.txt"
+check "optimize --rules b4748" 0 $?
+expect_text "rule set named" "$T/opt-b4748.txt" "rules b4748"
+expect_text "preset records the rule set" "$T/mix-b4748.json" '"rule_set": "b4748"'
+base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_label"])' "$T/mix-b4748.json")
+"$CLI" quantize "$M" "$T/preset-b4748.gguf" --preset "$T/mix-b4748.json" >/dev/null
+"$CLI" quantize "$M" "$T/file-b4748.gguf" "$base" --rules b4748 --imatrix "$IM" --tensor-type-file "$T/types-b4748.txt" >/dev/null
+"$CLI" quantize "$M" "$T/target-b4748.gguf" --target-size "$target" --rules b4748 --imatrix "$IM" --threads 2 >/dev/null
+check "quantize --target-size --rules b4748" 0 $?
+same "b4748: preset gives the optimizer's file" "$T/preset-b4748.gguf" "$T/target-b4748.gguf"
+same "b4748: tensor-type-file gives the optimizer's file" "$T/file-b4748.gguf" "$T/target-b4748.gguf"
+expect_text "b4748: predicted size is the file's" "$T/opt-b4748.txt" "total: $(stat -c %s "$T/target-b4748.gguf") bytes"
 
 "$CLI" quantize "$M" "$T/bpw.gguf" --target-bpw 4.5 --tensor-type 'output\.weight=q8_0' >"$T/bpw.txt"
 check "quantize --target-bpw with a pin" 0 $?
@@ -51,6 +66,7 @@ check "optimize --json" 0 $?
 python3 - "$T/opt.json" <<'PY' && echo "ok   JSON keys" || { echo "FAIL JSON keys"; failures=$((failures + 1)); }
 import json, sys
 d = json.load(open(sys.argv[1]))
+assert d["rules"] == "2026-09", d["rules"]
 assert {"file", "imatrix", "target", "base_label", "weighted", "tensors", "totals", "labels"} <= set(d), d.keys()
 assert {"tensor", "type", "bytes", "error", "optimized", "reason"} <= set(d["tensors"][0])
 assert d["totals"]["bits_per_weight"] <= 5

@@ -25,6 +25,7 @@ private slots:
     void initTestCase();
     void fitsAppliesAndKeepsPins();
     void calibrationFileReweighsRoles();
+    void followsTheWindowRuleSet();
 };
 
 void TestFitToSize::initTestCase() {
@@ -163,6 +164,32 @@ void TestFitToSize::calibrationFileReweighsRoles() {
     QVERIFY(fit->result());
     QCOMPARE(fit->result()->tensors.size(), first.tensors.size());
     for (size_t i = 0; i < first.tensors.size(); ++i) QCOMPARE(fit->result()->tensors[i].type, first.tensors[i].type);
+}
+
+// The fit decides under the window's rule set: choosing the other one rebuilds the curves under it,
+// and the mix's preset records it (so quantizing the preset gives the fit's types).
+void TestFitToSize::followsTheWindowRuleSet() {
+    qbui::MainWindow window;
+    window.show();
+    QCOMPARE(window.chooseRuleSet(qb::RuleSet::R2026_09), QString());
+    qbui::FitToSizePanel *fit = window.fitToSize();
+    QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
+    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
+    window.openPath(QString::fromStdString(qbtest::golden("models/stories260K.f32.gguf").string()));
+    QVERIFY(ready.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(fit->hasCurves() && !fit->isRunning(), 120000);
+    QCOMPARE(fit->curves()->rules, qb::RuleSet::R2026_09);
+
+    curves.clear();
+    QCOMPARE(window.chooseRuleSet(qb::RuleSet::B4748), QString());
+    QVERIFY(curves.wait(120000) || (fit->hasCurves() && fit->curves()->rules == qb::RuleSet::B4748));
+    QCOMPARE(fit->curves()->rules, qb::RuleSet::B4748);
+    fit->setUnit(qbui::FitToSizePanel::Unit::BitsPerWeight);
+    fit->setTarget(6.0);
+    QVERIFY(fit->result());
+    QCOMPARE(fit->result()->rules, qb::RuleSet::B4748);
+    QCOMPARE(fit->result()->toPreset({}).ruleSet, qb::RuleSet::B4748);
+    QCOMPARE(window.chooseRuleSet(qb::RuleSet::R2026_09), QString());  // the settings' default again
 }
 
 QTEST_MAIN(TestFitToSize)
