@@ -6,17 +6,9 @@
 # usage: LLAMA_PERPLEXITY=/path/to/llama-perplexity packaging/measure-optimize-kld.sh [CLI] [OUTDIR]
 #   MODEL, IMATRIX, TEXT, LABELS, CTX and EXTRA (extra optimize options) may be set in the environment.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-cli="${1:-$here/../build/bin/quantbench-cli}"
-out="${2:-$(mktemp -d)}"
-golden="${QB_GOLDEN_DIR:-$here/../../shared/golden}"
-model="${MODEL:-$golden/models/stories-d256.f32.gguf}"
+source "$(cd "$(dirname "$0")" && pwd)/measure-common.sh"
 imatrix="${IMATRIX:-$golden/imatrix/stories-d256.f32.imatrix.dat}"
-text="${TEXT:-$golden/text/stories-sample.txt}"
 labels="${LABELS:-Q3_K_M Q4_K_M Q5_K_M}"
-ctx="${CTX:-256}"
-ppl="${LLAMA_PERPLEXITY:?set LLAMA_PERPLEXITY to the llama-perplexity of llama.cpp}"
-mkdir -p "$out"
 
 kld() {  # mean KLD of model $1 against the base logits (a label's earlier result is reused)
     if [[ "$1" == */label.* ]] && grep -q 'Mean    KLD' "$1.kld.log" 2>/dev/null; then
