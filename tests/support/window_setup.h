@@ -4,6 +4,7 @@
 
 #include "golden.h"
 #include "main_window.h"
+#include "model_session.h"
 
 #include <QCoreApplication>
 #include <QDebug>
