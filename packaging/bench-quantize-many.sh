@@ -13,32 +13,11 @@
 #   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=2, ROUNDS=1,
 #   labels Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K Q8_0
 set -u
-CLI=build/bin/quantbench-cli
-SIZE_MB=300
-THREADS=2
-ROUNDS=1
-WORK=""
-while getopts "c:s:t:r:w:" opt; do
-    case $opt in
-        c) CLI=$OPTARG ;;
-        s) SIZE_MB=$OPTARG ;;
-        t) THREADS=$OPTARG ;;
-        r) ROUNDS=$OPTARG ;;
-        w) WORK=$OPTARG ;;
-        *) sed -n '2,14p' "$0"; exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
-LABELS=("$@")
+source "$(cd "$(dirname "$0")" && pwd)/bench-common.sh"
+bench_setup 2 1 "$@"
+ROUNDS=$REPEAT
 [ ${#LABELS[@]} -eq 0 ] && LABELS=(Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K Q8_0)
-[ -x "$CLI" ] || { echo "quantbench-cli not found at $CLI (build it or pass -c)"; exit 2; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (Debian package 'time')"; exit 2; }
-if [ -z "$WORK" ]; then
-    WORK=$(mktemp -d)
-    trap 'rm -rf "$WORK"' EXIT
-fi
-MODEL="$WORK/bench-f16.gguf"
-"$CLI" make-model "$MODEL" --size-mb "$SIZE_MB" >/dev/null || exit 1
+bench_make_model >/dev/null
 list=$(IFS=,; echo "${LABELS[*]}")
 
 # timed LOG CMD...: prints "wall_s cpu_s status"
@@ -99,7 +78,6 @@ done
 grep -m1 '^work:' "$WORK/multi-run.out" | sed 's/^/one pass: /'
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 m() { awk -v k="$1" '{ print $k }' "$WORK/rounds" | median; }
 awk -v mw="$(m 1)" -v mc="$(m 2)" -v qw="$(m 3)" -v qc="$(m 4)" -v lw="$(m 5)" -v lc="$(m 6)" -v n="$ROUNDS" 'BEGIN {
     printf "medians of %d round(s): one pass %.2f s wall, %.2f s CPU; our single runs %.2f / %.2f s: ratio %.2f wall, %.2f CPU (target <= 0.5)\n", n, mw, mc, qw, qc, mw / qw, mc / qc

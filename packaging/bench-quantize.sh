@@ -11,33 +11,12 @@
 # Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [LABEL...]
 #   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, labels Q4_K_M Q8_0
 set -u
-CLI=build/bin/quantbench-cli
-SIZE_MB=300
-THREADS=$(nproc)
-RUNS=1
-WORK=""
-while getopts "c:s:t:r:w:" opt; do
-    case $opt in
-        c) CLI=$OPTARG ;;
-        s) SIZE_MB=$OPTARG ;;
-        t) THREADS=$OPTARG ;;
-        r) RUNS=$OPTARG ;;
-        w) WORK=$OPTARG ;;
-        *) sed -n '2,14p' "$0"; exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
-LABELS=("$@")
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/bench-common.sh"
+bench_setup "$(nproc)" 1 "$@"
+RUNS=$REPEAT
 [ ${#LABELS[@]} -eq 0 ] && LABELS=(Q4_K_M Q8_0)
-[ -x "$CLI" ] || { echo "quantbench-cli not found at $CLI (build it or pass -c)"; exit 2; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (Debian package 'time')"; exit 2; }
-
-if [ -z "$WORK" ]; then
-    WORK=$(mktemp -d)
-    trap 'rm -rf "$WORK"' EXIT
-fi
-MODEL="$WORK/bench-f16.gguf"
-"$CLI" make-model "$MODEL" --size-mb "$SIZE_MB" || exit 1
+bench_make_model
 IN_BYTES=$(stat -c %s "$MODEL")
 
 # run LOG CMD...: runs CMD under /usr/bin/time -v; prints "wall_s rss_kib status cpu_s".
@@ -61,7 +40,6 @@ echo "Input: $MODEL, $(awk -v b="$IN_BYTES" 'BEGIN { printf "%.1f MB", b / 1e6 }
 echo
 echo "| tool | label | run | wall s | CPU s | input MB/s | peak RSS MiB | output MB | status |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
-here=$(cd "$(dirname "$0")" && pwd)
 declare -A times=()   # "tool label" -> "wall cpu" lines, for the medians
 # measure TOOL LABEL RUN OUT CMD...: one timed run, one table row.
 measure() {
@@ -75,7 +53,6 @@ measure() {
     awk -v t="$tool" -v l="$label" -v k="$n" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$IN_BYTES" -v o="$size" -v s="$note" \
         'BEGIN { printf "| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", t, l, k, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, s }'
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 declare -a verdicts=()
 for label in "${LABELS[@]}"; do
     out="$WORK/qb-$label.gguf"

@@ -8,17 +8,10 @@
 #   MODEL, IMATRIX, TEXT, LABELS, CTX, RULES and EXTRA (extra optimize options) may be set in the
 #   environment.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-cli="${1:-$here/../build/bin/quantbench-cli}"
-out="${2:-$(mktemp -d)}"
-golden="${QB_GOLDEN_DIR:-$here/../../shared/golden}"
-model="${MODEL:-$golden/models/stories-d256.f32.gguf}"
+source "$(cd "$(dirname "$0")" && pwd)/measure-common.sh"
 imatrix="${IMATRIX:-$golden/imatrix/stories-d256.f32.imatrix.dat}"
-text="${TEXT:-$golden/text/stories-sample.txt}"
 labels="${LABELS:-Q3_K_M Q4_K_M Q5_K_M}"
-ctx="${CTX:-256}"
 rules="${RULES:-b4748}"  # labels and optimizer under one rule set (the README table: b4748)
-mkdir -p "$out"
 
 files=()
 rows=()

@@ -7,16 +7,9 @@
 # usage: LLAMA_PERPLEXITY=/path/to/llama-perplexity packaging/measure-role-sensitivity.sh [CLI] [OUTDIR]
 #   MODEL, TEXT, CTX and TYPE (default q3_K) may be set in the environment.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-cli="${1:-$here/../build/bin/quantbench-cli}"
-out="${2:-$(mktemp -d)}"
-golden="${QB_GOLDEN_DIR:-$here/../../shared/golden}"
-model="${MODEL:-$golden/models/stories-d256.f32.gguf}"
-text="${TEXT:-$golden/text/stories-sample.txt}"
-ctx="${CTX:-256}"
-type="${TYPE:-q3_K}"
+source "$(cd "$(dirname "$0")" && pwd)/measure-common.sh"
 ppl="${LLAMA_PERPLEXITY:?set LLAMA_PERPLEXITY to the llama-perplexity of llama.cpp}"
-mkdir -p "$out"
+type="${TYPE:-q3_K}"
 
 [ -s "$out/base.kld" ] || "$ppl" -m "$model" -f "$text" -c "$ctx" -t 2 --kl-divergence-base "$out/base.kld" >"$out/base.log" 2>&1
 "$cli" analyze "$model" --types "$type" --json >"$out/analyze.json"

@@ -96,9 +96,10 @@ asan_phase() {
 # tst_main_window, tst_quantize_dialog fail on every run, tst_histogram_page intermittently,
 # all on objects built on one side of a QThreadPool/postEvent hand-off). The constructor frames
 # of Qt's own hand-off objects are listed in tests/sanitizers/tsan.supp; the rest would need our
-# frames listed, which this phase never does. The GUI job runner's test stays in.
+# frames listed, which this phase never does. The GUI job runner's test stays in, and so does the
+# job tracker's (every page's and job's background work: supersession, cancellation, delivery).
 tsan_tests() {
-  echo tst_pipeline tst_fault_injection tst_kernels_micro tst_kernels_rows tst_analysis tst_quantize_job
+  echo tst_pipeline tst_fault_injection tst_kernels_micro tst_kernels_rows tst_analysis tst_quantize_job tst_job_tracker
 }
 
 tsan_phase() {

@@ -71,131 +71,121 @@ MeasuredQuality toMeasured(const qb::eval::CandidateResult &r, uint64_t tensorBy
 
 } // namespace
 
-ModelQualityJob::ModelQualityJob(QObject *parent) : QObject(parent) {}
+ModelQualityJob::ModelQualityJob(QObject *parent) : QObject(parent), m_kept(std::make_shared<KeptBase>()) {}
 
-ModelQualityJob::~ModelQualityJob() {
-    cancel();
-    m_workers.waitAll();
-}
+ModelQualityJob::~ModelQualityJob() = default;  // m_jobs cancels and waits for its worker
 
 bool ModelQualityJob::available() { return qb::eval::scorerAvailable(); }
 QString ModelQualityJob::missingMessage() { return QString::fromStdString(qb::eval::scorerMissingMessage()); }
 
-void ModelQualityJob::cancel() {
-    if (m_cancel) m_cancel->store(true);
-}
+// The worker still reports finished(cancelled): requestCancel, not cancel.
+void ModelQualityJob::cancel() { m_jobs.requestCancel(); }
 
 void ModelQualityJob::start(const Request &request) {
-    cancel();
-    const quint64 job = ++m_job;
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
-    m_running = true;
-    auto cancelFlag = m_cancel;
-    // Results of a job replaced by a newer one are dropped (job id).
-    const auto post = [this, job](auto fn) {
-        QMetaObject::invokeMethod(this, [this, job, fn] { if (job == m_job) fn(); }, Qt::QueuedConnection);
-    };
-    m_workers.add(QtConcurrent::run([this, request, cancelFlag, post, job] {
-        QString error;
-        bool cancelled = false;
-        try {
-            const QString keyTail = QStringLiteral("|%1|%2|%3").arg(contentHash(request.text)).arg(request.ctx).arg(request.chunks);
-            const QString baseHash = contentHash(request.base);
-            // A file, or a recipe quantized on the fly into a temporary file.
-            struct Item { QString name, file, key; qb::MixPreset preset; };
-            std::vector<Item> todo;
-            const auto lookup = [&](Item item) {
-                std::lock_guard lock(g_cacheMutex);
-                if (const auto it = g_cache.constFind(item.key); it != g_cache.constEnd()) {
-                    const MeasuredQuality q = *it;
-                    post([this, name = item.name, q] { emit measured(name, q); });
-                } else {
-                    todo.push_back(std::move(item));
-                }
-            };
-            for (const QString &l : request.labels) {
-                qb::MixPreset preset;
-                preset.ruleSet = request.ruleSet;
-                preset.baseLabel = l.toStdString();
-                preset.imatrixFile = request.imatrix.toStdString();
-                lookup({l, {}, baseHash + recipeKey(preset) + keyTail, preset});
+    // Starting supersedes the running job: its flag is set and its results are dropped.
+    m_jobs.start([request, kept = m_kept, self = this](const JobContext &job) { return measure(request, *kept, job, self); },
+                 [this](const Outcome &outcome) { emit finished(outcome.cancelled, outcome.error); });
+}
+
+// On the worker thread: `self` is used only inside job.post, which runs on the owner's thread
+// while the job is current.
+ModelQualityJob::Outcome ModelQualityJob::measure(const Request &request, KeptBase &kept, const JobContext &job,
+                                                  ModelQualityJob *self) {
+    const std::atomic<bool> *cancelFlag = job.cancelFlag();
+    Outcome outcome;
+    try {
+        const QString keyTail = QStringLiteral("|%1|%2|%3").arg(contentHash(request.text)).arg(request.ctx).arg(request.chunks);
+        const QString baseHash = contentHash(request.base);
+        // A file, or a recipe quantized on the fly into a temporary file.
+        struct Item { QString name, file, key; qb::MixPreset preset; };
+        std::vector<Item> todo;
+        const auto lookup = [&](Item item) {
+            std::lock_guard lock(g_cacheMutex);
+            if (const auto it = g_cache.constFind(item.key); it != g_cache.constEnd()) {
+                const MeasuredQuality q = *it;
+                job.post([self, name = item.name, q] { emit self->measured(name, q); });
+            } else {
+                todo.push_back(std::move(item));
             }
-            for (const Mix &m : request.mixes) lookup({m.name, {}, baseHash + recipeKey(m.preset) + keyTail, m.preset});
-            for (const QString &f : request.files)
-                lookup({QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail, {}});
-            if (!todo.empty()) {
-                // Files of another model are refused before the base model runs.
-                std::unique_ptr<qb::GgufModel> baseModel = qb::GgufModel::open(request.base.toStdString());
-                for (const Item &item : todo)
-                    if (!item.file.isEmpty()) qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
-                // One worker at a time uses the kept base run (a replaced job's worker stops at its next chunk).
-                std::lock_guard baseLock(m_kept.mutex);
-                const QString baseKey = baseHash + keyTail + QStringLiteral("|threads:%1").arg(request.threads);
-                if (!m_kept.runner || m_kept.key != baseKey || !m_kept.runner->prepared()) {
-                    m_kept.runner.reset();  // its base-logit file goes first: one on disk at a time
-                    qb::eval::EvalSettings settings;
-                    settings.text = request.text.toStdString();
-                    settings.ctx = request.ctx;
-                    settings.chunks = request.chunks;
-                    settings.scorer.threads = request.threads;
-                    m_kept.runner = std::make_unique<qb::eval::EvaluationRunner>(request.base.toStdString(), settings);
-                    m_kept.key = baseKey;
-                }
-                qb::eval::EvaluationRunner &runner = *m_kept.runner;
-                QString phase = tr("base model");
-                // The callbacks point into this worker: detached from the kept runner whatever
-                // happens, and a base run that did not complete (cancelled, failed) is dropped
-                // with its partial file.
-                struct Attach {
-                    KeptBase &kept;
-                    ~Attach() {
-                        if (!kept.runner->prepared()) {
-                            kept.runner.reset();
-                            return;
-                        }
-                        kept.runner->setProgress({});
-                        kept.runner->setCancelFlag(nullptr);
-                    }
-                } attach{m_kept};
-                runner.setCancelFlag(cancelFlag.get());
-                runner.setProgress([&](const qb::eval::EvalProgress &p) {
-                    const QString model = phase;
-                    post([this, model, p] { emit progress(model, p.chunk, p.chunks, p.etaSeconds); });
-                });
-                if (!runner.prepared()) runner.prepareBase();
-                for (const Item &item : todo) {
-                    phase = item.name;
-                    std::unique_ptr<qb::eval::TemporaryCandidate> temp;
-                    std::filesystem::path file = item.file.toStdString();
-                    if (item.file.isEmpty()) {
-                        temp = std::make_unique<qb::eval::TemporaryCandidate>(
-                            *baseModel, item.preset, std::filesystem::temp_directory_path(), request.threads, cancelFlag.get());
-                        file = temp->path();
-                    }
-                    const auto result = runner.evaluate(file, item.name.toStdString());
-                    const auto model = qb::GgufModel::open(file);
-                    const MeasuredQuality q = toMeasured(result, model->tensorBytes());
-                    {
-                        std::lock_guard lock(g_cacheMutex);
-                        g_cache.insert(item.key, q);
-                    }
-                    const QString name = item.name;
-                    post([this, name, q] { emit measured(name, q); });
-                }
-            }
-        } catch (const qb::Error &e) {
-            cancelled = e.kind() == qb::ErrorKind::Cancelled;
-            if (!cancelled) error = QString::fromStdString(e.what());
-        } catch (const std::exception &e) {
-            error = QString::fromStdString(e.what());
+        };
+        for (const QString &l : request.labels) {
+            qb::MixPreset preset;
+            preset.ruleSet = request.ruleSet;
+            preset.baseLabel = l.toStdString();
+            preset.imatrixFile = request.imatrix.toStdString();
+            lookup({l, {}, baseHash + recipeKey(preset) + keyTail, preset});
         }
-        if (cancelFlag->load()) cancelled = true;
-        post([this, cancelled, error] {
-            m_running = false;
-            emit finished(cancelled, error);
-        });
-        (void)job;
-    }));
+        for (const Mix &m : request.mixes) lookup({m.name, {}, baseHash + recipeKey(m.preset) + keyTail, m.preset});
+        for (const QString &f : request.files)
+            lookup({QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail, {}});
+        if (!todo.empty()) {
+            // Files of another model are refused before the base model runs.
+            std::unique_ptr<qb::GgufModel> baseModel = qb::GgufModel::open(request.base.toStdString());
+            for (const Item &item : todo)
+                if (!item.file.isEmpty()) qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
+            // One worker at a time uses the kept base run (a replaced job's worker stops at its next chunk).
+            std::lock_guard baseLock(kept.mutex);
+            const QString baseKey = baseHash + keyTail + QStringLiteral("|threads:%1").arg(request.threads);
+            if (!kept.runner || kept.key != baseKey || !kept.runner->prepared()) {
+                kept.runner.reset();  // its base-logit file goes first: one on disk at a time
+                qb::eval::EvalSettings settings;
+                settings.text = request.text.toStdString();
+                settings.ctx = request.ctx;
+                settings.chunks = request.chunks;
+                settings.scorer.threads = request.threads;
+                kept.runner = std::make_unique<qb::eval::EvaluationRunner>(request.base.toStdString(), settings);
+                kept.key = baseKey;
+            }
+            qb::eval::EvaluationRunner &runner = *kept.runner;
+            QString phase = tr("base model");
+            // The callbacks point into this worker: detached from the kept runner whatever
+            // happens, and a base run that did not complete (cancelled, failed) is dropped
+            // with its partial file.
+            struct Attach {
+                KeptBase &kept;
+                ~Attach() {
+                    if (!kept.runner->prepared()) {
+                        kept.runner.reset();
+                        return;
+                    }
+                    kept.runner->setProgress({});
+                    kept.runner->setCancelFlag(nullptr);
+                }
+            } attach{kept};
+            runner.setCancelFlag(cancelFlag);
+            runner.setProgress([&](const qb::eval::EvalProgress &p) {
+                const QString model = phase;
+                job.post([self, model, p] { emit self->progress(model, p.chunk, p.chunks, p.etaSeconds); });
+            });
+            if (!runner.prepared()) runner.prepareBase();
+            for (const Item &item : todo) {
+                phase = item.name;
+                std::unique_ptr<qb::eval::TemporaryCandidate> temp;
+                std::filesystem::path file = item.file.toStdString();
+                if (item.file.isEmpty()) {
+                    temp = std::make_unique<qb::eval::TemporaryCandidate>(
+                        *baseModel, item.preset, std::filesystem::temp_directory_path(), request.threads, cancelFlag);
+                    file = temp->path();
+                }
+                const auto result = runner.evaluate(file, item.name.toStdString());
+                const auto model = qb::GgufModel::open(file);
+                const MeasuredQuality q = toMeasured(result, model->tensorBytes());
+                {
+                    std::lock_guard lock(g_cacheMutex);
+                    g_cache.insert(item.key, q);
+                }
+                const QString name = item.name;
+                job.post([self, name, q] { emit self->measured(name, q); });
+            }
+        }
+    } catch (const qb::Error &e) {
+        outcome.cancelled = e.kind() == qb::ErrorKind::Cancelled;
+        if (!outcome.cancelled) outcome.error = QString::fromStdString(e.what());
+    } catch (const std::exception &e) {
+        outcome.error = QString::fromStdString(e.what());
+    }
+    if (job.cancelled()) outcome.cancelled = true;
+    return outcome;
 }
 
 } // namespace qbui

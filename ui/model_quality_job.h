@@ -11,18 +11,19 @@
 // for the next Measure with the same base, text, context, chunks and threads, so measuring one
 // more label later runs that label only. Candidate files of another model are refused before the
 // base model runs. cancel() stops the worker
-// between chunks (and inside llama_decode); temporary files are removed. The destructor cancels
-// and waits, so no result outlives the job.
+// between chunks (and inside llama_decode) and the job still reports finished(cancelled); a new
+// start() supersedes the running job (its results are dropped); temporary files are removed. The
+// work runs through a JobTracker (a thread of its own: minutes of work must not hold a pool
+// thread the analyses need), whose destructor cancels and waits, so no result outlives the job.
 #pragma once
 
-#include "background.h"
+#include "job_tracker.h"
 #include "measured_quality.h"
 #include "mix/preset.h"
 
 #include <QObject>
 #include <QStringList>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -57,7 +58,7 @@ public:
 
     void start(const Request &request);
     void cancel();
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_jobs.isRunning(); }
     // True when llama.cpp is linked; otherwise what is needed, in one line.
     static bool available();
     static QString missingMessage();
@@ -68,18 +69,22 @@ signals:
     void finished(bool cancelled, const QString &error);
 
 private:
-    // The last base model's run, shared by this job's workers one at a time (the mutex).
+    // The last base model's run, shared by this job's workers one at a time (the mutex); owned
+    // by the workers too, so the work touches nothing of this object.
     struct KeptBase {
         std::mutex mutex;
         QString key;
         std::unique_ptr<qb::eval::EvaluationRunner> runner;
     };
+    // What a worker hands back at its end.
+    struct Outcome {
+        bool cancelled = false;
+        QString error;
+    };
+    static Outcome measure(const Request &request, KeptBase &kept, const JobContext &job, ModelQualityJob *self);
 
-    bool m_running = false;
-    KeptBase m_kept;
-    quint64 m_job = 0;
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    PendingWork m_workers;
+    std::shared_ptr<KeptBase> m_kept;  // made in the .cpp, where EvaluationRunner is complete
+    JobTracker m_jobs{JobTracker::Runner::OwnThread};  // last: destroyed (waiting for its worker) first
 };
 
 } // namespace qbui

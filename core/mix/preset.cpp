@@ -7,6 +7,7 @@
 #include "bounded_read.h"
 #include "error.h"
 #include "gguf/gguf_file.h"
+#include "gguf/output_file.h"
 #include "mix/option_values.h"
 #include "mix/tensor_pattern.h"
 
@@ -238,10 +239,8 @@ MixPreset MixPreset::load(const std::filesystem::path &path) {
 }
 
 void MixPreset::save(const std::filesystem::path &path) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << toJson();
-    out.close();
-    if (!out) throw Error(path.string() + ": cannot write the preset", ErrorKind::Runtime);
+    // All or nothing: a failed save (full disk, read-only folder) leaves the previous preset intact.
+    writeTextFileAtomically(path, toJson(), "the preset");
 }
 
 const QuantLabel &MixPreset::label() const {

@@ -38,6 +38,8 @@ struct MixPreset {
     static MixPreset fromJson(const std::string &jsonText, const std::string &sourceName = "preset");
     static MixPreset load(const std::filesystem::path &path);
     std::string toJson() const; // pretty-printed, stable key order
+    // Whole or not at all (writeTextFileAtomically): a failed save leaves the previous file intact.
+    // Throws qb::Error naming the file (BadInput for a missing folder, Runtime otherwise).
     void save(const std::filesystem::path &path) const;
 
     const QuantLabel &label() const;   // throws qb::Error when the label is unknown

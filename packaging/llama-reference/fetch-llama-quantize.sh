@@ -13,20 +13,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mkdir -p "${1:-build/llama-reference}" && cd "${1:-build/llama-reference}" && pwd)
-package=node-llama-cpp@3.22.1
+source "$here/npm-release.sh"
 "$here/fetch.sh" "$dir" > /dev/null
 lib=$dir/package/bins/linux-x64
-src=$dir/llama.cpp
-
-if [ ! -f "$src/tools/quantize/quantize.cpp" ]; then
-    command -v npm > /dev/null || { echo "npm is needed (apt-get install npm)" >&2; exit 2; }
-    command -v git > /dev/null || { echo "git is needed (apt-get install git)" >&2; exit 2; }
-    tmp=$(mktemp -d "$dir/sources.XXXXXX")
-    (cd "$tmp" && npm pack --silent "$package" > /dev/null && tar xzf node-llama-cpp-3*.tgz package/llama/gitRelease.bundle)
-    rm -rf "$src"
-    git clone --quiet "$tmp/package/llama/gitRelease.bundle" "$src" 2> /dev/null
-    rm -rf "$tmp"
-fi
+src=$(npm_release_sources "$dir")
 if [ ! -x "$dir/llama-quantize" ] || [ "$src/tools/quantize/quantize.cpp" -nt "$dir/llama-quantize" ]; then
     g++ -std=c++17 -O1 -w -I"$src/include" -I"$src/ggml/include" -I"$src/common" -I"$src/vendor" \
         -o "$dir/llama-quantize.tmp" "$src/tools/quantize/main.cpp" "$src/tools/quantize/quantize.cpp" \

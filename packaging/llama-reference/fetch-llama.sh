@@ -15,10 +15,9 @@
 #
 # Usage: packaging/llama-reference/fetch-llama.sh [DIR]   (default build/llama)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/npm-release.sh"
 dir=$(mkdir -p "${1:-build/llama}" && cd "${1:-build/llama}" && pwd)
-libs=@node-llama-cpp/linux-x64@3.22.1
-sources=node-llama-cpp@3.22.1
-bins=$dir/package/bins/linux-x64
 dist=$dir/dist
 
 need() { command -v "$1" > /dev/null || { echo "fetch-llama.sh: $1 is needed ($2)" >&2; exit 2; }; }
@@ -26,19 +25,11 @@ need npm "Debian: apt-get install npm"
 need git "Debian: apt-get install git"
 need g++ "Debian: apt-get install g++"
 
-if [ ! -f "$bins/libllama.v0.5.0.so" ]; then
-    (cd "$dir" && npm pack --silent "$libs" > /dev/null && tar xzf node-llama-cpp-linux-x64-3.22.1.tgz)
-fi
-if [ ! -f "$dir/llama.cpp/include/llama.h" ]; then
-    # Only the bundle is needed from this package (35 MB packed).
-    (cd "$dir" && npm pack --silent "$sources" > /dev/null &&
-        tar xzf node-llama-cpp-3.22.1.tgz package/llama/gitRelease.bundle &&
-        rm -rf llama.cpp.tmp && git clone -q package/llama/gitRelease.bundle llama.cpp.tmp &&
-        mv llama.cpp.tmp llama.cpp)
-fi
+bins=$(npm_release_libs "$dir")
+src=$(npm_release_sources "$dir")
 
 mkdir -p "$dist/include" "$dist/lib"
-cp "$dir/llama.cpp/include/llama.h" "$dir/llama.cpp/ggml/include/"*.h "$dist/include/"
+cp "$src/include/llama.h" "$src/ggml/include/"*.h "$dist/include/"
 cp "$bins/"lib*.so "$dist/lib/"
 # The unversioned names a linker looks for.
 ln -sf libllama.v0.5.0.so "$dist/lib/libllama.so"
@@ -46,7 +37,6 @@ ln -sf libggml.v0.5.0.so "$dist/lib/libggml.so"
 
 # llama-perplexity from the same sources, against the prebuilt libraries (libllama-common holds
 # llama.cpp's common/ code: argument parsing, tokenization helpers).
-src=$dir/llama.cpp
 if [ ! -x "$dist/lib/llama-perplexity" ] || [ "$src/tools/perplexity/perplexity.cpp" -nt "$dist/lib/llama-perplexity" ]; then
     g++ -std=c++17 -O2 -w -I"$src/common" -I"$src/include" -I"$src/ggml/include" -I"$src/vendor" \
         "$src/tools/perplexity/perplexity.cpp" "$src/tools/perplexity/main.cpp" -o "$dist/lib/llama-perplexity.tmp" \

@@ -11,13 +11,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mkdir -p "${1:-build/llama-reference}" && cd "${1:-build/llama-reference}" && pwd)
-package=@node-llama-cpp/linux-x64@3.22.1
-lib=$dir/package/bins/linux-x64
-
-if [ ! -f "$lib/libllama.v0.5.0.so" ]; then
-    command -v npm > /dev/null || { echo "npm is needed (apt-get install npm)" >&2; exit 2; }
-    (cd "$dir" && npm pack --silent "$package" > /dev/null && tar xzf node-llama-cpp-linux-x64-*.tgz)
-fi
+source "$here/npm-release.sh"
+lib=$(npm_release_libs "$dir")
 gcc -O2 -Wall -Wextra -o "$dir/llama-quantize-lib" "$here/llama_quantize_driver.c" \
     "$lib/libllama.v0.5.0.so" -Wl,-rpath,"$lib"
 echo "$dir/llama-quantize-lib"

@@ -9,12 +9,6 @@ source "$(dirname "$0")/../support/cli_checks.sh"
 M=$G/models/llama256.f16.gguf
 IM=$G/imatrix/llama256.f16.imatrix.dat
 
-# py NAME SCRIPT ARGS...: runs a python3 check; it prints its own "ok"/"FAIL" lines, exits 1 on failure.
-py() {
-    local name=$1 script=$2
-    shift 2
-    if python3 -c "$script" "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
 command -v python3 >/dev/null || { echo "FAIL python3 is needed to check the JSON output"; exit 1; }
 
 # Shared python helpers: load a JSON document, check a key set, fail with a message.

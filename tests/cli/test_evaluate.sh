@@ -15,16 +15,8 @@ cli=$1 ppl=$2 golden=$3
 d256=$golden/models/stories-d256.f32.gguf
 s260=$golden/models/stories260K.f32.gguf
 text=$golden/text/stories-sample.txt
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-check() {  # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1 (expected $2, got $3)"; failures=$((failures + 1)); fi
-}
-py() {  # NAME SCRIPT ARGS...
-    local name=$1 script=$2; shift 2
-    if python3 -c "$script" "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
+# shellcheck source=../support/script_checks.sh
+source "$(dirname "$0")/../support/script_checks.sh"
 command -v python3 > /dev/null || { echo "FAIL python3 is needed to check the JSON output"; exit 1; }
 [ -x "$ppl" ] || { echo "FAIL no llama-perplexity at $ppl"; exit 1; }
 mkdir -p "$T/tmp"

@@ -14,16 +14,8 @@ set -uo pipefail
 cli=$1 golden=$2 llama=${3:-}
 model=$golden/models/stories260K.f32.gguf
 text=$golden/text/stories-sample.txt
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-check() {  # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1 (expected $2, got $3)"; failures=$((failures + 1)); fi
-}
-py() {  # NAME SCRIPT ARGS...
-    local name=$1 script=$2; shift 2
-    if python3 -c "$script" "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
+# shellcheck source=../support/script_checks.sh
+source "$(dirname "$0")/../support/script_checks.sh"
 refused() {  # NAME TEXT-EXPECTED ARGS...
     local name=$1 expect=$2; shift 2
     local out rc

@@ -116,4 +116,40 @@ inline std::vector<ExpectedTensor> expectedTensors(const GoldenRun &run) {
     return out;
 }
 
+// "" when every tensor of `written` has the sha256 its manifest records (mixes/<model>/<LABEL>.json,
+// tensors in file order); otherwise the first that differs, named, for QVERIFY2.
+inline std::string tensorHashMismatch(const qb::GgufFile &written, const nlohmann::json &manifest) {
+    for (size_t i = 0; i < written.tensors().size(); ++i) {
+        const auto data = written.tensorData(written.tensors()[i]);
+        const std::string got = sha256Hex(data.data(), data.size()).toStdString();
+        const std::string want = manifest["tensors"][i]["sha256"].get<std::string>();
+        if (got != want) return written.tensors()[i].name + ": sha256 " + got + ", expected " + want;
+    }
+    return {};
+}
+
+// "" when `written` holds what llama-quantize's manifest for the (non-pure) `run` records: the same
+// tensors in order (name, type, shape, sha256 of the bytes) and the same metadata values; otherwise
+// what differs first, named with the run's key, for QVERIFY2.
+inline std::string goldenRunMismatch(const qb::GgufFile &written, const GoldenRun &run) {
+    const auto expected = expectedTensors(run);
+    if (written.tensors().size() != expected.size())
+        return run.key + ": " + std::to_string(written.tensors().size()) + " tensors, expected " +
+               std::to_string(expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        const auto &t = written.tensors()[i];
+        const std::string where = run.key + ": " + expected[i].name + " (" + expected[i].type + ")";
+        if (t.name != expected[i].name || upperType(t.type) != expected[i].type) return where + ": name or type differs";
+        if (std::vector<int64_t>(t.ne.begin(), t.ne.begin() + t.nDims) != expected[i].shape) return where + ": shape differs";
+        const auto data = written.tensorData(t);
+        if (sha256Hex(data.data(), data.size()).toStdString() != expected[i].sha256)
+            return where + ": tensor bytes differ from llama-quantize's";
+    }
+    for (const auto &[key, value] : readJson(run.expected)["kv"].items()) {
+        const qb::GgufValue *got = written.find(key);
+        if (!got || !jsonEqualsValue(value, *got)) return run.key + ": metadata " + key + " differs";
+    }
+    return {};
+}
+
 } // namespace qbtest

@@ -3,9 +3,9 @@
 // without importance data, as llama-quantize does; and the fast neighbour lists equal ggml's
 // sort-based construction for every key the quantizers can ask for.
 #include "golden.h"
+#include "golden_rows.h"
 
 #include "error.h"
-#include "imatrix/importance_matrix.h"
 #include "kernels/iq2/iq2_grid_index.h"
 #include "kernels/kernel_ops.h"
 #include "kernels/kernels.h"
@@ -28,22 +28,7 @@ const char *const kTypes[] = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ1_S", "IQ1_M"};
 
 qb::GgmlType typeOf(const QString &name) { return *qb::typeFromName(name.toStdString()); }
 
-struct Source {
-    std::vector<float> weights;
-    std::vector<float> importance;
-};
-
-const Source &source() {
-    static const Source s = [] {
-        Source out;
-        const auto model = qb::GgufFile::open(qbtest::golden("models/tiny.f16.gguf"));
-        out.weights = qbtest::tensorAsF32(*model, "blk.0.ffn_up.weight");
-        const auto im = qb::ImportanceMatrix::load(qbtest::golden("imatrix/tiny.f16.with-embd.imatrix.dat"));
-        out.importance = *im.find("blk.0.ffn_up.weight");
-        return out;
-    }();
-    return s;
-}
+const qbtest::GoldenRows &source() { return qbtest::tinyFfnUpRows(); }
 
 void addTypeRows() {
     QTest::addColumn<QString>("typeName");
@@ -135,7 +120,7 @@ private slots:
 void TestKernelsIq2::firstUseFromManyThreadsIsSafe() {
     // Twelve threads released together, every type (so all four codebooks) requested at once;
     // each result must equal llama-quantize's bytes.
-    const Source &src = source();
+    const qbtest::GoldenRows &src = source();
     constexpr int kThreads = 12;
     std::latch start(kThreads);
     std::vector<std::vector<uint8_t>> outputs(kThreads);

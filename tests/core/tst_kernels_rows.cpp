@@ -2,8 +2,8 @@
 // quantizing gives exactly llama.cpp's bytes, decoding gives exactly ggml's floats, at any
 // thread count, and the fast path equals the plain scalar reference path.
 #include "golden.h"
+#include "golden_rows.h"
 
-#include "imatrix/importance_matrix.h"
 #include "kernels/kernels.h"
 
 #include <QtTest>
@@ -25,22 +25,7 @@ bool usesImportance(const QString &type) {
            type == QLatin1String("IQ1_S") || type == QLatin1String("IQ1_M");
 }
 
-struct Source {
-    std::vector<float> weights;
-    std::vector<float> importance;
-};
-
-const Source &source() {
-    static const Source s = [] {
-        Source out;
-        const auto model = qb::GgufFile::open(qbtest::golden("models/tiny.f16.gguf"));
-        out.weights = qbtest::tensorAsF32(*model, "blk.0.ffn_up.weight");
-        const auto im = qb::ImportanceMatrix::load(qbtest::golden("imatrix/tiny.f16.with-embd.imatrix.dat"));
-        out.importance = *im.find("blk.0.ffn_up.weight");
-        return out;
-    }();
-    return s;
-}
+const qbtest::GoldenRows &source() { return qbtest::tinyFfnUpRows(); }
 
 void addTypeRows() {
     QTest::addColumn<QString>("typeName");

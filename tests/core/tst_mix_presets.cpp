@@ -1,6 +1,7 @@
 // Presets and importance-matrix formats: a preset survives save/load unchanged, validation names
 // the bad field, a preset restating a label gives that label's plan and file, the exported
 // llama-quantize command says the same thing; the GGUF imatrix loads to the .dat's exact values.
+#include "file_size_limit.h"
 #include "golden.h"
 
 #include "error.h"
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -53,6 +55,7 @@ class TestMixPresets : public QObject {
     Q_OBJECT
   private slots:
     void roundTrip();
+    void failedSaveLeavesThePreviousPreset();
     void validationNamesTheField_data();
     void validationNamesTheField();
     void presetRestatingALabelGivesTheSamePlan();
@@ -86,6 +89,39 @@ void TestMixPresets::roundTrip() {
     const auto minimal = qb::MixPreset::fromJson(R"({"format":"quantbench-preset","version":1,"base_label":"q5_k_s"})");
     QCOMPARE(std::string(minimal.label().name), std::string("Q5_K_S"));
     QVERIFY(minimal.rules.empty() && !minimal.outputTensorType);
+}
+
+// A save that fails half-way (here: the file size limit, as a full disk) throws naming the file
+// and leaves the preset that was there whole; a missing folder is bad input, also named.
+void TestMixPresets::failedSaveLeavesThePreviousPreset() {
+    QTemporaryDir dir;
+    const std::filesystem::path path = dir.filePath(QStringLiteral("p.json")).toStdString();
+    qb::MixPreset old = samplePreset();
+    old.save(path);
+    const std::string before = old.toJson();
+    qb::MixPreset bigger = old;
+    bigger.notes = std::string(4096, 'n');
+    try {
+        const qbtest::FileSizeLimit limit(before.size() / 2);
+        bigger.save(path);
+        QFAIL("a save over the file size limit did not fail");
+    } catch (const qb::Error &e) {
+        QVERIFY2(std::string(e.what()).find(path.string()) != std::string::npos, e.what());
+        QCOMPARE(e.kind(), qb::ErrorKind::Runtime);
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    QCOMPARE(after, before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("p.json")});
+
+    const std::filesystem::path nowhere = dir.filePath(QStringLiteral("missing/p.json")).toStdString();
+    try {
+        old.save(nowhere);
+        QFAIL("a save into a missing folder did not fail");
+    } catch (const qb::Error &e) {
+        QVERIFY2(std::string(e.what()).find(nowhere.string()) != std::string::npos, e.what());
+        QCOMPARE(e.kind(), qb::ErrorKind::BadInput);
+    }
 }
 
 void TestMixPresets::validationNamesTheField_data() {

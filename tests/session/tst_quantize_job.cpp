@@ -1,12 +1,12 @@
 // The GUI's background quantization: progress arrives on the GUI thread, the event loop stays
 // responsive, the outcome is reported once, and cancellation leaves no file.
+#include "event_loop_gaps.h"
 #include "golden.h"
 
 #include "kernels/kernels.h"
 #include "quantize_job.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QThread>
@@ -55,29 +55,20 @@ void TestQuantizeJob::quantizesInTheBackground() {
     // right after start() is handled before the job reports its outcome, and every progress update
     // arrives on this thread while the job still runs. (A measured gap would depend on how busy the
     // machine is; it is printed for whoever looks, not asserted.)
-    QElapsedTimer clock;
-    qint64 last = 0, worstGap = 0;
-    QTimer ticker;
-    ticker.setInterval(5);
-    connect(&ticker, &QTimer::timeout, this, [&] {
-        const qint64 now = clock.elapsed();
-        worstGap = std::max(worstGap, now - last);
-        last = now;
-    });
+    qbtest::EventLoopGaps gaps;
     int progressOffThread = 0, progressAfterEnd = 0;
     connect(&job, &qbui::QuantizeJob::progressChanged, this, [&] {
         if (QThread::currentThread() != thread()) ++progressOffThread;
         if (!job.isRunning() || finished.count() > 0) ++progressAfterEnd;
     });
-    clock.start();
-    ticker.start();
+    gaps.start();
 
     job.start(model, planAll(*model, slowestAvailable()), out, 2);
     QVERIFY(job.isRunning());
     int finishedBeforePostedEvent = -1;
     QTimer::singleShot(0, this, [&] { finishedBeforePostedEvent = int(finished.count()); });
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
-    ticker.stop();
+    gaps.stop();
 
     const auto outcome = finished.at(0).at(0).value<qbui::QuantizeOutcome>();
     QCOMPARE(int(outcome.status), int(qbui::QuantizeOutcome::Status::Succeeded));
@@ -92,7 +83,7 @@ void TestQuantizeJob::quantizesInTheBackground() {
     QCOMPARE(finishedBeforePostedEvent, 0);
     QCOMPARE(progressOffThread, 0);
     QCOMPARE(progressAfterEnd, 0);
-    qInfo("largest event-loop gap while quantizing: %lld ms", worstGap);
+    qInfo("largest event-loop gap while quantizing: %lld ms", gaps.worstMs());
 }
 
 void TestQuantizeJob::cancelLeavesNoFile() {

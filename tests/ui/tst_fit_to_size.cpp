@@ -3,6 +3,7 @@
 // follows the slider, Apply puts the mix in the tensor table with the optimizer's reasons, the
 // exported preset names every tensor's type, and the user's overrides are kept as pins.
 #include "golden.h"
+#include "window_setup.h"
 
 #include "fit_to_size_panel.h"
 #include "main_window.h"
@@ -29,8 +30,7 @@ private slots:
 };
 
 void TestFitToSize::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
 }
 
 void TestFitToSize::fitsAppliesAndKeepsPins() {
@@ -40,9 +40,7 @@ void TestFitToSize::fitsAppliesAndKeepsPins() {
     qbui::FitToSizePanel *fit = window.fitToSize();
     QVERIFY(fit);
     QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
-    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
-    window.openPath(QString::fromStdString(qbtest::golden("models/stories-d256.f32.gguf").string()));
-    QVERIFY(ready.wait(20000));
+    QVERIFY(qbtest::openAndWait(window, qbtest::goldenPath("models/stories-d256.f32.gguf")));
     QVERIFY(curves.wait(120000) || fit->hasCurves());
     QVERIFY(!fit->isRunning());
 
@@ -118,9 +116,7 @@ void TestFitToSize::calibrationFileReweighsRoles() {
     window.show();
     qbui::FitToSizePanel *fit = window.fitToSize();
     QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
-    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
-    window.openPath(QString::fromStdString(qbtest::golden("models/stories260K.f32.gguf").string()));
-    QVERIFY(ready.wait(20000));
+    QVERIFY(qbtest::openAndWait(window, qbtest::goldenPath("models/stories260K.f32.gguf")));
     QVERIFY(curves.wait(120000) || fit->hasCurves());
     fit->setUnit(qbui::FitToSizePanel::Unit::BitsPerWeight);
     fit->setTarget(7.0);

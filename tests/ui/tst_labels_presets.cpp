@@ -2,6 +2,7 @@
 // choosing Q4_K_M gives exactly llama-quantize's types, overrides change the estimate and the
 // reason, a preset round-trips, a bad preset is refused with a message naming the problem.
 #include "golden.h"
+#include "window_setup.h"
 
 #include "error_banner.h"
 #include "label_picker.h"
@@ -50,8 +51,7 @@ QJsonObject goldenMix(const char *relative) {
 } // namespace
 
 void TestLabelsPresets::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
 }
 
 void TestLabelsPresets::openModel(qbui::MainWindow &window, const char *relative) {

@@ -1,6 +1,7 @@
 // The window opens models in the background, shows every tensor and the metadata, filters the
 // table, reports a malformed file in the banner and keeps working afterwards.
 #include "golden.h"
+#include "window_setup.h"
 
 #include "error_banner.h"
 #include "main_window.h"
@@ -36,22 +37,13 @@ private slots:
 
 namespace {
 
-bool openAndWait(qbui::MainWindow &window, const QString &path) {
-    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
-    QSignalSpy failed(window.session(), &qbui::ModelSession::failed);
-    window.openPath(path);
-    if (ready.wait(20000)) return true;
-    qWarning() << "open failed:" << failed;
-    return false;
-}
-
-QString goldenPath(const char *relative) { return QString::fromStdString(qbtest::golden(relative).string()); }
+using qbtest::goldenPath;
+using qbtest::openAndWait;
 
 } // namespace
 
 void TestMainWindow::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
 }
 
 void TestMainWindow::opensGoldenModel() {

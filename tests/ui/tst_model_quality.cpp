@@ -3,6 +3,7 @@
 // label list's KLD/ΔPPL columns and as measured points on the chart; Cancel stops it leaving no
 // temporary file; the text is remembered; a second measurement comes from the session cache, and
 // one more label measured later runs that label only (the base model's run is kept, one file).
+#include "window_setup.h"
 #include "gguf/gguf_model.h"
 #include "label_table_model.h"
 #include "mix_controller.h"
@@ -41,10 +42,7 @@ private:
 
 private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_model_quality"));
-        QSettings().clear();
+        qbtest::useTestSettings(QStringLiteral("tst_model_quality"));
         // Temporary candidates and base log-probabilities go to TMPDIR: a folder of our own.
         qputenv("TMPDIR", m_tmp.path().toLocal8Bit());
         if (!ModelQualityJob::available()) QSKIP("this build has no llama.cpp (QB_LLAMA_DIR): nothing to measure");

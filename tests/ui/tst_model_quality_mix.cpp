@@ -5,6 +5,7 @@
 // the plain Q4_K_M's; measuring it again comes from the session cache (nothing decoded); changing
 // the mix withdraws the result, and the changed mix is measured anew, not served from the cache.
 // Without llama.cpp in the build, the panel says what it needs and Measure stays disabled.
+#include "window_setup.h"
 #include "label_table_model.h"
 #include "mix_controller.h"
 #include "mix_document.h"
@@ -92,10 +93,7 @@ private:
 
 private slots:
     void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);
-        QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
-        QCoreApplication::setApplicationName(QStringLiteral("tst_model_quality_mix"));
-        QSettings().clear();
+        qbtest::useTestSettings(QStringLiteral("tst_model_quality_mix"));
         qputenv("TMPDIR", m_tmp.path().toLocal8Bit());
         m_session = new ModelSession(this);
         m_mix = new MixDocument(this);

@@ -5,6 +5,7 @@
 // nothing; a full disk under one output removes only that output.
 #include "file_size_limit.h"
 #include "golden.h"
+#include "window_setup.h"
 
 #include "label_picker.h"
 #include "label_plans.h"
@@ -71,14 +72,11 @@ private:
 };
 
 void TestMultiQuantizeDialog::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
 }
 
 void TestMultiQuantizeDialog::openModel(qbui::MainWindow &window) {
-    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
-    window.openPath(QString::fromStdString(qbtest::golden("models/llama256.f16.gguf").string()));
-    QVERIFY(ready.wait(20000));
+    QVERIFY(qbtest::openAndWait(window, qbtest::goldenPath("models/llama256.f16.gguf")));
     QTRY_VERIFY_WITH_TIMEOUT(window.labelModel()->rowCount() > 0, 20000);
 }
 

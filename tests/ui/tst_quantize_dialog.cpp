@@ -1,5 +1,6 @@
 // Quantizing from the window: the file equals the pipeline's (and llama-quantize's where the
 // kernels exist), cancelling leaves nothing, the event loop never blocks, the result opens.
+#include "event_loop_gaps.h"
 #include "golden.h"
 
 #include "kernels/kernels.h"
@@ -10,7 +11,6 @@
 #include "quantize_dialog.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -155,31 +155,21 @@ void TestQuantizeDialog::eventLoopStaysResponsive() {
     // Asserted without timing (a measured gap depends on how busy the machine is; it is printed,
     // not asserted): an event posted right after start() is handled while the job still runs, and
     // the dialog's progress bar moves before the outcome arrives.
-    QElapsedTimer clock;
-    qint64 last = 0, worstGap = 0;
-    QTimer ticker;
-    ticker.setInterval(5);
-    connect(&ticker, &QTimer::timeout, this, [&] {
-        const qint64 now = clock.elapsed();
-        if (now - last > 50) qInfo("gap of %lld ms ending at %lld ms", now - last, now);
-        worstGap = std::max(worstGap, now - last);
-        last = now;
-    });
+    qbtest::EventLoopGaps gaps(/*logLongGaps=*/true);
     int progressBeforeEnd = 0;
     connect(dialog->job(), &qbui::QuantizeJob::progressChanged, this, [&] {
         if (finished.count() == 0) ++progressBeforeEnd;
     });
-    clock.start();
-    ticker.start();
+    gaps.start();
     QVERIFY(dialog->start());
     QVERIFY(dialog->job()->isRunning());
     int finishedBeforePostedEvent = -1;
     QTimer::singleShot(0, this, [&] { finishedBeforePostedEvent = int(finished.count()); });
     QVERIFY(finished.wait(120000));
-    ticker.stop();
+    gaps.stop();
     QCOMPARE(finishedBeforePostedEvent, 0);
     QVERIFY(progressBeforeEnd >= 1);
-    qInfo("largest event-loop gap while quantizing: %lld ms", worstGap);
+    qInfo("largest event-loop gap while quantizing: %lld ms", gaps.worstMs());
 }
 
 void TestQuantizeDialog::noLabelNoDialog() {

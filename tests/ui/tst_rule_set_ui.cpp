@@ -2,6 +2,7 @@
 // label, refusing a label the other llama.cpp lacks), the choice is remembered, label estimates
 // follow it, and an exported preset records it.
 #include "golden.h"
+#include "window_setup.h"
 #include "label_table_model.h"
 #include "main_window.h"
 #include "mix/preset.h"
@@ -28,12 +29,8 @@ private slots:
 };
 
 namespace {
-bool openAndWait(qbui::MainWindow &window, const QString &path) {
-    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
-    window.openPath(path);
-    return ready.wait(20000);
-}
-QString goldenPath(const char *relative) { return QString::fromStdString(qbtest::golden(relative).string()); }
+using qbtest::goldenPath;
+using qbtest::openAndWait;
 bool estimatesHave(const qbui::MainWindow &window, const char *label) {
     const auto *m = window.labelModel();
     for (int r = 0; r < m->rowCount(); ++r)
@@ -43,8 +40,7 @@ bool estimatesHave(const qbui::MainWindow &window, const char *label) {
 } // namespace
 
 void TestRuleSetUi::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
     QSettings().remove(QStringLiteral("ruleSet"));
 }
 

@@ -1,8 +1,6 @@
 #include "label_plans.h"
 
 #include "error.h"
-#include "mix/mix_rules.h"
-#include "mix/plan_builder.h"
 #include "mix/plan_from_preset.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
@@ -20,12 +18,13 @@ std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QString
         LabelPlan p;
         p.label = name;
         try {
-            const qb::QuantLabel *label = qb::findQuantLabel(name.toStdString());
-            if (!label) throw qb::Error("unknown label '" + name.toStdString() + "'");
-            const qb::MixDecision mix = qb::decideMix(model, qb::resolveAlias(*label), {}, imatrix.get());
-            qb::PlanOptions options;
-            if (imatrix) options.imatrixFile = imatrixPath.toStdString();
-            p.plan = qb::buildExecutionPlan(model, mix, imatrix, options);
+            // As the CLI's --labels: each label is a preset of that label alone, planned by core.
+            if (!qb::findQuantLabel(name.toStdString())) throw qb::Error("unknown label '" + name.toStdString() + "'");
+            qb::MixPreset preset;
+            preset.ruleSet = qb::RuleSet::B4748;  // this job plans with b4748's labels and rules (no rule set is passed in)
+            preset.baseLabel = name.toStdString();
+            if (imatrix) preset.imatrixFile = imatrixPath.toStdString();
+            p.plan = qb::planFromPreset(model, preset, imatrix).plan;
         } catch (const std::exception &e) {
             p.refusal = QString::fromUtf8(e.what());
         }

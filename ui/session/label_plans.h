@@ -1,6 +1,7 @@
 // The execution plans of several labels for one model, as `quantize IN --labels ...` builds them:
 // each label's own mix with the session's importance matrix (no per-mix options), so the GUI's
-// multi-output job writes exactly what the CLI and llama-quantize write for each label.
+// multi-output job writes exactly what the CLI and llama-quantize write for each label: each label
+// is a preset of that label alone, planned by core's planFromPreset as the CLI plans it.
 //
 // Contract: cheap (headers and importance-matrix names only); a label the rules refuse for this
 // model comes back with its refusal instead of a plan. Each plan shares the importance data it uses.
