@@ -13,6 +13,7 @@
 #include "histogram_view.h"
 #include "kernels/kernels.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -146,10 +147,18 @@ void TestHistogramPage::robustRangesCountWhatLiesOutside() {
     qbui::HistogramPage *page = window.histogramPage();
     page->setComparisonTypes(qb::GgmlType::Q8_0, qb::GgmlType::Q2_K);
     QSignalSpy shown(page, &qbui::HistogramPage::resultShown);
+    QElapsedTimer clock;
+    clock.start();
+    qint64 previewMs = -1;
+    connect(page, &qbui::HistogramPage::resultShown, this, [&](int tensor, qb::AnalysisMode mode) {
+        if (tensor == t && mode == qb::AnalysisMode::Preview && previewMs < 0) previewMs = clock.elapsed();
+    });
     window.tensorPanel()->selectTensor(t);
     QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).toInt() == t &&
                                  shown.last().at(1).value<qb::AnalysisMode>() == qb::AnalysisMode::Exact,
                              30000);
+    qInfo("three types: preview (scouts and ranged previews) shown after %lld ms, exact after %lld ms", previewMs,
+          clock.elapsed());
     const qbui::HistogramResult &result = page->result();
     const std::vector<qb::GgmlType> types{chosen, qb::GgmlType::Q8_0, qb::GgmlType::Q2_K};
     QCOMPARE(int(result.types.size()), 3);
@@ -218,6 +227,25 @@ void TestHistogramPage::robustRangesCountWhatLiesOutside() {
     QVERIFY(errors->legend->visible());
     QCOMPARE(errors->legend->itemCount(), 3);
     QCOMPARE(errors->graph(1)->name(), qbui::typeLabel(qb::GgmlType::Q8_0));
+
+    // The cost of the robust range on a tensor not seen before (fresh analyzers, no cache): the
+    // previews of the three types on automatic ranges against scouts plus previews on the robust
+    // ranges, alternated so the load of the machine falls on both alike.
+    double plain = 0, robust = 0;
+    for (int round = 0; round < 3; ++round) {
+        QElapsedTimer c;
+        c.start();
+        auto fresh = std::make_shared<qb::ModelAnalyzer>(model, nullptr);
+        for (qb::GgmlType type : types) fresh->analyze(size_t(t), type, qb::AnalysisMode::Preview, qbui::HistogramPage::kBins);
+        plain += double(c.nsecsElapsed()) / 1e6;
+        c.restart();
+        fresh = std::make_shared<qb::ModelAnalyzer>(model, nullptr);
+        const qb::HistogramRanges r = qbui::HistogramPage::robustRangesFor(fresh, t, types);
+        for (qb::GgmlType type : types) fresh->analyze(size_t(t), type, qb::AnalysisMode::Preview, qbui::HistogramPage::kBins, r);
+        robust += double(c.nsecsElapsed()) / 1e6;
+    }
+    qInfo("previews of three types, 3 alternated rounds: %.1f ms on automatic ranges, %.1f ms with the robust range", plain / 3,
+          robust / 3);
 }
 
 void TestHistogramPage::zoomAndDoubleClickReset() {

@@ -65,6 +65,7 @@ void TestMainWindow::opensGoldenModel() {
 
     const auto reference = qb::GgufFile::open(qbtest::golden("models/llama256.f16.gguf"));
     QCOMPARE(table->rowCount(), int(reference->tensors().size()));
+    QCOMPARE(window.mix()->label(), QString::fromLatin1(qbui::MainWindow::kDefaultLabel));
     for (int r = 0; r < table->rowCount(); ++r) {
         const auto &info = reference->tensors()[size_t(r)];
         QCOMPARE(table->index(r, qbui::TensorTableModel::Name).data().toString(), QString::fromStdString(info.name));
@@ -74,9 +75,9 @@ void TestMainWindow::opensGoldenModel() {
                  info.elements());
         QCOMPARE(table->index(r, qbui::TensorTableModel::SizeNow).data(qbui::TensorTableModel::SortRole).toULongLong(),
                  info.nbytes);
-        // Nothing chosen yet: the mix keeps every tensor as stored.
+        // The default label's mix, applied on opening, is what the chosen-type column shows.
         QCOMPARE(table->index(r, qbui::TensorTableModel::ChosenType).data().toString(),
-                 QString::fromLatin1(qb::typeName(info.type)).toUpper());
+                 QString::fromLatin1(qb::typeName(window.mix()->chosenType(r))).toUpper());
     }
     QCOMPARE(window.infoPanel()->field(QStringLiteral("Architecture")), QStringLiteral("llama"));
     QCOMPARE(window.infoPanel()->field(QStringLiteral("Tensors")), QString::number(reference->tensors().size()));
