@@ -9,8 +9,8 @@
 // mouse and return to that range on a double-click.
 //
 // Contract: showTensor() returns at once. A preview (a sample of rows or of row segments, well
-// under 100 ms per type) is shown first, then an exact analysis of every row replaces it in the
-// background.
+// under 100 ms per type; analysed twice the first time a tensor is seen: scout, then on the
+// robust range) is shown first, then an exact analysis of every row replaces it in the background.
 // Requests made stale by a newer selection are dropped (JobTracker), and the stale exact analysis
 // is cancelled. Rebuilding the plots happens in one function from the stored result.
 #pragma once
