@@ -2,7 +2,9 @@
 
 #include "chart_style.h"
 #include "error.h"
+#include "analysis/robust_range.h"
 #include "formatting.h"
+#include "histogram_view.h"
 #include "kernels/kernels.h"
 
 #include <QCheckBox>
@@ -17,24 +19,27 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 namespace qbui {
 namespace {
 
-// Every type analysed for one request, in one mode. Failures (no kernel yet, importance data
-// required, cancelled) are reported per type, never thrown across threads.
+// Every type analysed for one request, in one mode, on the given histogram ranges. Failures (no
+// kernel yet, importance data required, cancelled) are reported per type, never thrown across threads.
 HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, int tensor,
-                             const std::vector<qb::GgmlType> &types, qb::AnalysisMode mode, int threads,
-                             const std::atomic<bool> *cancel) {
+                             const std::vector<qb::GgmlType> &types, qb::AnalysisMode mode,
+                             const qb::HistogramRanges &ranges, int threads, const std::atomic<bool> *cancel,
+                             int bins = HistogramPage::kBins) {
     HistogramResult r;
     r.tensor = tensor;
     r.mode = mode;
+    r.ranges = ranges;
     for (qb::GgmlType type : types) {
         TypeAnalysis ta;
         ta.type = type;
         try {
-            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, HistogramPage::kBins, {}, threads, cancel);
+            ta.analysis = analyzer->analyze(size_t(tensor), type, mode, bins, ranges, threads, cancel);
         } catch (const std::exception &e) {
             ta.failure = QString::fromUtf8(e.what());
         }
@@ -43,13 +48,28 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
     }
     if (!r.weightsSource) {
         try {
-            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, HistogramPage::kBins, {}, threads, cancel);
+            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, bins, ranges, threads, cancel);
         } catch (const std::exception &) {
             // Nothing to draw; the metrics table says why each type failed.
         }
     }
     return r;
 }
+
+} // namespace
+
+qb::HistogramRanges HistogramPage::robustRangesFor(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, int tensor,
+                                                   const std::vector<qb::GgmlType> &types) {
+    // Scouts: previews over the automatic ranges with many bins (cached by the analyzer, so going
+    // back to a tensor costs nothing). The weights come first, from whichever analysis succeeded.
+    const HistogramResult scouts =
+        analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Preview, {}, 1, nullptr, qb::kRobustScoutBins);
+    std::vector<const qb::TensorAnalysis *> list{scouts.weightsSource.get()};
+    for (const TypeAnalysis &ta : scouts.types) list.push_back(ta.analysis.get());
+    return qb::robustRanges(list);
+}
+
+namespace {
 
 // A histogram as density (count / (total · bin width)) so types with different ranges compare.
 void histogramToCurve(const qb::Histogram &h, QVector<double> &keys, QVector<double> &values) {
@@ -61,6 +81,11 @@ void histogramToCurve(const qb::Histogram &h, QVector<double> &keys, QVector<dou
         keys.append(h.binCenter(i));
         values.append(total > 0 && width > 0 ? double(h.counts[i]) / (total * width) : 0.0);
     }
+}
+
+Qt::PenStyle seriesPenStyle(int index) {
+    static const Qt::PenStyle styles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine};
+    return styles[index % 3];
 }
 
 QString formatMetric(double v, int precision, const QString &unit = {}) {
@@ -97,7 +122,7 @@ HistogramPage::HistogramPage(QWidget *parent)
     styleChart(m_profilePlot, tr("Per-row error profile"), tr("row (output channel)"), tr("row RMSE"));
     for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) {
         p->setMinimumSize(220, 160);
-        p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+        enableZoomWithHomeView(p);
     }
     m_errorPlot->legend->setVisible(true);
     m_relativePlot->legend->setVisible(true);
@@ -207,19 +232,21 @@ void HistogramPage::startRequest() {
     // Supersedes the previous request: its exact pass is cancelled, its results are dropped.
     m_jobs.start(
         [analyzer = m_analyzer, tensor, types] {
-            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Preview, 1, nullptr);
+            const qb::HistogramRanges ranges = robustRangesFor(analyzer, tensor, types);
+            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Preview, ranges, 1, nullptr);
         },
         [this, types](const HistogramResult &r) {
             applyResult(r);
-            startExact(r.tensor, types);
+            startExact(r.tensor, types, r.ranges);
         });
 }
 
-void HistogramPage::startExact(int tensor, std::vector<qb::GgmlType> types) {
+void HistogramPage::startExact(int tensor, std::vector<qb::GgmlType> types, qb::HistogramRanges ranges) {
     m_state->setText(tr("preview · refining…"));
+    // The preview's ranges: the plots keep their axes when the exact result replaces the preview.
     m_jobs.start(
-        [analyzer = m_analyzer, tensor, types, threads = m_threads](const JobContext &job) {
-            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Exact, threads, job.cancelFlag());
+        [analyzer = m_analyzer, tensor, types, ranges, threads = m_threads](const JobContext &job) {
+            return analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Exact, ranges, threads, job.cancelFlag());
         },
         [this](const HistogramResult &r) { applyResult(r); });
 }
@@ -245,22 +272,31 @@ void HistogramPage::rebuildPlots() {
         g->setBrush(fill);
         g->setData(keys, values, true);
     }
+    setOutOfRangeText(m_weightsPlot, m_result.weightsSource ? outOfRangeText(m_result.weightsSource->weights) : QString());
+    QStringList errorOutside, relativeOutside;
     int series = 0;
     for (const TypeAnalysis &ta : m_result.types) {
-        const QColor color = seriesColor(series++);
+        const int index = series++;
+        const QColor color = seriesColor(index);
         if (!ta.analysis) continue;
-        // The error and relative-error distributions, drawn alike.
-        for (auto [plot, histogram] : {std::pair{m_errorPlot, &ta.analysis->error},
-                                       std::pair{m_relativePlot, &ta.analysis->relativeError}}) {
+        // The chosen type is filled, the compared ones are outlines with their own dash pattern,
+        // so overlapping distributions stay apart even where their colours blend.
+        const QPen pen(color, index == 0 ? 1.6 : 1.8, seriesPenStyle(index));
+        for (auto [plot, histogram, outside] : {std::tuple{m_errorPlot, &ta.analysis->error, &errorOutside},
+                                                std::tuple{m_relativePlot, &ta.analysis->relativeError, &relativeOutside}}) {
             histogramToCurve(*histogram, keys, values);
             QCPGraph *e = plot->addGraph();
             e->setName(typeLabel(ta.type));
             e->setLineStyle(QCPGraph::lsStepCenter);
-            e->setPen(QPen(color, 1.6));
-            QColor fill = color;
-            fill.setAlpha(35);
-            e->setBrush(fill);
+            e->setPen(pen);
+            if (index == 0) {
+                QColor fill = color;
+                fill.setAlpha(60);
+                e->setBrush(fill);
+            }
             e->setData(keys, values, true);
+            if (const QString text = outOfRangeText(*histogram); !text.isEmpty())
+                outside->append(QStringLiteral("%1  %2").arg(typeLabel(ta.type), text));
         }
 
         QVector<double> rows, rmse;
@@ -271,14 +307,16 @@ void HistogramPage::rebuildPlots() {
         }
         QCPGraph *p = m_profilePlot->addGraph();
         p->setName(typeLabel(ta.type));
-        p->setPen(QPen(color, 1.2));
+        p->setPen(pen);
         // A sampled profile is a set of points, not a continuous line: draw it as such.
         if (ta.analysis->mode == qb::AnalysisMode::Preview && rows.size() < 400) {
             p->setLineStyle(QCPGraph::lsNone);
-            p->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, 4));
+            p->setScatterStyle(QCPScatterStyle(index == 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color, 4));
         }
         p->setData(rows, rmse, true);
     }
+    setOutOfRangeText(m_errorPlot, errorOutside.join(QLatin1Char('\n')));
+    setOutOfRangeText(m_relativePlot, relativeOutside.join(QLatin1Char('\n')));
     const bool log = m_logScale->isChecked();
     for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot}) {
         p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
@@ -286,11 +324,11 @@ void HistogramPage::rebuildPlots() {
         else p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     }
     for (QCustomPlot *p : {m_errorPlot, m_relativePlot, m_profilePlot}) p->legend->setVisible(p->graphCount() > 0);
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) {
-        p->rescaleAxes();
-        if (!log) p->yAxis->setRangeLower(0);
-        p->replot(QCustomPlot::rpQueuedRefresh);
-    }
+    // The home view of each histogram is the range its bins were computed on.
+    setHomeView(m_weightsPlot, m_result.ranges.weights, !log);
+    setHomeView(m_errorPlot, m_result.ranges.error, !log);
+    setHomeView(m_relativePlot, m_result.ranges.relativeError, !log);
+    setHomeView(m_profilePlot, std::nullopt, !log);
 }
 
 void HistogramPage::rebuildMetrics() {

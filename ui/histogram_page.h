@@ -3,9 +3,14 @@
 // tensors of any scale) for up to three types overlaid, the metrics side by side, and the per-row
 // error profile (one point per output channel analysed).
 //
+// Histograms are drawn on robust ranges (core's robustRanges: the central 99.9 % of the values,
+// read off a preview scout with many bins), the same for preview and exact and for every type
+// compared, with the counts outside them noted on each plot; the plots zoom and pan with the
+// mouse and return to that range on a double-click.
+//
 // Contract: showTensor() returns at once. A preview (a sample of rows or of row segments, well
-// under 100 ms per type) is shown first, then an exact analysis of every row replaces it in the
-// background.
+// under 100 ms per type; analysed twice the first time a tensor is seen: scout, then on the
+// robust range) is shown first, then an exact analysis of every row replaces it in the background.
 // Requests made stale by a newer selection are dropped (JobTracker), and the stale exact analysis
 // is cancelled. Rebuilding the plots happens in one function from the stored result.
 #pragma once
@@ -38,6 +43,7 @@ struct HistogramResult {
     int tensor = -1;
     qb::AnalysisMode mode = qb::AnalysisMode::Preview;
     std::vector<TypeAnalysis> types;
+    qb::HistogramRanges ranges;  // the robust ranges every histogram of the result was computed on
     // The weights distribution does not depend on the type; when every compared type failed
     // (no kernel, importance data required) it comes from a float analysis instead.
     std::shared_ptr<const qb::TensorAnalysis> weightsSource;
@@ -66,6 +72,12 @@ public:
     QCustomPlot *profilePlot() const { return m_profilePlot; }
     QTableWidget *metricsTable() const { return m_metrics; }
 
+    // The ranges the page draws a tensor's histograms on for these types (runs analyses: call it
+    // off the GUI thread): the central 99.9 % of each distribution, error and relative error
+    // united over the types (core/analysis/robust_range.h).
+    static qb::HistogramRanges robustRangesFor(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, int tensor,
+                                               const std::vector<qb::GgmlType> &types);
+
 signals:
     // A result is on screen (preview first, then exact).
     void resultShown(int tensor, qb::AnalysisMode mode);
@@ -73,7 +85,7 @@ signals:
 private:
     void scheduleRequest();
     void startRequest();
-    void startExact(int tensor, std::vector<qb::GgmlType> types);
+    void startExact(int tensor, std::vector<qb::GgmlType> types, qb::HistogramRanges ranges);
     void applyResult(const HistogramResult &result);
     void rebuildPlots();
     void rebuildMetrics();

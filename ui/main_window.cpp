@@ -1,6 +1,7 @@
 #include "main_window.h"
 #include "model_quality_panel.h"
 
+#include "dropped_files.h"
 #include "error_banner.h"
 #include "fit_to_size_panel.h"
 #include "formatting.h"
@@ -15,6 +16,7 @@
 #include "quality_chart_page.h"
 #include "quantize_dialog.h"
 #include "multi_quantize_dialog.h"
+#include "output_folders.h"
 #include "tensor_panel.h"
 #include "tensor_table_model.h"
 
@@ -47,11 +49,6 @@ namespace qbui {
 namespace {
 
 constexpr int kMaxRecentFiles = 8;
-
-bool isImportanceFile(const QString &path) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    return suffix == QLatin1String("dat") || suffix == QLatin1String("imatrix");
-}
 
 } // namespace
 
@@ -126,7 +123,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_session, &ModelSession::busyChanged, this, [this](bool busy) {
         m_busy->setVisible(busy);
         if (busy) statusBar()->showMessage(tr("Reading…"));
-        else statusBar()->clearMessage();
+        else if (statusBar()->currentMessage() == tr("Reading…")) statusBar()->clearMessage();  // not a newer message
     });
     connect(m_session, &ModelSession::modelOpened, this, &MainWindow::onModelOpened);
     connect(m_session, &ModelSession::importanceLoaded, this, &MainWindow::onImportanceLoaded);
@@ -191,12 +188,13 @@ void MainWindow::createMenus() {
 }
 
 void MainWindow::openPath(const QString &path) {
-    if (isImportanceFile(path)) {
+    if (isImportanceMatrixFile(path)) {
         m_session->loadImportance(path);
         return;
     }
     m_banner->hide();
-    m_session->open(path);
+    // Absolute now: outputs proposed next to it must not depend on the directory we run in later.
+    m_session->open(path.isEmpty() ? path : QFileInfo(path).absoluteFilePath());
 }
 
 void MainWindow::chooseFileToOpen() {
@@ -245,6 +243,7 @@ void MainWindow::onModelOpened() {
     onImportanceLoaded();
     addRecentFile(m_session->path());
     setWindowTitle(tr("%1 — QuantBench").arg(QFileInfo(m_session->path()).fileName()));
+    showFirstView();
     updateStatus();
     emit modelReady();
 }
@@ -343,11 +342,7 @@ void MainWindow::chooseImportPreset() {
 }
 
 QString MainWindow::suggestedOutputPath() const {
-    const QFileInfo in(m_session->path());
-    QString base = in.completeBaseName();
-    // "model.f16" quantized to Q4_K_M becomes "model.Q4_K_M", not "model.f16-Q4_K_M".
-    if (const int dot = base.lastIndexOf(QLatin1Char('.')); dot > 0) base.truncate(dot);
-    return in.dir().filePath(base + QLatin1Char('.') + m_mix->label() + QStringLiteral(".gguf"));
+    return defaultOutputPath(kQuantizeFolderKey, m_session->path(), m_mix->label());
 }
 
 QuantizeDialog *MainWindow::openQuantizeDialog() {
@@ -377,7 +372,7 @@ MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
     QString modelName = QFileInfo(m_session->path()).fileName();
     if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
     auto *dialog = new MultiQuantizeDialog(model, std::move(plans), modelName,
-                                           QFileInfo(m_session->path()).absolutePath(), m_threads, this);
+                                           defaultOutputFolder(kQuantizeCheckedFolderKey, m_session->path()), m_threads, this);
     dialog->setPresetPlanner([model, imatrix, path = m_session->importancePath()](const QString &preset) {
         return buildPresetPlan(*model, preset, imatrix, path);
     });
@@ -476,24 +471,21 @@ void MainWindow::closeEvent(QCloseEvent *event) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
-    for (const QUrl &url : event->mimeData()->urls()) {
-        if (url.isLocalFile()) {
-            event->acceptProposedAction();
-            return;
-        }
-    }
+    if (!classifyDroppedUrls(event->mimeData()->urls()).empty()) event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent *event) {
     // A model and its importance matrix may be dropped together: open the model first.
-    QStringList models, matrices;
-    for (const QUrl &url : event->mimeData()->urls()) {
-        if (!url.isLocalFile()) continue;
-        (isImportanceFile(url.toLocalFile()) ? matrices : models).append(url.toLocalFile());
-    }
-    if (!models.isEmpty()) openPath(models.first());
-    for (const QString &m : matrices) openPath(m);
+    const DroppedFiles files = classifyDroppedUrls(event->mimeData()->urls());
+    if (files.empty()) return;
     event->acceptProposedAction();
+    if (!files.models.isEmpty()) openPath(files.models.first());
+    for (const QString &m : files.matrices) openPath(m);
+    if (files.models.size() > 1)
+        statusBar()->showMessage(tr("Opening %1; the other %n dropped model(s) were not opened (one model at a time).", nullptr,
+                                    int(files.models.size() - 1))
+                                     .arg(QFileInfo(files.models.first()).fileName()),
+                                 10000);
 }
 
 } // namespace qbui

@@ -83,10 +83,16 @@ public:
     QuantizeDialog *openQuantizeDialog();
     // "Quantize checked…": every ticked label of the label list in one pass (nullptr if none ticked).
     MultiQuantizeDialog *openMultiQuantizeDialog();
-    // Where a quantized file goes by default: next to the model, named after the label.
+    // Where a quantized file goes by default: the folder last written to from the quantize dialog,
+    // else the model's; absolute, named <model>.<LABEL>.gguf (ui/output_folders.h).
     QString suggestedOutputPath() const;
     int threads() const { return m_threads; }
     void setThreads(int threads);
+
+    // The first view of a model (main_window_first_view.cpp): a model stored in a float type
+    // opens with this label's mix applied, and the largest tensor the mix quantizes selected.
+    static constexpr const char *kDefaultLabel = "Q4_K_M";
+    int largestQuantizedTensor() const;
 
 signals:
     // The model's tensors are in the table (after an open completes).
@@ -106,6 +112,7 @@ private:
     void chooseThreads();
     void showAbout();
     void onModelOpened();
+    void showFirstView();
     void onImportanceLoaded();
     void onMixChanged(const QList<int> &tensors);
     void showCurrentTensor();

@@ -1,6 +1,7 @@
 #include "multi_quantize_dialog.h"
 
 #include "formatting.h"
+#include "output_folders.h"
 
 #include <QDir>
 #include <QFileDialog>
@@ -141,7 +142,10 @@ void MultiQuantizeDialog::refreshFileColumn() {
 
 void MultiQuantizeDialog::browse() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the outputs"), folder());
-    if (!dir.isEmpty()) setFolder(dir);
+    if (!dir.isEmpty()) {
+        setFolder(dir);
+        rememberOutputFolder(kQuantizeCheckedFolderKey, dir);
+    }
 }
 
 void MultiQuantizeDialog::setRunning(bool running) {
@@ -171,6 +175,7 @@ bool MultiQuantizeDialog::start() {
         bar->setValue(0);
         m_table->item(int(m_runnable[k]), StateColumn)->setText(tr("running"));
     }
+    rememberOutputFolder(kQuantizeCheckedFolderKey, folder());  // the next dialog proposes it
     m_status->setText(tr("Quantizing %1 outputs in one pass…").arg(specs.size()));
     setRunning(true);
     m_job->start(m_model, std::move(specs), m_threads);

@@ -2,6 +2,7 @@
 
 #include "formatting.h"
 #include "gguf/tensor_bytes.h"
+#include "output_folders.h"
 
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -92,7 +93,10 @@ QString QuantizeDialog::statusText() const { return m_status->text(); }
 void QuantizeDialog::browse() {
     const QString path = QFileDialog::getSaveFileName(this, tr("Write the quantized model to"), outputPath(),
                                                       tr("GGUF models (*.gguf)"));
-    if (!path.isEmpty()) m_output->setText(path);
+    if (!path.isEmpty()) {
+        m_output->setText(path);
+        rememberOutputFolder(kQuantizeFolderKey, QFileInfo(path).absolutePath());
+    }
 }
 
 bool QuantizeDialog::start() {
@@ -110,6 +114,7 @@ bool QuantizeDialog::start() {
     m_browse->setEnabled(false);
     m_cancel->setEnabled(true);
     m_job->start(m_model, m_plan, path, m_threads);
+    rememberOutputFolder(kQuantizeFolderKey, QFileInfo(path).absolutePath());  // the next dialog proposes it
     return true;
 }
 

@@ -19,21 +19,14 @@ QString demoModelPath() {
     return QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../share/quantbench/demo.gguf"));
 }
 
-} // namespace
+void describeApplication() {
+    QCoreApplication::setApplicationName(QStringLiteral("QuantBench"));
+    QCoreApplication::setOrganizationName(QStringLiteral("QuantBench"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(QB_VERSION_STRING));
+}
 
-int main(int argc, char **argv) {
-    qb::preferPassiveOpenMpWait(argv);
-    // A screenshot needs no display: choose the offscreen platform before Qt starts.
-    for (int i = 1; i < argc; ++i)
-        if (std::strcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-            qputenv("QT_QPA_PLATFORM", "offscreen");
-
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("QuantBench"));
-    QApplication::setOrganizationName(QStringLiteral("QuantBench"));
-    QApplication::setApplicationVersion(QStringLiteral(QB_VERSION_STRING));
-
-    QCommandLineParser parser;
+// The command line, one description for both the display-free and the windowed start.
+QCommandLineOption describeOptions(QCommandLineParser &parser) {
     parser.setApplicationDescription(QStringLiteral("A workbench for quantizing GGUF language models."));
     parser.addHelpOption();
     parser.addVersionOption();
@@ -43,6 +36,42 @@ int main(int argc, char **argv) {
     parser.addOption(screenshot);
     parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("A .gguf model and/or an importance matrix."),
                                  QStringLiteral("[MODEL.gguf] [IMATRIX.dat]"));
+    return screenshot;
+}
+
+// --help and --version print and exit without a window, so they must not need a display:
+// QApplication aborts without a Qt platform. This only decides which application object
+// QCommandLineParser runs on; the parser itself reads the arguments.
+bool asksForInformationOnly(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        for (const char *flag : {"-h", "--help", "--help-all", "-v", "--version"})
+            if (std::strcmp(argv[i], flag) == 0) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    qb::preferPassiveOpenMpWait(argv);
+    // A screenshot needs no display: choose the offscreen platform before Qt starts.
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+
+    if (asksForInformationOnly(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        describeApplication();
+        QCommandLineParser parser;
+        describeOptions(parser);
+        parser.process(app);  // prints the help or the version and exits (1 for a bad option beside them)
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    describeApplication();
+    QCommandLineParser parser;
+    const QCommandLineOption screenshot = describeOptions(parser);
     parser.process(app);
 
     qbui::MainWindow window;

@@ -173,9 +173,13 @@ void TestQuantizeDialog::eventLoopStaysResponsive() {
 }
 
 void TestQuantizeDialog::noLabelNoDialog() {
+    // A float model opens with the default label applied; a quantized one opens without a label.
     qbui::MainWindow window;
     window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    openModel(window);
+    QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
+    window.openPath(QString::fromStdString(qbtest::golden("pure/Q4_0.gguf").string()));
+    QVERIFY(ready.wait(20000));
+    QVERIFY(window.mix()->label().isEmpty());
     QCOMPARE(window.openQuantizeDialog(), nullptr);
 }
 
