@@ -77,8 +77,7 @@ std::pair<double, double> OverviewHeatMap::range() const {
     for (int t = 0; t < m_grid.tensorCount() && size_t(t) < m_values.bytes.size(); ++t) {
         double v = m_values.value(m_quantity, t);
         if (!std::isfinite(v)) continue;
-        if (m_quantity == OverviewQuantity::RelativeError) v = std::max(v, kErrorFloor);
-        if (logarithmic() && v <= 0) continue;
+        if (logarithmic() && v <= 0) continue;  // an unchanged tensor (no error) is drawn apart
         lo = std::min(lo, v);
         hi = std::max(hi, v);
     }
@@ -157,6 +156,10 @@ void OverviewHeatMap::paintEvent(QPaintEvent *) {
                 p.fillRect(cell, QBrush(pal.color(QPalette::Mid), Qt::BDiagPattern));
                 continue;
             }
+            if (m_quantity == OverviewQuantity::RelativeError && v <= 0) {  // unchanged: no error, not on the scale
+                p.fillRect(cell, pal.color(QPalette::Midlight));
+                continue;
+            }
             const QColor colour = colourOf(v, r);
             p.fillRect(cell, colour);
             if (typeText && cell.height() >= fm.height()) {
@@ -179,9 +182,11 @@ void OverviewHeatMap::paintEvent(QPaintEvent *) {
             p.fillRect(QRect(bar.left() + x, bar.top(), 1, bar.height()), colourOf(v, r));
         }
         p.setPen(pal.color(QPalette::WindowText));
-        const QString lo = formatValue(m_quantity, m_quantity == OverviewQuantity::RelativeError && r.first <= kErrorFloor ? 0.0 : r.first);
-        p.drawText(QRect(bar.right() + 6, bar.top() - 4, 260, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
-                   tr("%1 … %2%3").arg(lo, formatValue(m_quantity, r.second), logarithmic() ? tr(" (log scale)") : QString()));
+        p.drawText(QRect(bar.right() + 6, bar.top() - 4, 420, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+                   tr("%1 … %2%3%4")
+                       .arg(formatValue(m_quantity, r.first), formatValue(m_quantity, r.second),
+                            logarithmic() ? tr(" (log scale)") : QString(),
+                            m_quantity == OverviewQuantity::RelativeError ? tr("; grey: type unchanged, no error") : QString()));
     }
 }
 
