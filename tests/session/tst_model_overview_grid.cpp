@@ -60,6 +60,8 @@ void TestModelOverviewGrid::placesEveryDemoTensorOnce() {
     QVERIFY(m_dir.isValid());
     qb::DemoModelSpec spec;
     spec.layers = 12;  // blk.10 and blk.11 must follow blk.9, not blk.1
+    spec.feedForward = 256;  // small: only the names matter here
+    spec.vocabulary = 512;
     const auto model = writeAndOpen(spec, "demo.gguf");
     const qbui::ModelOverviewGrid grid(*model);
     checkEveryTensorOnce(grid, *model);
