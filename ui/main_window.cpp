@@ -12,6 +12,7 @@
 #include "mix_document.h"
 #include "mix_error_scanner.h"
 #include "model_info_panel.h"
+#include "model_overview_page.h"
 #include "model_session.h"
 #include "quality_chart_page.h"
 #include "quantize_dialog.h"
@@ -76,6 +77,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_quality = new ModelQualityPanel(m_labelModel, m_chart, this);
     m_quality->setMix(m_mix, m_controller);
     m_pages->addTab(m_quality, tr("Model quality"));
+    m_pages->addTab(m_overview = new ModelOverviewPage(m_session, m_mix, this), tr("Model overview"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 0);
@@ -98,6 +100,10 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_mix, &MixDocument::labelChanged, m_labelModel, &LabelTableModel::setCurrentLabel);
     connect(m_chart, &QualityChartPage::summaryReady, m_labelModel, &LabelTableModel::setQuality);
     connect(m_chart, &QualityChartPage::labelClicked, this, &MainWindow::chooseLabel);
+    connect(m_overview, &ModelOverviewPage::tensorClicked, this, [this](int tensor) {
+        m_tensors->selectTensor(tensor);
+        m_pages->setCurrentWidget(m_histogram);
+    });
 
     m_busy->setRange(0, 0);
     m_busy->setMaximumWidth(140);

@@ -40,6 +40,7 @@ class MixController;
 class MixDocument;
 class MixErrorScanner;
 class ModelInfoPanel;
+class ModelOverviewPage;
 class ModelSession;
 class QualityChartPage;
 class ModelQualityPanel;
@@ -66,6 +67,7 @@ public:
     LabelPicker *labelPicker() const { return m_labelPicker; }
     QualityChartPage *qualityChart() const { return m_chart; }
     FitToSizePanel *fitToSize() const { return m_fit; }
+    ModelOverviewPage *overviewPage() const { return m_overview; }
 
     // Which llama.cpp the mix follows (Tools ▸ Rule Set, remembered in the settings); a refusal of
     // the current label under the new rules is shown in the banner and returned.
@@ -139,6 +141,7 @@ private:
     LabelPicker *m_labelPicker;
     QualityChartPage *m_chart;
     ModelQualityPanel *m_quality = nullptr;
+    ModelOverviewPage *m_overview = nullptr;
     FitToSizePanel *m_fit = nullptr;
     std::map<int, qb::GgmlType> m_fitPins;  // the overrides the fit's curves were built with
     // Fit to size (main_window_fit.cpp).

@@ -1,5 +1,6 @@
 #include "quality_chart_page.h"
 
+#include "chart_label_placer.h"
 #include "chart_style.h"
 #include "formatting.h"
 #include "analysis/mix_size.h"
@@ -11,6 +12,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTimer>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -33,12 +35,18 @@ QualityChartPage::QualityChartPage(QWidget *parent)
       m_currentDelay(new QTimer(this)), m_replotDelay(new QTimer(this)) {
     m_axis->addItem(tr("Bits per weight"));
     m_axis->addItem(tr("Size (GB)"));
-    connect(m_axis, &QComboBox::currentIndexChanged, this, [this] { rebuildPlot(); });
+    connect(m_axis, &QComboBox::currentIndexChanged, this, [this] {
+        m_userView = false;
+        rebuildPlot();
+    });
     m_qualityAxis->addItem(tr("Weights' error (preview)"));
     m_qualityAxis->addItem(tr("Mean KLD (measured)"));
     m_qualityAxis->addItem(tr("p99 KLD (measured)"));
     m_qualityAxis->addItem(tr("ΔPPL (measured)"));
-    connect(m_qualityAxis, &QComboBox::currentIndexChanged, this, [this] { rebuildPlot(); });
+    connect(m_qualityAxis, &QComboBox::currentIndexChanged, this, [this] {
+        m_userView = false;
+        rebuildPlot();
+    });
     m_progress->setRange(0, 1000);
     m_progress->setMaximumWidth(220);
     m_progress->hide();
@@ -56,6 +64,17 @@ QualityChartPage::QualityChartPage(QWidget *parent)
         const QString label = labelAt(event->position());
         if (!label.isEmpty()) emit labelClicked(label);
     });
+    // Wheel zooms, drag pans; a range the user set is kept until double-click.
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis})
+        connect(axis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] {
+            if (!m_settingRange) m_userView = true;
+        });
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetView(); });
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
+        if (event->buttons() == Qt::NoButton) showToolTip(event->position(), event->globalPosition().toPoint());
+    });
+    connect(m_plot, &QCustomPlot::afterLayout, this, &QualityChartPage::placeLabels);
 
     m_currentDelay->setSingleShot(true);
     m_currentDelay->setInterval(250);
@@ -214,17 +233,185 @@ QStringList QualityChartPage::paretoFront() const {
 QString QualityChartPage::labelAt(const QPointF &pixel) const {
     QString best;
     double bestDistance = 10.0;  // pixels
-    for (const auto &[name, p] : m_points) {
-        if (!std::isfinite(p.relative)) continue;
-        const double px = m_plot->xAxis->coordToPixel(xOf(p));
-        const double py = m_plot->yAxis->coordToPixel(percentOf(p.relative));
-        const double d = std::hypot(px - pixel.x(), py - pixel.y());
+    for (const auto &[name, marker] : m_markers) {
+        const double d = std::hypot(marker.x() - pixel.x(), marker.y() - pixel.y());
         if (d < bestDistance) {
             bestDistance = d;
             best = name;
         }
     }
     return best;
+}
+
+std::optional<QPointF> QualityChartPage::markerPixel(const QString &label) const {
+    const auto it = m_markers.find(label);
+    if (it == m_markers.end()) return std::nullopt;
+    return it->second;
+}
+
+QString QualityChartPage::toolTipFor(const QString &label) const {
+    const auto it = m_points.find(label);
+    const Point *p = it != m_points.end() ? &it->second : label == m_currentName ? &m_current : nullptr;
+    if (!p) return {};
+    QString text = tr("<b>%1</b><br>%2 GB, %3 bits per weight")
+                       .arg(label.toHtmlEscaped())
+                       .arg(p->gigabytes, 0, 'f', 3)
+                       .arg(p->bits, 0, 'f', 2);
+    if (std::isfinite(p->relative)) text += tr("<br>relative RMSE %1 %").arg(p->relative * 100.0, 0, 'g', 3);
+    else if (!p->failure.isEmpty()) text += tr("<br>not analysed: %1").arg(p->failure.toHtmlEscaped());
+    return text;
+}
+
+void QualityChartPage::showToolTip(const QPointF &pixel, const QPoint &global) {
+    QString text = toolTipFor(labelAt(pixel));
+    if (text.isEmpty() && m_currentMarker && std::hypot(m_currentMarker->x() - pixel.x(), m_currentMarker->y() - pixel.y()) < 10.0) {
+        const QString name = m_currentName.isEmpty() ? tr("your mix") : m_currentName;
+        text = tr("your mix: ") + QStringLiteral("%1<br>%2 GB, %3 bits per weight<br>relative RMSE %4 %")
+                                      .arg(name.toHtmlEscaped())
+                                      .arg(m_current.gigabytes, 0, 'f', 3)
+                                      .arg(m_current.bits, 0, 'f', 2)
+                                      .arg(m_current.relative * 100.0, 0, 'g', 3);
+    }
+    if (text.isEmpty()) QToolTip::hideText();
+    else QToolTip::showText(global, text, m_plot);
+}
+
+void QualityChartPage::computeDefaultView() {
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    auto take = [&](const Point &p, bool bandOnly) {
+        if (!std::isfinite(p.relative) || (bandOnly && (p.bits < kBandLow || p.bits > kBandHigh))) return;
+        xlo = std::min(xlo, xOf(p));
+        xhi = std::max(xhi, xOf(p));
+        ylo = std::min(ylo, percentOf(p.relative));
+        yhi = std::max(yhi, percentOf(p.relative));
+    };
+    for (const bool bandOnly : {true, false}) {  // no label in the band yet: all of them
+        for (const auto &[name, p] : m_points) take(p, bandOnly);
+        take(m_current, bandOnly);
+        if (std::isfinite(xlo)) break;
+    }
+    if (!std::isfinite(xlo)) return;
+    const double w = std::max(xhi - xlo, m_axis->currentIndex() == 0 ? 1.0 : 1e-3);
+    // Room for the labels to the right and above.
+    m_defaultView[0] = xlo - w * 0.04;
+    m_defaultView[1] = xhi + w * 0.14;
+    m_defaultView[2] = ylo / 1.6;
+    m_defaultView[3] = yhi * 1.8;
+}
+
+void QualityChartPage::applyView(double xLow, double xHigh, double yLow, double yHigh) {
+    m_settingRange = true;
+    m_plot->xAxis->setRange(xLow, xHigh);
+    m_plot->yAxis->setRange(yLow, yHigh);
+    m_settingRange = false;
+}
+
+void QualityChartPage::resetView() {
+    m_userView = false;
+    if (qualityAxis() != QualityAxis::WeightsError) {
+        rebuildPlot();
+        return;
+    }
+    computeDefaultView();
+    applyView(m_defaultView[0], m_defaultView[1], m_defaultView[2], m_defaultView[3]);
+    m_plot->replot(QCustomPlot::rpQueuedRefresh);
+}
+
+void QualityChartPage::placeLabels() {
+    for (QCPAbstractItem *item : m_labelItems) m_plot->removeItem(item);
+    m_labelItems.clear();
+    m_labelRects.clear();
+    m_markers.clear();
+    m_edge.clear();
+    m_currentMarker.reset();
+    m_currentAtEdge = false;
+    if (!m_edgeGraph || qualityAxis() != QualityAxis::WeightsError) return;
+    const QRectF area = m_plot->axisRect()->rect();
+    if (area.width() < 20 || area.height() < 20) return;
+    const QRectF inner = area.adjusted(7, 7, -7, -7);
+    // A point's pixel; outside the view: clamped into the edge, where its marker goes.
+    auto pixelOf = [&](const Point &p, bool *edge) {
+        QPointF px(m_plot->xAxis->coordToPixel(xOf(p)), m_plot->yAxis->coordToPixel(percentOf(p.relative)));
+        *edge = !area.contains(px);
+        if (*edge) px = {std::clamp(px.x(), inner.left(), inner.right()), std::clamp(px.y(), inner.top(), inner.bottom())};
+        return px;
+    };
+    auto arrowed = [&](const QString &text, const QPointF &px) -> QString {  // not auto: QStringBuilder would dangle
+        if (px.x() >= inner.right() - 0.5) return text + QStringLiteral(" →");
+        if (px.x() <= inner.left() + 0.5) return QStringLiteral("← ") + text;
+        return px.y() <= inner.top() + 0.5 ? text + QStringLiteral(" ↑") : text + QStringLiteral(" ↓");
+    };
+
+    QFont font = m_plot->font();
+    font.setPointSizeF(font.pointSizeF() * 0.8);
+    const QFontMetricsF fm(font);
+    std::vector<QString> texts;
+    std::vector<LabelRequest> requests;
+    std::vector<QRectF> obstacles;
+    if (m_plot->legend->visible()) obstacles.push_back(m_plot->legend->outerRect());  // labels stay readable beside it
+    auto request = [&](const QString &text, const QPointF &anchor) {
+        texts.push_back(text);
+        requests.push_back({anchor, QSizeF(fm.horizontalAdvance(text) + 4, fm.height() + 2)});
+    };
+
+    // The current mix first: it must always be visible.
+    if (std::isfinite(m_current.relative)) {
+        bool edge = false;
+        const QPointF px = pixelOf(m_current, &edge);
+        m_currentMarker = px;
+        m_currentAtEdge = edge;
+        m_currentGraph->setData({m_plot->xAxis->pixelToCoord(px.x())}, {m_plot->yAxis->pixelToCoord(px.y())});
+        const QString name = m_currentName.isEmpty() ? tr("your mix") : tr("your mix: %1").arg(m_currentName);
+        if (edge) request(arrowed(name, px), px);
+        obstacles.push_back(QRectF(px - QPointF(4, 4), QSizeF(8, 8)));
+    }
+    // Then the edge markers, labels sharing a spot in one text (F16 and F32 often do), then the
+    // Pareto front, then the rest from the smallest up.
+    std::map<std::pair<int, int>, QStringList> edgeGroups;
+    std::map<std::pair<int, int>, QPointF> edgeSpots;
+    std::vector<std::pair<double, QString>> inside;
+    const QStringList front = paretoFront();
+    for (const auto &[name, p] : m_points) {
+        if (!std::isfinite(p.relative)) continue;
+        bool edge = false;
+        const QPointF px = pixelOf(p, &edge);
+        m_markers[name] = px;
+        obstacles.push_back(QRectF(px - QPointF(3.5, 3.5), QSizeF(7, 7)));
+        if (edge) {
+            m_edge.insert(name);
+            const std::pair<int, int> spot{int(px.x() / 6), int(px.y() / 6)};
+            edgeGroups[spot].append(name);
+            edgeSpots.emplace(spot, px);
+        } else {
+            inside.emplace_back(front.contains(name) ? -1e9 + xOf(p) : xOf(p), name);
+        }
+    }
+    QVector<double> ex, ey;
+    for (const auto &[spot, names] : edgeGroups) {
+        const QPointF px = edgeSpots.at(spot);
+        ex.append(m_plot->xAxis->pixelToCoord(px.x()));
+        ey.append(m_plot->yAxis->pixelToCoord(px.y()));
+        request(arrowed(names.join(QStringLiteral(", ")), px), px);
+    }
+    m_edgeGraph->setData(ex, ey);
+    std::sort(inside.begin(), inside.end());
+    for (const auto &[order, name] : inside) request(name, m_markers.at(name));
+
+    const auto placed = qbui::placeLabels(requests, area, obstacles);
+    const QColor fg = m_plot->palette().color(QPalette::WindowText);
+    for (size_t i = 0; i < placed.size(); ++i) {
+        if (!placed[i]) continue;  // no room: hover shows it
+        auto *text = new QCPItemText(m_plot);
+        text->position->setType(QCPItemPosition::ptAbsolute);
+        text->position->setCoords(placed[i]->left() + 2, placed[i]->top() + 1);
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        text->setPadding(QMargins(0, 0, 0, 0));
+        text->setText(texts[i]);
+        text->setFont(font);
+        text->setColor(i == 0 && m_currentMarker && texts[i].contains(tr("your mix")) ? seriesColor(1) : fg);
+        m_labelItems.push_back(text);
+        m_labelRects[texts[i]] = *placed[i];
+    }
 }
 
 void QualityChartPage::setQualityAxis(QualityAxis axis) { m_qualityAxis->setCurrentIndex(int(axis)); }
@@ -268,11 +455,13 @@ void QualityChartPage::rebuildMeasuredPlot() {
     m_measuredGraph->setLineStyle(QCPGraph::lsNone);
     m_measuredGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, seriesColor(3), seriesColor(3), 10));
     m_measuredGraph->setData(xs, ys);
+    m_settingRange = true;
     m_plot->rescaleAxes();
     const QCPRange x = m_plot->xAxis->range();
     m_plot->xAxis->setRange(x.lower - 0.3 - x.size() * 0.03, x.upper + x.size() * 0.12 + 0.3);
     const QCPRange y = m_plot->yAxis->range();
     m_plot->yAxis->setRange(std::min(0.0, y.lower) - y.size() * 0.05, y.upper + y.size() * 0.15 + 1e-6);
+    m_settingRange = false;
     if (m_measured.empty()) m_status->setText(tr("No measured point yet: tick labels and press Measure (Model quality)."));
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }
@@ -286,7 +475,10 @@ void QualityChartPage::setFrontier(std::vector<Point> frontier, std::optional<Po
 void QualityChartPage::rebuildPlot() {
     m_plot->clearGraphs();
     m_plot->clearItems();
+    m_labelItems.clear();  // deleted with the other items
     m_measuredGraph = nullptr;
+    m_edgeGraph = nullptr;
+    m_currentGraph = nullptr;
     if (qualityAxis() != QualityAxis::WeightsError) {
         m_plot->xAxis->setLabel(m_axis->currentIndex() == 0 ? tr("bits per weight") : tr("size of tensor data (GB)"));
         rebuildMeasuredPlot();
@@ -305,15 +497,6 @@ void QualityChartPage::rebuildPlot() {
         if (!std::isfinite(p.relative)) continue;
         xs.append(xOf(p));
         ys.append(percentOf(p.relative));
-        auto *text = new QCPItemText(m_plot);
-        text->position->setCoords(xOf(p), percentOf(p.relative));
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-        text->setText(name);
-        QFont f = m_plot->font();
-        f.setPointSizeF(f.pointSizeF() * 0.8);
-        text->setFont(f);
-        text->setColor(fg);
-        text->setPadding(QMargins(4, 0, 0, 2));
     }
     QCPGraph *labels = m_plot->addGraph();
     labels->setName(tr("labels"));
@@ -351,18 +534,21 @@ void QualityChartPage::rebuildPlot() {
         fit->setData({xOf(*m_fitTarget)}, {percentOf(m_fitTarget->relative)});
     }
 
-    QCPGraph *current = m_plot->addGraph();
-    current->setName(tr("your mix: %1").arg(m_currentName.isEmpty() ? tr("none") : m_currentName));
-    current->setLineStyle(QCPGraph::lsNone);
-    current->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(seriesColor(1), 2.5), Qt::NoBrush, 16));
-    if (std::isfinite(m_current.relative)) current->setData({xOf(m_current)}, {percentOf(m_current.relative)});
+    // Points outside the view, clipped to its edge (placeLabels puts them there).
+    m_edgeGraph = m_plot->addGraph();
+    m_edgeGraph->setName(tr("outside this view (at the edge)"));
+    m_edgeGraph->setLineStyle(QCPGraph::lsNone);
+    m_edgeGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, seriesColor(0), Qt::white, 8));
 
-    m_plot->rescaleAxes();
-    // Room for the point labels to the right and above.
-    const QCPRange x = m_plot->xAxis->range();
-    m_plot->xAxis->setRange(x.lower - 0.3 - x.size() * 0.03, x.upper + x.size() * 0.12 + 0.3);
-    const QCPRange y = m_plot->yAxis->range();
-    m_plot->yAxis->setRange(y.lower / 1.6, y.upper * 1.6);
+    // The current mix: drawn where it is, or at the edge (placeLabels moves it there).
+    m_currentGraph = m_plot->addGraph();
+    m_currentGraph->setName(tr("your mix: %1").arg(m_currentName.isEmpty() ? tr("none") : m_currentName));
+    m_currentGraph->setLineStyle(QCPGraph::lsNone);
+    m_currentGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(seriesColor(1), 2.5), Qt::NoBrush, 16));
+    if (std::isfinite(m_current.relative)) m_currentGraph->setData({xOf(m_current)}, {percentOf(m_current.relative)});
+
+    computeDefaultView();
+    if (!m_userView) applyView(m_defaultView[0], m_defaultView[1], m_defaultView[2], m_defaultView[3]);
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }
 

@@ -16,15 +16,18 @@
 #include "measured_quality.h"
 #include "mix_controller.h"
 
+#include <QRectF>
 #include <QWidget>
 
 #include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 class QComboBox;
+class QCPAbstractItem;
 class QCPGraph;
 class QCustomPlot;
 class QLabel;
@@ -73,8 +76,25 @@ public:
     // Labels on the Pareto front, from smallest to largest.
     QStringList paretoFront() const;
     QCustomPlot *plot() const { return m_plot; }
-    // The label whose point lies nearest a pixel position (within a few pixels), or empty.
+    // The label whose point (or edge marker) lies nearest a pixel position (within a few pixels), or empty.
     QString labelAt(const QPointF &pixel) const;
+
+    // The band the default view shows, in bits per weight.
+    static constexpr double kBandLow = 2.0, kBandHigh = 9.0;
+    // Back to the default view (also on double-click).
+    void resetView();
+    bool isDefaultView() const { return !m_userView; }
+    // As of the last replot: the labels drawn, by their text, with their pixel rectangles (an edge
+    // marker's text names every label clipped to that spot; the current mix's starts "your mix");
+    // where each label's marker is drawn (clamped to the edge when outside the view), and which
+    // of them are edge markers.
+    const std::map<QString, QRectF> &visibleLabels() const { return m_labelRects; }
+    std::optional<QPointF> markerPixel(const QString &label) const;
+    bool isEdgeMarker(const QString &label) const { return m_edge.count(label) != 0; }
+    std::optional<QPointF> currentMixMarker() const { return m_currentMarker; }
+    bool currentMixAtEdge() const { return m_currentAtEdge; }
+    // The hover text of a label: name, size, bits per weight, error.
+    QString toolTipFor(const QString &label) const;
 
 signals:
     void summaryReady(const QString &label, double relativeRmse, const QString &failure);
@@ -88,6 +108,11 @@ private:
     void rebuildPlot();
     void rebuildMeasuredPlot();
     double xOf(const Point &p) const;
+    void computeDefaultView();
+    void applyView(double xLow, double xHigh, double yLow, double yHigh);
+    // Runs after every layout of the plot (pixels known): edge markers and label placement.
+    void placeLabels();
+    void showToolTip(const QPointF &pixel, const QPoint &global);
 
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
     int m_threads = 1;
@@ -103,6 +128,17 @@ private:
     QComboBox *m_qualityAxis;
     std::map<QString, MeasuredQuality> m_measured;
     QCPGraph *m_measuredGraph = nullptr;
+    QCPGraph *m_edgeGraph = nullptr;
+    QCPGraph *m_currentGraph = nullptr;
+    double m_defaultView[4] = {0, 16, 1e-2, 100};  // x low, x high, y low, y high
+    bool m_userView = false;      // the user zoomed or panned: rebuilding keeps the range
+    bool m_settingRange = false;  // our own range changes are not the user's
+    std::map<QString, QPointF> m_markers;
+    std::set<QString> m_edge;
+    std::map<QString, QRectF> m_labelRects;
+    std::vector<QCPAbstractItem *> m_labelItems;
+    std::optional<QPointF> m_currentMarker;
+    bool m_currentAtEdge = false;
     QLabel *m_status;
     QProgressBar *m_progress;
     QPushButton *m_cancelButton;

@@ -3,11 +3,13 @@
 #include "histogram_page.h"
 #include "main_window.h"
 #include "mix_document.h"
+#include "model_overview_page.h"
 #include "model_session.h"
 #include "quality_chart_page.h"
 #include "tensor_panel.h"
 
 #include <QFileInfo>
+#include <QEventLoop>
 #include <QPixmap>
 #include <QTabWidget>
 
@@ -35,6 +37,11 @@ void ScreenshotDriver::start(const QString &modelPath, int timeoutMs) {
         m_chartDone = true;
         maybeCapture();
     });
+    connect(m_window->overviewPage(), &ModelOverviewPage::finished, this, [this] {
+        // Only the overview of the chosen label counts, not that of the mix as stored.
+        m_overviewDone = m_window->mix()->label() == m_label;
+        maybeCapture();
+    });
     m_timeout.start(timeoutMs);
     m_window->openPath(modelPath);
 }
@@ -54,22 +61,51 @@ void ScreenshotDriver::onModelReady() {
 }
 
 void ScreenshotDriver::maybeCapture() {
-    if (m_histogramExact && m_chartDone) {
+    if (m_histogramExact && m_chartDone && m_overviewDone) {
         // One more turn of the event loop so queued replots and layouts land before the grab.
         QTimer::singleShot(200, this, &ScreenshotDriver::capture);
     }
+}
+
+QString ScreenshotDriver::siblingPath(const QString &suffix) const {
+    QString base = m_output;
+    if (base.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive)) base.chop(4);
+    return base + suffix + QStringLiteral(".png");
+}
+
+bool ScreenshotDriver::grabPage(QWidget *page, const QString &path) {
+    // The tab holding page (the chart sits inside the Fit-to-size page) comes to the front.
+    if (auto *tabs = m_window->findChild<QTabWidget *>()) {
+        for (QWidget *w = page; w; w = w->parentWidget())
+            if (tabs->indexOf(w) >= 0) {
+                tabs->setCurrentWidget(w);
+                break;
+            }
+    }
+    // Layout, queued replots and painting land before the grab.
+    QEventLoop settle;
+    QTimer::singleShot(300, &settle, &QEventLoop::quit);
+    settle.exec();
+    const QPixmap pixmap = m_window->grab();
+    if (pixmap.isNull() || !pixmap.save(path, "PNG")) {
+        emit done(false, tr("could not write %1").arg(path));
+        return false;
+    }
+    return true;
 }
 
 void ScreenshotDriver::capture() {
     if (m_finished) return;
     m_finished = true;
     m_timeout.stop();
-    const QPixmap pixmap = m_window->grab();
-    if (pixmap.isNull() || !pixmap.save(m_output, "PNG")) {
-        emit done(false, tr("could not write %1").arg(m_output));
+    const QString chart = siblingPath(QStringLiteral("-chart")), overview = siblingPath(QStringLiteral("-overview"));
+    if (!grabPage(m_window->histogramPage(), m_output) || !grabPage(m_window->qualityChart(), chart) ||
+        !grabPage(m_window->overviewPage(), overview))
         return;
-    }
-    emit done(true, tr("wrote %1 (%2 × %3)").arg(m_output).arg(pixmap.width()).arg(pixmap.height()));
+    emit done(true, tr("wrote %1, %2 and %3 (%4 × %5)")
+                        .arg(m_output, chart, overview)
+                        .arg(m_window->width())
+                        .arg(m_window->height()));
 }
 
 void ScreenshotDriver::fail(const QString &message) {

@@ -2,17 +2,21 @@
 // the program itself (`quantbench --screenshot FILE [MODEL]`).
 //
 // Contract: opens the model, chooses the label (Q4_K_M by default), selects a tensor, waits for
-// the exact histogram and the size-against-quality chart (or a timeout), then grabs the window
-// and writes the PNG. done() reports success or what failed; nothing is written on failure.
+// the exact histogram, the size-against-quality chart and the model overview (or a timeout), then
+// grabs the window three times: the tensor page into FILE, the chart into FILE-chart.png and the
+// overview into FILE-overview.png (FILE without its .png). done() reports success or what failed.
 #pragma once
 
 #include <QObject>
 #include <QString>
 #include <QTimer>
 
+class QWidget;
+
 namespace qbui {
 
 class MainWindow;
+
 
 class ScreenshotDriver final : public QObject {
     Q_OBJECT
@@ -29,6 +33,9 @@ private:
     void onModelReady();
     void maybeCapture();
     void capture();
+    // Grabs the window with page in front into path; false (and done(false)) on failure.
+    bool grabPage(QWidget *page, const QString &path);
+    QString siblingPath(const QString &suffix) const;
     void fail(const QString &message);
 
     MainWindow *m_window;
@@ -37,6 +44,7 @@ private:
     QString m_tensor = QStringLiteral("blk.1.ffn_down.weight");
     bool m_histogramExact = false;
     bool m_chartDone = false;
+    bool m_overviewDone = false;
     bool m_finished = false;
     QTimer m_timeout;
 };
