@@ -374,7 +374,7 @@ MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
         return nullptr;
     }
     const auto imatrix = m_session->importance();
-    auto plans = buildLabelPlans(*model, labels, imatrix, m_session->importancePath());
+    auto plans = buildLabelPlans(*model, labels, imatrix, m_session->importancePath(), m_controller->ruleSet());
     QString modelName = QFileInfo(m_session->path()).fileName();
     if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
     auto *dialog = new MultiQuantizeDialog(model, std::move(plans), modelName,

@@ -12,16 +12,18 @@
 namespace qbui {
 
 std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QStringList &labels,
-                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath) {
+                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath,
+                                       qb::RuleSet rules) {
     std::vector<LabelPlan> plans;
     for (const QString &name : labels) {
         LabelPlan p;
         p.label = name;
         try {
             // As the CLI's --labels: each label is a preset of that label alone, planned by core.
-            if (!qb::findQuantLabel(name.toStdString())) throw qb::Error("unknown label '" + name.toStdString() + "'");
+            if (!qb::findQuantLabel(name.toStdString(), rules))
+                throw qb::Error("unknown label '" + name.toStdString() + "' under rule set " + qb::ruleSetName(rules));
             qb::MixPreset preset;
-            preset.ruleSet = qb::RuleSet::B4748;  // this job plans with b4748's labels and rules (no rule set is passed in)
+            preset.ruleSet = rules;
             preset.baseLabel = name.toStdString();
             if (imatrix) preset.imatrixFile = imatrixPath.toStdString();
             p.plan = qb::planFromPreset(model, preset, imatrix).plan;

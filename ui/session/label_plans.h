@@ -8,6 +8,7 @@
 #pragma once
 
 #include "imatrix/importance_matrix.h"
+#include "mix/rule_set.h"
 #include "pipeline/quantize_pipeline.h"
 
 #include <QString>
@@ -25,8 +26,11 @@ struct LabelPlan {
     QString refusal;  // set when plan is empty
 };
 
+// One plan per label under one rule set (the window's: "Quantize checked…" writes what the window's
+// llama.cpp would, as the single quantize dialog does).
 std::vector<LabelPlan> buildLabelPlans(const qb::GgufModel &model, const QStringList &labels,
-                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath);
+                                       std::shared_ptr<const qb::ImportanceMatrix> imatrix, const QString &imatrixPath,
+                                       qb::RuleSet rules = qb::RuleSet::B4748);
 
 // A saved mix (preset file) as one more output, named after the file: its label, rules and options
 // with the session's importance matrix. Refused (not loaded here: long work stays off the GUI
