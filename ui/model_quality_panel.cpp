@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -51,9 +52,10 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     connect(m_labels, &LabelTableModel::checkedLabelsChanged, this, &ModelQualityPanel::updateButtons);
     connect(m_mixBox, &QCheckBox::toggled, this, &ModelQualityPanel::updateButtons);
     m_mixBox->hide();  // until setMix()
-    m_filesLabel = new QLabel(this);
-    m_filesLabel->setWordWrap(true);
-    m_filesLabel->hide();
+    m_fileList = new QListWidget(this);
+    m_fileList->setMaximumHeight(fontMetrics().height() * 6);
+    m_fileList->hide();
+    connect(m_fileList, &QListWidget::itemChanged, this, &ModelQualityPanel::updateButtons);
 
     connect(m_job, &ModelQualityJob::progress, this, [this](const QString &model, int chunk, int chunks, double eta) {
         m_progress->setRange(0, chunks);
@@ -92,7 +94,7 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
                                     "through llama.cpp (as llama-perplexity --kl-divergence)."), this));
     layout->addLayout(row);
     layout->addWidget(m_mixBox);
-    layout->addWidget(m_filesLabel);
+    layout->addWidget(m_fileList);
     layout->addLayout(progressRow);
     layout->addWidget(resultsView, 1);
 
@@ -170,26 +172,56 @@ void ModelQualityPanel::chooseText() {
 
 void ModelQualityPanel::chooseFiles() {
     const QStringList files = QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
-    if (!files.isEmpty()) setFiles(files);
+    if (!files.isEmpty()) addFiles(files);
 }
 
 void ModelQualityPanel::setFiles(const QStringList &files) {
-    m_files = files;
-    QStringList names;
-    for (const QString &f : files) names.append(QFileInfo(f).fileName());
-    m_filesLabel->setText(tr("Files measured too: %1").arg(names.join(QStringLiteral(", "))));
-    m_filesLabel->setToolTip(files.join(QLatin1Char('\n')));
-    m_filesLabel->setVisible(!files.isEmpty());
+    m_fileList->clear();
+    addFiles(files);
+}
+
+void ModelQualityPanel::addFiles(const QStringList &files) {
+    const QSignalBlocker quiet(m_fileList);  // one updateButtons() at the end, not one per row
+    const QStringList listed = this->files();
+    for (const QString &f : files) {
+        if (listed.contains(f)) continue;
+        auto *item = new QListWidgetItem(tr("File: %1").arg(QFileInfo(f).fileName()), m_fileList);
+        item->setData(Qt::UserRole, f);
+        item->setToolTip(f);
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Checked);
+    }
+    m_fileList->setVisible(m_fileList->count() > 0);
     updateButtons();
+}
+
+QStringList ModelQualityPanel::files() const {
+    QStringList out;
+    for (int i = 0; i < m_fileList->count(); ++i) out.append(m_fileList->item(i)->data(Qt::UserRole).toString());
+    return out;
+}
+
+QStringList ModelQualityPanel::checkedFiles() const {
+    QStringList out;
+    for (int i = 0; i < m_fileList->count(); ++i)
+        if (m_fileList->item(i)->checkState() == Qt::Checked)
+            out.append(m_fileList->item(i)->data(Qt::UserRole).toString());
+    return out;
+}
+
+void ModelQualityPanel::setFileChecked(const QString &file, bool checked) {
+    for (int i = 0; i < m_fileList->count(); ++i)
+        if (m_fileList->item(i)->data(Qt::UserRole).toString() == file)
+            m_fileList->item(i)->setCheckState(checked ? Qt::Checked : Qt::Unchecked);
 }
 
 void ModelQualityPanel::updateButtons() {
     const bool mix = m_mix && m_mixBox->isChecked() && !m_mix->label().isEmpty();
-    const bool something = !m_labels->checkedLabels().isEmpty() || !m_files.isEmpty() || mix;
+    const bool something = !m_labels->checkedLabels().isEmpty() || !checkedFiles().isEmpty() || mix;
     m_measure->setEnabled(ModelQualityJob::available() && !m_model.isEmpty() && !m_text.isEmpty() && something &&
                           !m_job->isRunning());
     m_measure->setToolTip(m_text.isEmpty() ? tr("Choose a text first")
-                          : !something     ? tr("Tick labels in the label list or your mix, or add files")
+                          : !something     ? tr("Tick labels in the label list, your mix or added files")
                                            : QString());
 }
 
@@ -202,7 +234,7 @@ void ModelQualityPanel::measure() {
     r.base = m_model;
     r.text = m_text;
     r.labels = m_labels->checkedLabels();
-    r.files = m_files;
+    r.files = checkedFiles();
     if (m_controller) {
         // Labels as the window would quantize them; the mix exactly as its preset says.
         const qb::MixPreset preset = m_controller->preset();

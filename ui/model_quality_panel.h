@@ -3,7 +3,8 @@
 //
 // Contract: the text is chosen once and remembered (QSettings "modelQuality/text"); Measure runs
 // the checked labels of the label list, the current mix (when its box is ticked: the window's mix
-// with the user's overrides, quantized on the fly as its preset) and the added files, with progress
+// with the user's overrides, quantized on the fly as its preset) and the ticked added files (each
+// added file is a row with its own check box, ticked when added), with progress
 // (chunk i of n, ETA) and Cancel, the window stays usable. Labels are quantized with the window's
 // rule set and importance matrix. Each result fills the panel's results table, the label list's
 // KLD/ΔPPL columns (labels) and the chart's measured points. The current mix's result is named
@@ -18,6 +19,7 @@
 
 class QCheckBox;
 class QLabel;
+class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -47,7 +49,11 @@ public:
     ModelQualityResults *results() const { return m_results; }
     void setTextPath(const QString &path);   // remembered for the next session
     QString textPath() const { return m_text; }
-    void setFiles(const QStringList &files);  // quantized files to measure too, listed under the text
+    void setFiles(const QStringList &files);  // quantized files to measure too, listed under the text, ticked
+    void addFiles(const QStringList &files);  // appended (ticked), a file already listed stays as it is
+    QStringList files() const;                // every listed file, in list order
+    QStringList checkedFiles() const;         // the ticked ones: what Measure measures
+    void setFileChecked(const QString &file, bool checked);
     void setContext(int ctx);                // 0: automatic
     void setChunks(int chunks);              // 0: all
     void setThreads(int threads) { m_threads = threads; }
@@ -74,9 +80,8 @@ private:
     QString m_mixMeasured;  // the name the current mix was measured (or is being measured) under
     QSet<QString> m_onChart;  // the measured points this panel put on the chart
     QCheckBox *m_mixBox;
-    QLabel *m_filesLabel = nullptr;
+    QListWidget *m_fileList = nullptr;  // one checkable row per added file (tool tip: its path)
     QString m_model, m_text;
-    QStringList m_files;
     int m_threads = 0;
     QLabel *m_textLabel, *m_status;
     QSpinBox *m_ctx, *m_chunks;

@@ -82,7 +82,7 @@ void AnalysisReport::printText() const {
     }
     for (const auto &[label, reason] : m_skippedLabels) std::printf("%-10s skipped: %s\n", label.c_str(), reason.c_str());
     if (m_hasLabelWork)
-        std::printf("\n%zu distinct (tensor, type) pairs, %zu analysed, %.2f s\n", m_distinctPairs, m_pairsComputed,
+        std::printf("\nrule set %s; %zu distinct (tensor, type) pairs, %zu analysed, %.2f s\n", m_ruleSet.c_str(), m_distinctPairs, m_pairsComputed,
                     m_labelSeconds);
 }
 
@@ -154,6 +154,7 @@ void AnalysisReport::printJson() const {
         nlohmann::json skippedLabels = nlohmann::json::array();
         for (const auto &[label, reason] : m_skippedLabels) skippedLabels.push_back({{"label", label}, {"reason", reason}});
         doc["skipped_labels"] = std::move(skippedLabels);
+        doc["rule_set"] = m_ruleSet;
         doc["label_work"] = {
             {"distinct_pairs", m_distinctPairs}, {"pairs_computed", m_pairsComputed}, {"seconds", m_labelSeconds}};
     }

@@ -10,7 +10,7 @@
 //   "skipped": [ { "tensor", "type", "reason" } ],
 //   "labels": [ { "label", "bytes", "size_gb", "parameters", "bits_per_weight", "relative_rmse",
 //                 "weighted_relative" } ],
-//   "skipped_labels": [ { "label", "reason" } ],
+//   "skipped_labels": [ { "label", "reason" } ], "rule_set": "2026-09"|"b4748",
 //   "label_work": { "distinct_pairs", "pairs_computed", "seconds" } }
 // "elements_analyzed" is rows_analyzed times the row length, or less where a preview of wide rows
 // analysed a segment of each sampled row.
@@ -37,6 +37,8 @@ public:
     void addLabel(const qb::MixSummary &summary);
     void addSkippedLabel(const std::string &label, const std::string &reason);
     void setLabelWork(size_t distinctPairs, size_t pairsComputed, double seconds);
+    // The rule set whose mixes the label table shows (printed and in JSON with --labels).
+    void setRuleSet(std::string name) { m_ruleSet = std::move(name); }
 
     void printText() const;
     void printCsv() const;
@@ -65,6 +67,7 @@ private:
     size_t m_distinctPairs = 0;
     size_t m_pairsComputed = 0;
     double m_labelSeconds = 0;
+    std::string m_ruleSet;
 };
 
 } // namespace qbcli

@@ -1,4 +1,4 @@
-// quantbench-cli analyze IN [--types LIST | --labels LIST] [--tensor REGEX] [--imatrix FILE]
+// quantbench-cli analyze IN [--types LIST | --labels LIST [--rules 2026-09|b4748]] [--tensor REGEX] [--imatrix FILE]
 //                           [--exact] [--bins N] [--weights-range LO:HI] [--error-range LO:HI]
 //                           [--relative-error-range LO:HI] [--threads N] [--json | --csv]
 // Per tensor x type error metrics (histograms in JSON), and per label the size-against-quality table.
@@ -9,6 +9,7 @@
 #include "error.h"
 #include "imatrix/importance_fit.h"
 #include "kernels/kernels.h"
+#include "mix/rule_set.h"
 #include "mix/tensor_pattern.h"
 
 #include <CLI/CLI.hpp>
@@ -29,6 +30,7 @@ struct AnalyzeOptions {
     std::string input;
     std::vector<std::string> types;
     std::string labels;
+    std::string rules = qb::ruleSetName(qb::kDefaultRuleSet);  // whose mixes --labels shows
     std::string tensorPattern;
     std::string imatrix;
     bool exact = false;
@@ -88,9 +90,14 @@ int runAnalyze(const AnalyzeOptions &opts) {
     if (!opts.labels.empty()) {
         // The size-against-quality table: labels' mixes as quantize would choose them (--tensor
         // is refused with --labels: a label's size and error are the whole model's).
-        const auto labels = qb::parseLabelList(opts.labels);
+        const auto rules = qb::ruleSetFromName(opts.rules);
+        if (!rules) throw qb::Error("--rules: unknown rule set '" + opts.rules + "' (2026-09 or b4748)");
+        const auto labels = qb::parseLabelList(opts.labels, *rules);
+        qb::QuantizeOptions options;
+        options.rules = *rules;
         const qb::LabelTable table =
-            qb::buildLabelTable(analyzer, labels, qb::QuantizeOptions{}, mode, threads > 0 ? threads : ompThreads());
+            qb::buildLabelTable(analyzer, labels, options, mode, threads > 0 ? threads : ompThreads());
+        report.setRuleSet(qb::ruleSetName(*rules));
         for (const qb::LabelTableRow &row : table.rows) report.addLabel(row.summary);
         for (const qb::LabelTableSkip &skip : table.skipped) report.addSkippedLabel(skip.label, skip.reason);
         report.setLabelWork(table.distinctPairs, table.pairsComputed, table.seconds);
@@ -145,6 +152,8 @@ void addAnalyzeCommand(CLI::App &app, CommandAction &action) {
     auto *labels = cmd->add_option("--labels", opts->labels,
                     "Size against quality per label: comma-separated labels (Q4_K_M, ...) or 'all'")
         ->excludes(types);
+    cmd->add_option("--rules", opts->rules, "with --labels: which llama.cpp's mixes, 2026-09 (0ad4a86, default) or b4748")
+        ->needs(labels);
     // A label's size and error are the whole model's, so --tensor cannot narrow a label table.
     cmd->add_option("--tensor", opts->tensorPattern, "Only tensors whose name matches this regular expression")
         ->excludes(labels);

@@ -1,6 +1,6 @@
 // quantbench-cli evaluate BASE [CANDIDATE.gguf…] [--labels L1,L2,…] [--preset P…] --text FILE
 //                         [--ctx N] [--chunks N] [--threads N] [-b N] [-ngl N] [--rpc SERVERS]
-//                         [--imatrix F] [--temp-dir DIR] [--json | --csv]
+//                         [--imatrix F] [--rules 2026-09|b4748] [--temp-dir DIR] [--json | --csv]
 // Model-level quality through llama.cpp's inference: perplexity of each candidate and its KL
 // divergence from the base, as llama-perplexity --kl-divergence computes them. Labels and presets
 // are quantized into a temporary file each, removed after its evaluation. A progress line per
@@ -13,6 +13,7 @@
 #include "interrupt.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
+#include "mix/rule_set.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@ struct EvaluateArgs {
     std::string labels;
     std::vector<std::string> presets;
     std::string text, imatrix, tempDir, rpc;
+    std::string rules = qb::ruleSetName(qb::kDefaultRuleSet);  // the llama.cpp whose mixes --labels makes
     int ctx = 0, chunks = -1, threads = 0, batch = 2048, gpuLayers = -1;
     bool json = false, csv = false;
 };
@@ -83,13 +85,24 @@ void printRow(const qb::eval::CandidateResult &r) {
     std::fflush(stdout);
 }
 
+qb::RuleSet labelRules(const EvaluateArgs &a) {
+    const auto rules = qb::ruleSetFromName(a.rules);
+    if (!rules) throw qb::Error("--rules: unknown rule set '" + a.rules + "' (2026-09 or b4748)");
+    return *rules;
+}
+
 // The candidates in command-line order: files, then labels, then presets (--imatrix for those without one).
+// Labels follow --rules; a preset keeps the rule set it records.
 std::vector<CandidateSpec> candidateSpecs(const EvaluateArgs &a) {
+    const qb::RuleSet rules = labelRules(a);
     std::vector<CandidateSpec> specs;
     for (const auto &f : a.candidates) specs.push_back({std::filesystem::path(f).filename().string(), f, std::nullopt});
     for (const auto &l : splitList(a.labels)) {
-        if (!qb::findQuantLabel(l)) throw qb::Error("--labels: unknown label '" + l + "' (see `quantbench-cli labels`)");
+        if (!qb::findQuantLabel(l, rules))
+            throw qb::Error("--labels: unknown label '" + l + "' in rule set " + a.rules + " (see `quantbench-cli labels --rules " +
+                            a.rules + "`)");
         qb::MixPreset p;
+        p.ruleSet = rules;
         p.baseLabel = l;
         if (!a.imatrix.empty()) p.imatrixFile = a.imatrix;
         specs.push_back({l, "", p});
@@ -170,6 +183,7 @@ int runEvaluate(const EvaluateArgs &a) {
     }
     for (const auto &f : a.candidates)
         qb::eval::checkCandidateFile(*baseModel, f, std::filesystem::path(f).filename().string());
+    const qb::RuleSet rules = labelRules(a);
     if (!qb::eval::scorerAvailable()) {
         std::fprintf(stderr, "error: %s\n", qb::eval::scorerMissingMessage().c_str());
         return 2;
@@ -188,10 +202,15 @@ int runEvaluate(const EvaluateArgs &a) {
         const auto &base = runner.prepareBase();
         printBaseAndHead(a, base);
         nlohmann::json rows = nlohmann::json::array();
-        for (const auto &spec : specs)
+        for (const auto &spec : specs) {
             reportCandidate(a, evaluateCandidate(runner, spec, a, baseModel, interrupt.flag()), base, rows);
+            // Which llama.cpp's mix a candidate quantized here follows; a file given as is: null.
+            if (a.json)
+                rows.back()["rule_set"] = spec.preset ? nlohmann::json(qb::ruleSetName(spec.preset->ruleSet)) : nullptr;
+        }
         if (a.json) {
-            nlohmann::json out = {{"base", a.base}, {"text", a.text}, {"ctx", base.ctx}, {"chunks", base.chunks},
+            nlohmann::json out = {{"base", a.base}, {"text", a.text}, {"rule_set", qb::ruleSetName(rules)},
+                                  {"ctx", base.ctx}, {"chunks", base.chunks},
                                   {"text_tokens", base.textTokens}, {"ppl_base", estimate(base.ppl)},
                                   {"base_log_prob_bytes", base.storeBytes}, {"candidates", rows}};
             std::printf("%s\n", out.dump(2).c_str());
@@ -224,6 +243,8 @@ void addEvaluateCommand(CLI::App &app, CommandAction &action) {
     cmd->add_option("--n-gpu-layers,--gpu-layers", args->gpuLayers, "Layers offloaded to a GPU backend (-ngl)");
     cmd->add_option("--rpc", args->rpc, "llama.cpp RPC servers host:port,… (if the linked llama.cpp has RPC)");
     cmd->add_option("--imatrix", args->imatrix, "Importance matrix for the labels quantized on the fly");
+    cmd->add_option("--rules", args->rules,
+                    "Which llama.cpp's mixes --labels makes: 2026-09 (0ad4a86, default) or b4748 (presets keep theirs)");
     cmd->add_option("--temp-dir", args->tempDir, "Folder for temporary candidates and base log-probabilities");
     cmd->add_flag("--json", args->json, "Full statistics as JSON");
     cmd->add_flag("--csv", args->csv, "The table as CSV");

@@ -80,6 +80,8 @@ qb::MixPreset effectivePreset(const QuantizeArgs &a) {
     p.excludeWeights.insert(p.excludeWeights.end(), a.excludeWeights.begin(), a.excludeWeights.end());
     if (!p.includeWeights.empty() && !p.excludeWeights.empty())
         throw qb::Error("--include-weights and --exclude-weights cannot be used together (as in llama-quantize)");
+    // Part of the mix, so --save-preset records it and --print-command emits it.
+    if (!a.pruneLayers.empty()) p.pruneLayers = parsePruneLayers(a.pruneLayers);
     return p;
 }
 

@@ -71,7 +71,6 @@ SinglePlan planSingle(const QuantizeArgs &a, const qb::MixPreset &preset, qb::Pr
             throw qb::Error((a.preset.empty() ? std::string("preset") : a.preset) + ": tensor_types names tensor '" +
                                 name + "', which " + a.input + " does not have",
                             qb::ErrorKind::BadInput);
-    if (!a.pruneLayers.empty()) run.pruneLayers = parsePruneLayers(a.pruneLayers);
     run.dryRun = a.dryRun;
     if (a.keepSplit) run.keepSplitOutput = a.output;
     std::shared_ptr<const qb::ImportanceMatrix> loaded;

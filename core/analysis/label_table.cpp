@@ -41,21 +41,38 @@ std::vector<LabelMix> decideLabelMixes(const GgufModel &model, const std::vector
     return out;
 }
 
-std::vector<const QuantLabel *> parseLabelList(std::string_view text) {
-    if (text == "all") return tableLabels();
+namespace {
+
+// parseLabelList's loop: `find` looks an entry up (nullptr: unknown), `unknown` says why not.
+template <typename Find>
+std::vector<const QuantLabel *> parseLabels(std::string_view text, Find find, const std::string &unknown) {
     std::vector<const QuantLabel *> labels;
     size_t start = 0;
     while (start <= text.size()) {
         const size_t comma = std::min(text.find(',', start), text.size());
         const std::string_view item = text.substr(start, comma - start);
-        const QuantLabel *label = findQuantLabel(item);
-        if (!label) throw Error("--labels: unknown label '" + std::string(item) + "'");
+        const QuantLabel *label = find(item);
+        if (!label) throw Error("--labels: unknown label '" + std::string(item) + "'" + unknown);
         if (label->copyOnly) throw Error("--labels: COPY quantizes nothing, so it has no error to analyse");
         label = &resolveAlias(*label);
         if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
         start = comma + 1;
     }
     return labels;
+}
+
+} // namespace
+
+std::vector<const QuantLabel *> parseLabelList(std::string_view text) {
+    if (text == "all") return tableLabels();
+    return parseLabels(text, [](std::string_view item) { return findQuantLabel(item); }, "");
+}
+
+std::vector<const QuantLabel *> parseLabelList(std::string_view text, RuleSet rules) {
+    if (text == "all") return tableLabels(rules);
+    return parseLabels(text, [rules](std::string_view item) { return findQuantLabel(item, rules); },
+                       std::string(" in rule set ") + ruleSetName(rules) + " (see `quantbench-cli labels --rules " +
+                           ruleSetName(rules) + "`)");
 }
 
 LabelTable buildLabelTable(ModelAnalyzer &analyzer, const std::vector<const QuantLabel *> &labels,

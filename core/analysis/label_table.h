@@ -63,6 +63,9 @@ std::vector<LabelMix> decideLabelMixes(const GgufModel &model, const std::vector
 // "all", or a comma-separated list of label names or ftype ids; throws qb::Error (BadInput)
 // naming an unknown entry. Aliases resolve to their label; duplicates are dropped.
 std::vector<const QuantLabel *> parseLabelList(std::string_view text);
+// The same among one rule set's labels ("all" is tableLabels(rules)); a label that rule set's
+// llama-quantize does not have (Q2_0 with b4748) is refused naming the rule set.
+std::vector<const QuantLabel *> parseLabelList(std::string_view text, RuleSet rules);
 
 LabelTable buildLabelTable(ModelAnalyzer &analyzer, const std::vector<const QuantLabel *> &labels,
                            const QuantizeOptions &options, AnalysisMode mode, int threads,

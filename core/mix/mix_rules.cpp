@@ -6,24 +6,19 @@
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rule_table.h"
+#include "mix/mix_walk_steps.h"
 #include "mix/mix_walker_2026.h"
 #include "mix/model_hparams.h"
 #include "mix/tensor_pattern.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace qb {
 namespace {
 
 using mixrules::Role;
-
-std::string upper(GgmlType type) {
-    std::string s = typeName(type);
-    for (char &c : s)
-        c = char(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
+using mixwalk::ffnLayer;
+using mixwalk::upper;
 
 Role roleOf(const std::string &name, bool hasOutput) {
     if (name == "output.weight" || (!hasOutput && name == "token_embd.weight")) return Role::Output;
@@ -62,31 +57,12 @@ bool lowBitNeedsImportance(GgmlType type, LlamaFtype ftype, const std::string &n
     }
 }
 
-// The layer an ffn tensor belongs to: its position among ffn tensors, or for MoE models the
-// number in its name (experts are not stored consecutively).
-std::pair<int, int> ffnLayer(int counter, int layers, int experts, const std::string &name) {
-    if (experts <= 1) return {counter, layers};
-    int layer = -1;
-    if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1)
-        throw Error("cannot determine the layer of tensor " + name + " (expected a name starting with blk.N.)");
-    if (layer < 0 || layer >= layers)
-        throw Error("tensor " + name + " names layer " + std::to_string(layer) + ", outside [0, " +
-                    std::to_string(layers) + ")");
-    return {layer, layers};
-}
-
 class MixWalker {
   public:
     MixWalker(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options,
               const ImportanceMatrix *imatrix)
-        : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)) {
-        std::vector<std::string> patterns;
-        patterns.reserve(options.tensorTypes.size());
-        for (const auto &o : options.tensorTypes)
-            patterns.push_back(o.pattern);
-        // Every pattern is searched in every tensor name: their total cost is bounded too.
-        m_patterns = compileTensorPatterns(patterns, "--tensor-type");
-    }
+        : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)),
+          m_patterns(mixwalk::compileOverrides(options)) {}
 
     MixDecision run();
 
@@ -108,14 +84,7 @@ class MixWalker {
 };
 
 MixDecision MixWalker::run() {
-    auto order = llamaQuantizeOrder(m_model);
-    if (m_options.keepSplit) {
-        // llama.cpp sorts by split, then by offset within the split: each part's tensors in file order.
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            const auto &ta = m_model.tensors()[a], &tb = m_model.tensors()[b];
-            return std::pair(ta.split, ta.info->offset) < std::pair(tb.split, tb.info->offset);
-        });
-    }
+    const auto order = mixwalk::walkOrder(m_model, m_options.keepSplit);
     for (size_t index : order) {
         const std::string &name = m_model.tensors()[index].info->name;
         if (name.find("attn_v.weight") != std::string::npos || name.find("attn_qkv.weight") != std::string::npos ||
@@ -196,16 +165,11 @@ GgmlType MixWalker::chooseType(const GgufTensorInfo &info, Role role, std::strin
         return applyFallback(info, *m_options.outputTensorType, reason);
     }
     GgmlType type = base;
-    bool manual = false;
-    for (size_t i = 0; i < m_patterns.size(); ++i) {
-        if (m_patterns[i].search(info.name)) {
-            type = m_options.tensorTypes[i].type;
-            reason = "your override " + m_options.tensorTypes[i].pattern + "=" + upper(type);
-            manual = true;
-            break;
-        }
-    }
-    if (!manual) {
+    const int manual = mixwalk::firstOverride(m_patterns, info.name);
+    if (manual >= 0) {
+        type = m_options.tensorTypes[size_t(manual)].type;
+        reason = "your override " + m_options.tensorTypes[size_t(manual)].pattern + "=" + upper(type);
+    } else {
         if (m_options.pure)
             reason = "--pure: base type " + upper(base);
         else
@@ -215,18 +179,8 @@ GgmlType MixWalker::chooseType(const GgufTensorInfo &info, Role role, std::strin
 }
 
 GgmlType MixWalker::applyRules(const GgufTensorInfo &info, Role role, GgmlType base, std::string &reason) {
-    mixrules::RuleContext c;
-    c.ftype = m_label.ftype;
-    c.current = base;
-    c.rowLength = info.ne[0];
-    c.hasImatrix = m_imatrix != nullptr;
-    c.falcon = m_hparams.architecture == "falcon";
-    c.is70B = m_hparams.is70B;
-    c.gqa = m_hparams.gqa;
-    c.experts = m_hparams.experts;
-    c.attnV = m_counters.attnV;
-    c.attnVCount = m_counters.attnVCount;
-
+    mixrules::RuleContext c = mixwalk::ruleContext(m_label, base, info, m_imatrix != nullptr, m_hparams,
+                                                   m_counters.attnV, m_counters.attnVCount);
     const int layers = m_hparams.layers;
     const int experts = std::max(1, m_hparams.experts);
     std::string where;
@@ -253,22 +207,7 @@ GgmlType MixWalker::applyRules(const GgufTensorInfo &info, Role role, GgmlType b
         where = " in layer " + std::to_string(c.layer) + " of " + std::to_string(c.layers);
     else if (role == Role::AttnV)
         where = " (#" + std::to_string(c.attnV) + " of " + std::to_string(c.attnVCount) + ")";
-
-    GgmlType type = base;
-    reason = std::string(mixrules::roleName(role)) + ": base type of " + m_label.name;
-    if (const auto *rule = mixrules::findRule(role, c)) {
-        type = rule->type;
-        reason = std::string(rule->why) + where;
-    }
-    if (role == Role::AttnV && !mixrules::isLowBitLabel(c.ftype)) {
-        c.current = type;
-        if (const auto *adj = mixrules::findAttnVAdjustment(c)) {
-            type = adj->type;
-            reason = std::string(adj->why) + where;
-        }
-    }
-    reason += " -> " + upper(type);
-    return type;
+    return mixwalk::chooseFromTable(role, c, !mixrules::isLowBitLabel(c.ftype), m_label, where, reason);
 }
 
 GgmlType MixWalker::applyFallback(const GgufTensorInfo &info, GgmlType type, std::string &reason) {

@@ -15,11 +15,11 @@
 #include "error.h"
 #include "imatrix/importance_matrix.h"
 #include "mix/mix_rule_table.h"
+#include "mix/mix_walk_steps.h"
 #include "mix/model_hparams.h"
 #include "mix/tensor_pattern.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <map>
 
@@ -27,13 +27,7 @@ namespace qb {
 namespace {
 
 using mixrules::Role;
-
-std::string upper(GgmlType type) {
-    std::string s = typeName(type);
-    for (char &c : s)
-        c = char(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
+using mixwalk::upper;
 
 bool isTokenEmbedding(const std::string &name) {
     return name == "token_embd.weight" || name == "per_layer_token_embd.weight";
@@ -122,12 +116,8 @@ class Walker2026 {
   public:
     Walker2026(const GgufModel &model, const QuantLabel &label, const QuantizeOptions &options,
                const ImportanceMatrix *imatrix)
-        : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)) {
-        std::vector<std::string> patterns;
-        for (const auto &o : options.tensorTypes)
-            patterns.push_back(o.pattern);
-        m_patterns = compileTensorPatterns(patterns, "--tensor-type");
-    }
+        : m_model(model), m_label(label), m_options(options), m_imatrix(imatrix), m_hparams(ModelHparams::read(model)),
+          m_patterns(mixwalk::compileOverrides(options)) {}
 
     MixDecision run();
 
@@ -155,12 +145,7 @@ class Walker2026 {
 };
 
 MixDecision Walker2026::run() {
-    auto order = llamaQuantizeOrder(m_model);
-    if (m_options.keepSplit)
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            const auto &ta = m_model.tensors()[a], &tb = m_model.tensors()[b];
-            return std::pair(ta.split, ta.info->offset) < std::pair(tb.split, tb.info->offset);
-        });
+    const auto order = mixwalk::walkOrder(m_model, m_options.keepSplit);
 
     MixDecision result;
     result.label = &m_label;
@@ -277,17 +262,12 @@ GgmlType Walker2026::chooseType(const GgufTensorInfo &info, const Entry &e, std:
         return base;
     }
     GgmlType type = base;
-    bool manual = false;
-    for (size_t i = 0; i < m_patterns.size(); ++i) {
-        if (m_patterns[i].search(e.name)) {
-            type = m_options.tensorTypes[i].type;
-            reason = "your override " + m_options.tensorTypes[i].pattern + "=" + upper(type) +
-                     (m_options.pure ? " (applies with --pure too)" : "");
-            manual = true;
-            break;
-        }
-    }
-    if (!manual) {
+    const int manual = mixwalk::firstOverride(m_patterns, e.name);
+    if (manual >= 0) {
+        type = m_options.tensorTypes[size_t(manual)].type;
+        reason = "your override " + m_options.tensorTypes[size_t(manual)].pattern + "=" + upper(type) +
+                 (m_options.pure ? " (applies with --pure too)" : "");
+    } else {
         if (m_options.pure)
             reason = "--pure: base type " + upper(base);
         else
@@ -297,15 +277,7 @@ GgmlType Walker2026::chooseType(const GgufTensorInfo &info, const Entry &e, std:
 }
 
 std::pair<int, int> Walker2026::ffnLayer(int counter, const std::string &name) const {
-    const int layers = m_hparams.layers;
-    if (std::max(1, m_hparams.experts) <= 1) return {counter, layers};
-    int layer = -1;
-    if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1)
-        throw Error("cannot determine the layer of tensor " + name + " (expected a name starting with blk.N.)");
-    if (layer < 0 || layer >= layers)
-        throw Error("tensor " + name + " names layer " + std::to_string(layer) + ", outside [0, " +
-                    std::to_string(layers) + ")");
-    return {layer, layers};
+    return mixwalk::ffnLayer(counter, m_hparams.layers, m_hparams.experts, name);
 }
 
 GgmlType Walker2026::applyRules(const GgufTensorInfo &info, const Entry &e, GgmlType base, std::string &reason) {
@@ -317,17 +289,8 @@ GgmlType Walker2026::applyRules(const GgufTensorInfo &info, const Entry &e, Ggml
     }
     const Role role = asOutput ? Role::Output : ruleRole(e.category);
 
-    mixrules::RuleContext c;
-    c.ftype = m_label.ftype;
-    c.current = base;
-    c.rowLength = info.ne[0];
-    c.hasImatrix = m_imatrix != nullptr;
-    c.falcon = m_hparams.architecture == "falcon";
-    c.is70B = m_hparams.is70B;
-    c.gqa = m_hparams.gqa;
-    c.experts = m_hparams.experts;
-    c.attnV = m_counters.attnV;
-    c.attnVCount = m_counters.attnVCount;
+    mixrules::RuleContext c = mixwalk::ruleContext(m_label, base, info, m_imatrix != nullptr, m_hparams,
+                                                   m_counters.attnV, m_counters.attnVCount);
     c.role = role;
     c.threeD = info.ne[2] > 1;
     c.bailingMoe3 = m_hparams.architecture == "bailingmoe3";
@@ -365,21 +328,7 @@ GgmlType Walker2026::applyRules(const GgufTensorInfo &info, const Entry &e, Ggml
     if (e.category == Role::AttnQkv || e.name.find("attn_kv_b.weight") != std::string::npos)
         where += " [" + std::string(e.category == Role::AttnQkv ? "attn_qkv" : "attn_kv_b") + " follows attn_v]";
 
-    GgmlType type = base;
-    reason = std::string(mixrules::roleName(role)) + ": base type of " + m_label.name;
-    if (const auto *rule = mixrules::findRule(role, c)) {
-        type = rule->type;
-        reason = std::string(rule->why) + where;
-    }
-    if (role == Role::AttnV && !lowBit && c.ftype != LlamaFtype::MXFP4_MOE) {
-        c.current = type;
-        if (const auto *adj = mixrules::findAttnVAdjustment(c)) {
-            type = adj->type;
-            reason = std::string(adj->why) + where;
-        }
-    }
-    reason += " -> " + upper(type);
-    return type;
+    return mixwalk::chooseFromTable(role, c, !lowBit && c.ftype != LlamaFtype::MXFP4_MOE, m_label, where, reason);
 }
 
 GgmlType Walker2026::applyFallback(const GgufTensorInfo &info, GgmlType type, std::string &reason) {

@@ -21,7 +21,6 @@ PresetPlan planFromPreset(const GgufModel &model, const MixPreset &preset, std::
             throw Error("tensor_types names tensor '" + name + "', which the model does not have", ErrorKind::BadInput);
     QuantizeOptions quantize = preset.toOptions();
     quantize.keepSplit = !options.keepSplitOutput.empty();
-    quantize.pruneLayers = options.pruneLayers;
     quantize.dryRun = options.dryRun;
 
     PresetPlan result;

@@ -29,7 +29,6 @@ class ImportanceMatrix;
 // What a run adds to the preset: options that are not part of a saved mix.
 struct PresetRunOptions {
     std::vector<GgufKeyValue> kvOverrides;  // --override-kv, in order
-    std::vector<int> pruneLayers;           // --prune-layers: sorted, unique
     bool dryRun = false;                    // --dry-run: missing importance data warns instead of refusing
     std::filesystem::path keepSplitOutput;  // non-empty: --keep-split, one plan per input split named after it
 };

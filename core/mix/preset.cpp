@@ -1,7 +1,7 @@
 // Preset JSON: {"format": "quantbench-preset", "version": 1, "base_label": ..., "rules": [...],
 // "tensor_types": {...}, "output_tensor_type", "token_embedding_type", "pure",
 // "leave_output_tensor", "allow_requantize", "imatrix": {"file", "include_weights",
-// "exclude_weights"}, "notes"}. Validation names the JSON path of the first bad field.
+// "exclude_weights"}, "prune_layers", "notes"}. Validation names the JSON path of the first bad field.
 #include "mix/preset.h"
 
 #include "bounded_read.h"
@@ -136,6 +136,7 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
                                                  "leave_output_tensor",
                                                  "allow_requantize",
                                                  "imatrix",
+                                                 "prune_layers",
                                                  "notes"};
     for (const auto &[key, value] : doc.items())
         if (!kKnown.count(key)) r.fail(key, "unknown field (a typo?)");
@@ -203,6 +204,20 @@ MixPreset MixPreset::fromJson(const std::string &jsonText, const std::string &so
         if (!p.includeWeights.empty() && !p.excludeWeights.empty())
             r.fail("imatrix.include_weights", "cannot be combined with exclude_weights (llama-quantize refuses both)");
     }
+    const json &prune = r.member(doc, "prune_layers", "prune_layers", json::value_t::array, false);
+    for (size_t i = 0; !prune.is_null() && i < prune.size(); ++i) {
+        const std::string path = "prune_layers[" + std::to_string(i) + "]";
+        // A layer number GGUF's u32 block_count can hold; sorted and unique as --prune-layers keeps them.
+        if (!prune[i].is_number_integer() || prune[i].get<int64_t>() < 0 || prune[i].get<int64_t>() > 1'000'000)
+            r.fail(path, "expected a layer number from 0 to 1000000, found " + prune[i].dump());
+        const int layer = int(prune[i].get<int64_t>());
+        if (!p.pruneLayers.empty() && layer <= p.pruneLayers.back())
+            r.fail(path, "layer numbers must be in increasing order, each once");
+        p.pruneLayers.push_back(layer);
+    }
+    if (!p.pruneLayers.empty() && p.ruleSet != RuleSet::R2026_09)
+        r.fail("prune_layers", std::string("needs rule_set 2026-09 (llama.cpp ") + ruleSetName(p.ruleSet) +
+                                   " has no --prune-layers)");
     const json &notes = r.member(doc, "notes", "notes", json::value_t::string, false);
     if (!notes.is_null()) p.notes = notes.get<std::string>();
     return p;
@@ -226,6 +241,7 @@ std::string MixPreset::toJson() const {
     doc["leave_output_tensor"] = leaveOutputTensor;
     doc["allow_requantize"] = allowRequantize;
     doc["imatrix"] = {{"file", imatrixFile}, {"include_weights", includeWeights}, {"exclude_weights", excludeWeights}};
+    if (!pruneLayers.empty()) doc["prune_layers"] = pruneLayers;  // absent otherwise: older presets stay byte-equal
     doc["notes"] = notes;
     return doc.dump(2) + "\n";
 }
@@ -263,6 +279,7 @@ QuantizeOptions MixPreset::toOptions() const {
     o.tensorTypes.insert(o.tensorTypes.end(), rules.begin(), rules.end());
     o.includeWeights = includeWeights;
     o.excludeWeights = excludeWeights;
+    o.pruneLayers = pruneLayers;
     return o;
 }
 
@@ -287,6 +304,12 @@ std::string MixPreset::toLlamaQuantizeCommand(const std::string &input, const st
     if (tokenEmbeddingType) add("--token-embedding-type"), add(typeName(*tokenEmbeddingType));
     for (const auto &o : toOptions().tensorTypes)
         add("--tensor-type"), add(o.pattern + "=" + typeName(o.type));
+    if (!pruneLayers.empty()) {
+        std::string layers;
+        for (int l : pruneLayers)
+            layers += (layers.empty() ? "" : ",") + std::to_string(l);
+        add("--prune-layers"), add(layers);
+    }
     add(input);
     add(output);
     add(label().name);

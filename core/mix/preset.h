@@ -33,6 +33,9 @@ struct MixPreset {
     std::string imatrixFile; // empty: none
     std::vector<std::string> includeWeights;
     std::vector<std::string> excludeWeights;
+    // JSON "prune_layers" (only with rule set 2026-09, omitted when empty): layers --prune-layers
+    // drops, sorted and unique, so a preset reproduces a pruned file.
+    std::vector<int> pruneLayers;
     std::string notes;
 
     static MixPreset fromJson(const std::string &jsonText, const std::string &sourceName = "preset");

@@ -21,7 +21,7 @@ def fail(msg):
 def keys(obj, want, where):
     if set(obj.keys()) != set(want): fail("%s keys %s, documented %s" % (where, sorted(obj.keys()), sorted(want)))
 TOP = ["file", "mode", "imatrix", "tensors", "skipped", "labels"]
-LABEL_TOP = TOP + ["skipped_labels", "label_work"]
+LABEL_TOP = TOP + ["skipped_labels", "rule_set", "label_work"]
 LABEL = ["label", "bytes", "size_gb", "parameters", "bits_per_weight", "relative_rmse", "weighted_relative"]
 TENSOR = ["tensor", "type", "bytes", "bits_per_weight", "rows", "rows_analyzed", "elements_analyzed", "metrics",
           "histograms", "row_rmse"]
@@ -34,13 +34,14 @@ HIST = ["lo", "hi", "counts", "underflow", "overflow", "nan"]
 expect_text "text names Q4_K_M" "$T/labels.txt" "Q4_K_M "
 expect_text "text work line" "$T/labels.txt" "distinct (tensor, type) pairs"
 
-"$CLI" analyze "$M" --labels Q4_K_M,Q8_0,Q2_K --json >"$T/labels.json"; check "labels table (json)" 0 $?
+"$CLI" analyze "$M" --labels Q4_K_M,Q8_0,Q2_K --rules b4748 --json >"$T/labels.json"; check "labels table (json)" 0 $?
 python3 -m json.tool "$T/labels.json" >/dev/null; check "labels JSON is valid" 0 $?
 py "labels JSON: documented keys, Q8_0 < Q4_K_M < Q2_K, sizes equal llama-quantize's" "$PYLIB
 d = load(sys.argv[1]); gold = sys.argv[2]
 keys(d, LABEL_TOP, 'document')
 if d['mode'] != 'preview' or d['imatrix'] is not None: fail('mode/imatrix %s %s' % (d['mode'], d['imatrix']))
 if d['tensors'] or d['skipped'] or d['skipped_labels']: fail('unexpected tensors or skips')
+if d['rule_set'] != 'b4748': fail('rule_set %s' % d['rule_set'])
 keys(d['label_work'], ['distinct_pairs', 'pairs_computed', 'seconds'], 'label_work')
 w = d['label_work']
 if not (w['distinct_pairs'] > 0 and w['pairs_computed'] == w['distinct_pairs']): fail('label_work %s' % w)
@@ -94,9 +95,9 @@ py "IQ2_XS skipped with the reason" "$PYLIB
 d = load(sys.argv[1])
 if [l['label'] for l in d['labels']] != ['Q4_K_M']: fail('labels %s' % [l['label'] for l in d['labels']])
 s = d['skipped_labels']
-if len(s) != 1 or s[0]['label'] != 'IQ2_XS' or 'needs an importance matrix' not in s[0]['reason']: fail('skipped %s' % s)
+if len(s) != 1 or s[0]['label'] != 'IQ2_XS' or 'requires an importance matrix' not in s[0]['reason']: fail('skipped %s' % s)
 " "$T/noim.json"
-"$CLI" analyze "$M" --labels IQ2_XS,Q4_K_M --imatrix "$IM" --json >"$T/im.json"; check "IQ2_XS with imatrix" 0 $?
+"$CLI" analyze "$M" --labels IQ2_XS,Q4_K_M --imatrix "$IM" --rules b4748 --json >"$T/im.json"; check "IQ2_XS with imatrix" 0 $?
 py "imatrix labels: weighted errors, sizes equal llama-quantize's with the imatrix" "$PYLIB
 d = load(sys.argv[1]); gold = sys.argv[2]
 if d['imatrix'] != sys.argv[3] or d['skipped_labels']: fail('imatrix %s, skipped %s' % (d['imatrix'], d['skipped_labels']))
@@ -107,6 +108,40 @@ for name, l in rows.items():
     if not (isinstance(l['weighted_relative'], float) and 0 < l['weighted_relative'] < 1): fail('%s weighted %s' % (name, l))
 if not rows['Q4_K_M']['relative_rmse'] < rows['IQ2_XS']['relative_rmse']: fail('IQ2_XS should lose more than Q4_K_M')
 " "$T/im.json" "$G" "$IM"
+
+# --rules: the label table follows one llama.cpp's rules, 2026-09 by default like quantize. On
+# stories260K (172-wide rows) b4748 refuses Q8_0 (no fallback for a 32-wide type) where 2026-09
+# stores those tensors as F16; each table's sizes equal that rule set's quantize --dry-run.
+S=$G/models/stories260K.f32.gguf
+"$CLI" analyze "$S" --labels Q8_0,Q4_K_M --json >"$T/r2026.json"; check "--rules default (2026-09)" 0 $?
+"$CLI" analyze "$S" --labels Q8_0,Q4_K_M --rules b4748 --json >"$T/rb4748.json"; check "--rules b4748" 0 $?
+for R in 2026-09 b4748; do
+    for L in Q8_0 Q4_K_M; do "$CLI" quantize --rules $R --dry-run "$S" "$T/o.gguf" $L >"$T/dry_${R}_$L.txt" 2>&1; done
+done
+py "--rules: each rule set's table, sizes equal its dry run" "$PYLIB
+import re
+def dry(path):
+    m = re.search(r'quant size = *([0-9.]+) MiB', open(path).read())
+    return m.group(1) if m else None
+new, old, T = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
+if new['rule_set'] != '2026-09' or old['rule_set'] != 'b4748': fail('rule_set %s %s' % (new['rule_set'], old['rule_set']))
+if [l['label'] for l in new['labels']] != ['Q8_0', 'Q4_K_M'] or new['skipped_labels']: fail('2026-09 rows %s' % new)
+if [l['label'] for l in old['labels']] != ['Q4_K_M']: fail('b4748 rows %s' % [l['label'] for l in old['labels']])
+s = old['skipped_labels']
+if len(s) != 1 or s[0]['label'] != 'Q8_0' or 'fallback' not in s[0]['reason']: fail('b4748 skipped %s' % s)
+if dry(T + '/dry_b4748_Q8_0.txt') is not None: fail('b4748 dry run of Q8_0 should refuse')
+for d, r in ((new, '2026-09'), (old, 'b4748')):
+    for l in d['labels']:
+        want = dry('%s/dry_%s_%s.txt' % (T, r, l['label']))
+        if '%.2f' % (l['bytes'] / 1048576.0) != want: fail('%s %s: %d bytes, dry run %s MiB' % (r, l['label'], l['bytes'], want))
+" "$T/r2026.json" "$T/rb4748.json" "$T"
+"$CLI" analyze "$S" --labels Q2_0 --rules b4748 2>"$T/err" >/dev/null; check "Q2_0 is not a b4748 label" 2 $?
+expect_text "Q2_0 message" "$T/err" "unknown label 'Q2_0' in rule set b4748"
+"$CLI" analyze "$S" --labels Q2_0 --json >"$T/q20.json"; check "Q2_0 with the default rules" 0 $?
+"$CLI" analyze "$S" --labels Q4_K_M --rules b1 2>"$T/err" >/dev/null; check "unknown rule set" 2 $?
+expect_text "unknown rule set message" "$T/err" "unknown rule set 'b1'"
+"$CLI" analyze "$S" --rules b4748 2>"$T/err" >/dev/null; check "--rules without --labels" 2 $?
+expect_text "--rules without --labels message" "$T/err" "--labels"
 
 # --- Per tensor x type --------------------------------------------------------------------------
 "$CLI" analyze "$M" --types Q2_K,Q4_K,Q8_0 --tensor 'blk\.0\.' --json >"$T/types.json"; check "types (json)" 0 $?

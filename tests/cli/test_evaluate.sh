@@ -73,6 +73,16 @@ for name, ours, theirs, decimals in pairs:
 sys.exit(1 if bad else 0)
 ' "$T/ref.txt" "$T/eval.json" "$T/ref-base.txt"
 
+py "rule set recorded: 2026-09 by default, per candidate (null for files)" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["name"]: x["rule_set"] for x in d["candidates"]}
+want = {"q4km.gguf": None, "stories-d256.f32.gguf": None, "Q2_K": "2026-09", "Q3_K_M": "2026-09", "Q4_K_M": "2026-09",
+        "Q6_K": "2026-09", "Q8_0": "2026-09"}
+print("  rule_set %s, candidates %s" % (d["rule_set"], r))
+sys.exit(0 if d["rule_set"] == "2026-09" and r == want else 1)
+' "$T/eval.json"
+
 py "base against itself: KLD 0, same top 100 %" '
 import json, sys
 c = {x["name"]: x for x in json.load(open(sys.argv[1]))["candidates"]}["stories-d256.f32.gguf"]
@@ -109,6 +119,22 @@ sys.exit(0 if k[0] > k[1] > k[2] > 0 else 1)
 ' "$T/s260.csv"
 check "no temporary file left (260K)" "" "$(ls -A "$T/tmp")"
 
+# --rules: labels quantized on the fly follow that llama.cpp's mixes. stories260K's 172-wide rows
+# have no b4748 fallback for Q8_0 (b4748 refuses it), while 2026-09 stores those tensors as F16.
+TMPDIR=$T/tmp "$cli" evaluate "$s260" --labels Q8_0 --rules b4748 --text "$text" --ctx 128 --threads 2 --chunks 2 \
+    > /dev/null 2> "$T/b4748.err"
+check "--rules b4748: Q8_0 refused on stories260K" 2 $?
+grep -q "not divisible by 32 as Q8_0 requires, and that type has no fallback" "$T/b4748.err"; check "--rules b4748: the refusal names the fallback" 0 $?
+TMPDIR=$T/tmp "$cli" evaluate "$s260" --labels Q8_0 --rules 2026-09 --text "$text" --ctx 128 --threads 2 --chunks 2 \
+    --json > "$T/r2026.json" 2> /dev/null
+check "--rules 2026-09: Q8_0 evaluates on stories260K" 0 $?
+py "--rules 2026-09 recorded" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["rule_set"] == "2026-09" and [c["rule_set"] for c in d["candidates"]] == ["2026-09"] else 1)
+' "$T/r2026.json"
+check "no temporary file left (--rules)" "" "$(ls -A "$T/tmp")"
+
 # Refusals: exit 2, naming what.
 refuse() {  # NAME EXPECTED_TEXT ARGS...
     local name=$1 want=$2; shift 2
@@ -124,6 +150,8 @@ refuse "unreadable text" "missing.txt: cannot be read" "$d256" "$d256" --text "$
 refuse "candidate not a GGUF file" "candidate $text" "$d256" "$text" --text "$text" --ctx 256 --chunks 2
 refuse "label that does not apply" "requires an importance matrix" "$d256" --labels IQ2_XS --text "$text" --ctx 256
 refuse "unknown label" "unknown label 'Q9_Z'" "$d256" --labels Q9_Z --text "$text"
+refuse "label not in the rule set" "unknown label 'Q2_0' in rule set b4748" "$d256" --labels Q2_0 --rules b4748 --text "$text"
+refuse "unknown rule set" "unknown rule set 'b1'" "$d256" --labels Q4_K_M --rules b1 --text "$text"
 refuse "no candidate" "give candidate files" "$d256" --text "$text"
 check "no temporary file left (refusals)" "" "$(ls -A "$T/tmp")"
 

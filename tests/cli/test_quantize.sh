@@ -90,6 +90,21 @@ expect_text "option first wins" "$T/dry5.txt" "your override ffn_down=Q8_0"
 grep -v '^preset saved' "$T/a.txt" | cmp -s - "$T/b.txt" && echo "ok   preset reproduces the dry run" || { echo "FAIL preset dry run differs"; failures=$((failures + 1)); }
 "$CLI" quantize --rules b4748 in.gguf out.gguf --preset "$T/p.json" --print-command --threads 4 >"$T/cmd.txt"; check "print command" 0 $?
 expect_text "command text" "$T/cmd.txt" "llama-quantize --pure --tensor-type attn_q=q8_0 in.gguf out.gguf Q5_K_M 4"
+# --prune-layers is part of the mix: --save-preset records it, --print-command emits it, and the
+# preset reproduces the pruned file byte for byte (test_llama_2026.sh compares pruning with llama.cpp).
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/pruned.gguf" Q4_K_M --prune-layers 1 --save-preset "$T/pruned.json" \
+    >/dev/null; check "prune with --save-preset" 0 $?
+expect_text "preset records pruned layers" "$T/pruned.json" '"prune_layers": ['
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/pruned2.gguf" --preset "$T/pruned.json" >/dev/null; check "pruned preset" 0 $?
+cmp -s "$T/pruned.gguf" "$T/pruned2.gguf" && echo "ok   pruned preset reproduces the file" || { echo "FAIL pruned preset output differs"; failures=$((failures + 1)); }
+"$CLI" quantize "$G/models/tiny.f16.gguf" "$T/unpruned.gguf" Q4_K_M >/dev/null
+cmp -s "$T/pruned.gguf" "$T/unpruned.gguf" && { echo "FAIL pruning changed nothing"; failures=$((failures + 1)); } || echo "ok   pruning changes the file"
+"$CLI" quantize in.gguf out.gguf --preset "$T/pruned.json" --print-command >"$T/cmd2.txt"; check "print command (pruned preset)" 0 $?
+expect_text "command carries --prune-layers" "$T/cmd2.txt" "llama-quantize --prune-layers 1 in.gguf out.gguf Q4_K_M"
+"$CLI" quantize in.gguf out.gguf Q4_K_M --prune-layers 3,1 --print-command >"$T/cmd3.txt"; check "print command --prune-layers" 0 $?
+expect_text "command carries sorted layers" "$T/cmd3.txt" "llama-quantize --prune-layers 1,3 in.gguf out.gguf Q4_K_M"
+"$CLI" quantize --rules b4748 "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/pruned.json" 2>"$T/err"; check "pruned preset under --rules b4748" 2 $?
+expect_no_file "pruned preset under b4748 leaves no file" "$T/o.gguf"
 echo '{"format":"quantbench-preset","version":1,"base_label":"Q4_K_M","rules":[{"pattern":"x","type":"nope"}]}' >"$T/bad.json"
 "$CLI" quantize --rules b4748 "$G/models/tiny.f16.gguf" "$T/o.gguf" --preset "$T/bad.json" 2>"$T/err"; check "bad preset" 2 $?
 expect_text "bad preset names the field" "$T/err" "rules[0].type"

@@ -62,6 +62,7 @@ class TestMixPresets : public QObject {
     void presetRestatingALabelGivesTheSameFile();
     void explicitTensorTypesWinOverRules();
     void llamaQuantizeCommand();
+    void pruneLayersRoundTrip();
     void ggufImatrixEqualsDat_data();
     void ggufImatrixEqualsDat();
     void kvOverrides();
@@ -171,6 +172,20 @@ void TestMixPresets::validationNamesTheField_data() {
         << (QStringLiteral("{") + head +
             QStringLiteral(R"("base_label":"Q4_0","imatrix":{"include_weights":["a"],"exclude_weights":["b"]}})"))
         << QStringLiteral("imatrix.include_weights: cannot be combined");
+    const QString r2026 = QStringLiteral(R"("rule_set":"2026-09","base_label":"Q4_0",)");
+    QTest::newRow("prune_layers under b4748") << (QStringLiteral("{") + head +
+                                                  QStringLiteral(R"("base_label":"Q4_0","prune_layers":[1]})"))
+                                              << QStringLiteral("prune_layers: needs rule_set 2026-09");
+    QTest::newRow("prune_layers negative") << (QStringLiteral("{") + head + r2026 + QStringLiteral(R"("prune_layers":[-1]})"))
+                                           << QStringLiteral("prune_layers[0]: expected a layer number");
+    QTest::newRow("prune_layers text") << (QStringLiteral("{") + head + r2026 + QStringLiteral(R"("prune_layers":[1,"2"]})"))
+                                       << QStringLiteral("prune_layers[1]: expected a layer number");
+    QTest::newRow("prune_layers unsorted") << (QStringLiteral("{") + head + r2026 + QStringLiteral(R"("prune_layers":[3,1]})"))
+                                           << QStringLiteral("prune_layers[1]: layer numbers must be in increasing order");
+    QTest::newRow("prune_layers twice") << (QStringLiteral("{") + head + r2026 + QStringLiteral(R"("prune_layers":[1,1]})"))
+                                        << QStringLiteral("prune_layers[1]");
+    QTest::newRow("prune_layers object") << (QStringLiteral("{") + head + r2026 + QStringLiteral(R"("prune_layers":{}})"))
+                                         << QStringLiteral("prune_layers: expected array");
 }
 
 void TestMixPresets::validationNamesTheField() {
@@ -257,6 +272,25 @@ void TestMixPresets::explicitTensorTypesWinOverRules() {
     }
     QCOMPARE(qb::exactNamePattern("blk.2.attn_v.weight"), std::string("^blk\\.2\\.attn_v\\.weight$"));
     QVERIFY(!std::regex_search("blk.2.attn_v.weightX", std::regex(qb::exactNamePattern("blk.2.attn_v.weight"))));
+}
+
+// Pruned layers are part of a 2026-09 mix: saved, loaded, passed to the rules and exported.
+void TestMixPresets::pruneLayersRoundTrip() {
+    qb::MixPreset p;
+    p.ruleSet = qb::RuleSet::R2026_09;
+    p.baseLabel = "Q4_K_M";
+    p.pruneLayers = {1, 3};
+    const qb::MixPreset q = qb::MixPreset::fromJson(p.toJson());
+    QCOMPARE(q.pruneLayers, (std::vector<int>{1, 3}));
+    QCOMPARE(q.toJson(), p.toJson());
+    QVERIFY(p.toJson().find("\"prune_layers\": [\n    1,\n    3\n  ]") != std::string::npos);
+    QCOMPARE(q.toOptions().pruneLayers, (std::vector<int>{1, 3}));
+    QCOMPARE(q.toLlamaQuantizeCommand("in.gguf", "out.gguf"),
+             std::string("llama-quantize --prune-layers 1,3 in.gguf out.gguf Q4_K_M"));
+    // Without pruned layers the key is absent, so presets saved before it stay byte-equal.
+    p.pruneLayers.clear();
+    QVERIFY(p.toJson().find("prune_layers") == std::string::npos);
+    QVERIFY(qb::MixPreset::fromJson(p.toJson()).pruneLayers.empty());
 }
 
 void TestMixPresets::llamaQuantizeCommand() {

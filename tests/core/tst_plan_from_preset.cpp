@@ -170,12 +170,11 @@ void TestPlanFromPreset::keepSplitAndRunOptions() {
     QCOMPARE(split.splits[0].path, std::filesystem::path("/nowhere/out-00001-of-00001.gguf"));
     QCOMPARE(split.splits[0].plan.tensors.size(), split.mix.tensors.size());
     QCOMPARE(*metadataValue(split.splits[0].plan, "general.name")->string(), std::string("renamed"));
-    // --prune-layers (2026-09) drops a layer and renumbers the rest.
+    // A preset's prune_layers (2026-09, --prune-layers) drops a layer and renumbers the rest.
     preset.ruleSet = qb::RuleSet::R2026_09;
-    qb::PresetRunOptions prune;
-    prune.pruneLayers = {1};
-    const qb::PresetPlan pruned = qb::planFromPreset(*model, preset, nullptr, prune);
     const qb::PresetPlan whole = qb::planFromPreset(*model, preset, nullptr);
+    preset.pruneLayers = {1};
+    const qb::PresetPlan pruned = qb::planFromPreset(*model, preset, nullptr);
     QVERIFY(pruned.plan.tensors.size() < whole.plan.tensors.size());
     QCOMPARE(pruned.mix.blockCount, 7);
 }

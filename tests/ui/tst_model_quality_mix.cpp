@@ -18,6 +18,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QListWidget>
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
@@ -229,6 +230,49 @@ private slots:
         QVERIFY(finished.first().at(1).toString().startsWith(QStringLiteral("stories260K.f32.gguf is not a quantization of the base model")));
         QCOMPARE(progress.size(), 0);
         QVERIFY(m_panel->status().contains(QStringLiteral("stories260K.f32.gguf is not a quantization")));
+    }
+
+    // Each added file is a row of its own with a check box, ticked when added: only the ticked
+    // files are measured (an unticked file of another model is not even opened), and with nothing
+    // else ticked, unticking the last file disables Measure.
+    void addedFilesAreTickedOneByOne() {
+        const QString other = QStringLiteral(QB_GOLDEN_DIR "/models/stories260K.f32.gguf");
+        m_panel->setMixChecked(false);
+        for (const QString &l : m_labels->checkedLabels()) m_labels->setChecked(l, false);
+        m_panel->setFiles({kModel, other});
+        QCOMPARE(m_panel->files(), QStringList({kModel, other}));
+        QCOMPARE(m_panel->checkedFiles(), QStringList({kModel, other}));
+        m_panel->setFileChecked(other, false);
+        QCOMPARE(m_panel->checkedFiles(), QStringList({kModel}));
+        m_panel->addFiles({other, kText});  // a listed file keeps its tick; a new one comes ticked
+        QCOMPARE(m_panel->files(), QStringList({kModel, other, kText}));
+        QCOMPARE(m_panel->checkedFiles(), QStringList({kModel, kText}));
+        m_panel->setFileChecked(kText, false);
+        auto *list = m_panel->findChild<QListWidget *>();
+        QVERIFY(list && list->isVisibleTo(m_panel));
+        QCOMPARE(list->count(), 3);
+        QCOMPARE(list->item(1)->checkState(), Qt::Unchecked);
+        QVERIFY(list->item(1)->flags() & Qt::ItemIsUserCheckable);
+        QCOMPARE(list->item(1)->toolTip(), other);
+        // Ticking through the view's item (what a click does) is what Measure reads.
+        list->item(1)->setCheckState(Qt::Checked);
+        QCOMPARE(m_panel->checkedFiles(), QStringList({kModel, other}));
+        list->item(1)->setCheckState(Qt::Unchecked);
+        if (!ModelQualityJob::available()) QSKIP("this build has no llama.cpp (QB_LLAMA_DIR): not measured");
+        QPushButton *measureButton = nullptr;
+        for (auto *b : m_panel->findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Measure")) measureButton = b;
+        QVERIFY(measureButton && measureButton->isEnabled());
+        m_panel->setFileChecked(kModel, false);
+        QVERIFY(!measureButton->isEnabled());  // nothing ticked
+        m_panel->setFileChecked(kModel, true);
+        QVERIFY(measureButton->isEnabled());
+        // Measured: the ticked base-model file only; the unticked other model's file would be refused.
+        const QStringList ran = measure();
+        QVERIFY(!ran.contains(QStringLiteral("failed")));
+        QVERIFY(!ran.contains(QStringLiteral("stories260K.f32.gguf")));
+        QVERIFY(m_panel->results()->measured(QStringLiteral("stories-d256.f32.gguf")).valid());
+        QCOMPARE(m_panel->results()->rowOf(QStringLiteral("stories260K.f32.gguf")), -1);
     }
 
     void anotherModelClearsTheResults() {
