@@ -17,8 +17,8 @@
 namespace qbui {
 
 struct LabelRequest {
-    QPointF anchor;  // the point's pixel
-    QSizeF size;     // the text's size in pixels
+    QPointF anchor; // the point's pixel
+    QSizeF size;    // the text's size in pixels
 };
 
 std::vector<std::optional<QRectF>> placeLabels(const std::vector<LabelRequest> &labels, const QRectF &bounds,

@@ -24,7 +24,8 @@ void styleChart(QCustomPlot *plot, const QString &title, const QString &xLabel, 
 
     if (plot->plotLayout()->rowCount() == 1 && !title.isEmpty()) {
         plot->plotLayout()->insertRow(0);
-        auto *t = new QCPTextElement(plot, title, QFont(plot->font().family(), int(plot->font().pointSizeF()), QFont::Bold));
+        auto *t =
+            new QCPTextElement(plot, title, QFont(plot->font().family(), int(plot->font().pointSizeF()), QFont::Bold));
         t->setTextColor(fg);
         plot->plotLayout()->addElement(0, 0, t);
     }

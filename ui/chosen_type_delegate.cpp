@@ -26,7 +26,8 @@ QWidget *ChosenTypeDelegate::createEditor(QWidget *parent, const QStyleOptionVie
     if (!m_model || tensor < 0 || size_t(tensor) >= m_model->tensors().size())
         return QStyledItemDelegate::createEditor(parent, option, index);
     auto *combo = new QComboBox(parent);
-    for (qb::GgmlType type : typesFor(*m_model->tensors()[size_t(tensor)].info)) combo->addItem(typeLabel(type));
+    for (qb::GgmlType type : typesFor(*m_model->tensors()[size_t(tensor)].info))
+        combo->addItem(typeLabel(type));
     // Commit as soon as a type is picked: one click, not click-then-Enter.
     connect(combo, &QComboBox::activated, this, [this, combo] {
         emit const_cast<ChosenTypeDelegate *>(this)->commitData(combo);

@@ -14,7 +14,7 @@ QList<qb::GgmlType> typesFor(const qb::GgufTensorInfo &info);
 
 class ChosenTypeDelegate final : public QStyledItemDelegate {
     Q_OBJECT
-public:
+  public:
     explicit ChosenTypeDelegate(QObject *parent = nullptr);
     void setModel(std::shared_ptr<const qb::GgufModel> model) { m_model = std::move(model); }
 
@@ -22,7 +22,7 @@ public:
     void setEditorData(QWidget *editor, const QModelIndex &index) const final;
     void setModelData(QWidget *editor, QAbstractItemModel *model, const QModelIndex &index) const final;
 
-private:
+  private:
     std::shared_ptr<const qb::GgufModel> m_model;
 };
 

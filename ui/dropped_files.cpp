@@ -14,8 +14,10 @@ DroppedFiles classifyDroppedUrls(const QList<QUrl> &urls) {
     for (const QUrl &url : urls) {
         if (!url.isLocalFile()) continue;
         const QString path = url.toLocalFile();
-        if (QFileInfo(path).suffix().compare(QLatin1String("gguf"), Qt::CaseInsensitive) == 0) files.models.append(path);
-        else if (isImportanceMatrixFile(path)) files.matrices.append(path);
+        if (QFileInfo(path).suffix().compare(QLatin1String("gguf"), Qt::CaseInsensitive) == 0)
+            files.models.append(path);
+        else if (isImportanceMatrixFile(path))
+            files.matrices.append(path);
     }
     return files;
 }

@@ -11,8 +11,8 @@
 namespace qbui {
 
 struct DroppedFiles {
-    QStringList models;    // local .gguf files, in drop order
-    QStringList matrices;  // local importance matrices, in drop order
+    QStringList models;   // local .gguf files, in drop order
+    QStringList matrices; // local importance matrices, in drop order
     bool empty() const { return models.isEmpty() && matrices.isEmpty(); }
 };
 

@@ -10,13 +10,13 @@ namespace qbui {
 
 class ErrorBanner final : public QFrame {
     Q_OBJECT
-public:
+  public:
     explicit ErrorBanner(QWidget *parent = nullptr);
     void showError(const QString &what, const QString &details);
     void showInfo(const QString &text);
     QString text() const;
 
-private:
+  private:
     QLabel *m_text;
 };
 

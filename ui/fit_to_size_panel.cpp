@@ -7,10 +7,10 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QMenu>
-#include <QMessageBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
@@ -88,7 +88,7 @@ FitToSizePanel::FitToSizePanel(QWidget *parent)
     });
 }
 
-FitToSizePanel::~FitToSizePanel() = default;  // m_jobs cancels the curves and waits for its worker
+FitToSizePanel::~FitToSizePanel() = default; // m_jobs cancels the curves and waits for its worker
 
 void FitToSizePanel::cancel() {
     m_jobs.cancel();
@@ -110,35 +110,37 @@ void FitToSizePanel::setModel(std::shared_ptr<qb::ModelAnalyzer> analyzer, std::
     m_progress->setVisible(true);
     m_summary->setText(tr("Measuring every tensor's error at every candidate type…"));
 
-    qb::MixCurveRequest request;  // its role weights are replaced when the curves arrive (below)
+    qb::MixCurveRequest request; // its role weights are replaced when the curves arrive (below)
     request.rules = rules;
     request.pins = std::move(pins);
     request.planOptions.imatrixFile = imatrixFile;
     request.threads = m_threads;
     // A newer model, matrix or pins supersedes this request: its curves are dropped.
-    m_jobs.start([this, request = std::move(request), analyzer = m_analyzer](const JobContext &job) mutable -> CurvesResult {
-        request.cancel = job.cancelFlag();
-        request.progress = [this, job](double f) { job.post([this, f] { m_progress->setValue(int(f * 1000)); }); };
-        try {
-            return {std::make_shared<const qb::MixCurves>(qb::buildMixCurves(*analyzer, request)), {}};
-        } catch (const std::exception &e) {
-            return {nullptr, QString::fromUtf8(e.what())};
-        }
-    }, [this](const CurvesResult &r) {
-        m_progress->setVisible(false);
-        if (!r.curves) {
-            m_summary->setText(tr("Fit to size is not available: %1").arg(r.failure));
-            emit targetFailed(r.failure);
-            return;
-        }
-        // The weights chosen now, even if the user changed them while the curves were built.
-        auto curves = std::make_shared<qb::MixCurves>(*r.curves);
-        qb::applySensitivity(*curves, currentSensitivity());
-        m_curves = std::move(curves);
-        updateRange();
-        emit curvesReady();
-        solve();
-    });
+    m_jobs.start(
+        [this, request = std::move(request), analyzer = m_analyzer](const JobContext &job) mutable -> CurvesResult {
+            request.cancel = job.cancelFlag();
+            request.progress = [this, job](double f) { job.post([this, f] { m_progress->setValue(int(f * 1000)); }); };
+            try {
+                return {std::make_shared<const qb::MixCurves>(qb::buildMixCurves(*analyzer, request)), {}};
+            } catch (const std::exception &e) {
+                return {nullptr, QString::fromUtf8(e.what())};
+            }
+        },
+        [this](const CurvesResult &r) {
+            m_progress->setVisible(false);
+            if (!r.curves) {
+                m_summary->setText(tr("Fit to size is not available: %1").arg(r.failure));
+                emit targetFailed(r.failure);
+                return;
+            }
+            // The weights chosen now, even if the user changed them while the curves were built.
+            auto curves = std::make_shared<qb::MixCurves>(*r.curves);
+            qb::applySensitivity(*curves, currentSensitivity());
+            m_curves = std::move(curves);
+            updateRange();
+            emit curvesReady();
+            solve();
+        });
 }
 
 QString FitToSizePanel::loadSensitivity(const QString &path) {
@@ -178,7 +180,7 @@ void FitToSizePanel::chooseSensitivityFile() {
 
 // The curves' errors are plainError times the role's weight: new weights need no new analysis.
 void FitToSizePanel::reweigh() {
-    if (!m_curves) return;  // a build in progress picks the weights up when it starts next
+    if (!m_curves) return; // a build in progress picks the weights up when it starts next
     auto curves = std::make_shared<qb::MixCurves>(*m_curves);
     qb::applySensitivity(*curves, currentSensitivity());
     m_curves = std::move(curves);

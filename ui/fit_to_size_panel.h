@@ -30,7 +30,7 @@ namespace qbui {
 
 class FitToSizePanel final : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit FitToSizePanel(QWidget *parent = nullptr);
     ~FitToSizePanel() override;
 
@@ -44,7 +44,7 @@ public:
 
     enum class Unit { Gigabytes, BitsPerWeight };
     void setUnit(Unit unit);
-    void setTarget(double value);  // in the current unit; moves the slider and spin box
+    void setTarget(double value); // in the current unit; moves the slider and spin box
     double target() const;
 
     bool isRunning() const { return m_jobs.isRunning(); }
@@ -61,22 +61,22 @@ public:
     // empty string, or the error naming the file (nothing changes then).
     QString loadSensitivity(const QString &path);
     void useBuiltinSensitivity();
-    QString sensitivitySource() const;  // "built-in" or the file's name
+    QString sensitivitySource() const; // "built-in" or the file's name
 
     // The frontier: the optimizer's mix at evenly spaced targets across the feasible range.
     std::vector<qb::OptimizedMix> frontier(int points = 24) const;
 
-signals:
+  signals:
     void curvesReady();
-    void targetSolved(const qb::OptimizedMix &mix);  // the mix at the current target
+    void targetSolved(const qb::OptimizedMix &mix); // the mix at the current target
     void targetFailed(const QString &message);
     void applyRequested(const qb::OptimizedMix &mix);
 
-private:
+  private:
     void solve();
     void chooseSensitivityFile();
     void reweigh();
-    qb::RoleSensitivity currentSensitivity() const;  // the loaded file's, or the built-in table
+    qb::RoleSensitivity currentSensitivity() const; // the loaded file's, or the built-in table
     void updateRange();
     qb::SizeTarget currentTarget() const;
 
@@ -95,9 +95,9 @@ private:
     QProgressBar *m_progress;
     QPushButton *m_apply;
     QPushButton *m_sensitivityButton;
-    std::optional<qb::RoleSensitivity> m_sensitivity;  // none: the built-in table
+    std::optional<qb::RoleSensitivity> m_sensitivity; // none: the built-in table
     QString m_sensitivityFile;
-    JobTracker m_jobs;  // last: destroyed first, waiting for its worker
+    JobTracker m_jobs; // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

@@ -1,8 +1,8 @@
 #include "histogram_page.h"
 
+#include "analysis/robust_range.h"
 #include "chart_style.h"
 #include "error.h"
-#include "analysis/robust_range.h"
 #include "formatting.h"
 #include "histogram_view.h"
 #include "kernels/kernels.h"
@@ -48,7 +48,8 @@ HistogramResult analyzeTypes(const std::shared_ptr<qb::ModelAnalyzer> &analyzer,
     }
     if (!r.weightsSource) {
         try {
-            r.weightsSource = analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, bins, ranges, threads, cancel);
+            r.weightsSource =
+                analyzer->analyze(size_t(tensor), qb::GgmlType::BF16, mode, bins, ranges, threads, cancel);
         } catch (const std::exception &) {
             // Nothing to draw; the metrics table says why each type failed.
         }
@@ -65,7 +66,8 @@ qb::HistogramRanges HistogramPage::robustRangesFor(const std::shared_ptr<qb::Mod
     const HistogramResult scouts =
         analyzeTypes(analyzer, tensor, types, qb::AnalysisMode::Preview, {}, 1, nullptr, qb::kRobustScoutBins);
     std::vector<const qb::TensorAnalysis *> list{scouts.weightsSource.get()};
-    for (const TypeAnalysis &ta : scouts.types) list.push_back(ta.analysis.get());
+    for (const TypeAnalysis &ta : scouts.types)
+        list.push_back(ta.analysis.get());
     return qb::robustRanges(list);
 }
 
@@ -100,8 +102,7 @@ HistogramPage::HistogramPage(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_state(new QLabel(this)), m_second(new QComboBox(this)),
       m_third(new QComboBox(this)), m_logScale(new QCheckBox(tr("Log scale"), this)),
       m_weightsPlot(new QCustomPlot(this)), m_errorPlot(new QCustomPlot(this)), m_relativePlot(new QCustomPlot(this)),
-      m_profilePlot(new QCustomPlot(this)),
-      m_metrics(new QTableWidget(this)), m_coalesce(new QTimer(this)) {
+      m_profilePlot(new QCustomPlot(this)), m_metrics(new QTableWidget(this)), m_coalesce(new QTimer(this)) {
     qRegisterMetaType<HistogramResult>();
     QFont titleFont = m_title->font();
     titleFont.setBold(true);
@@ -170,7 +171,7 @@ HistogramPage::HistogramPage(QWidget *parent)
     layout->addLayout(grid, 1);
 }
 
-HistogramPage::~HistogramPage() = default;  // m_jobs cancels the exact pass and waits for it
+HistogramPage::~HistogramPage() = default; // m_jobs cancels the exact pass and waits for it
 
 void HistogramPage::fillComparisonChoices() {
     for (QComboBox *box : {m_second, m_third}) {
@@ -226,8 +227,8 @@ void HistogramPage::startRequest() {
     const int tensor = m_tensor;
     const auto types = requestedTypes();
     const auto &info = *m_analyzer->model().tensors()[size_t(tensor)].info;
-    m_title->setText(QStringLiteral("%1  ·  %2  ·  %3").arg(QString::fromStdString(info.name), formatShape(info),
-                                                            typeLabel(info.type)));
+    m_title->setText(QStringLiteral("%1  ·  %2  ·  %3")
+                         .arg(QString::fromStdString(info.name), formatShape(info), typeLabel(info.type)));
     m_state->setText(tr("previewing…"));
     // Supersedes the previous request: its exact pass is cancelled, its results are dropped.
     m_jobs.start(
@@ -260,7 +261,8 @@ void HistogramPage::applyResult(const HistogramResult &result) {
 }
 
 void HistogramPage::rebuildPlots() {
-    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot}) p->clearGraphs();
+    for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot, m_profilePlot})
+        p->clearGraphs();
     QVector<double> keys, values;
     if (m_result.weightsSource) {
         histogramToCurve(m_result.weightsSource->weights, keys, values);
@@ -272,7 +274,8 @@ void HistogramPage::rebuildPlots() {
         g->setBrush(fill);
         g->setData(keys, values, true);
     }
-    setOutOfRangeText(m_weightsPlot, m_result.weightsSource ? outOfRangeText(m_result.weightsSource->weights) : QString());
+    setOutOfRangeText(m_weightsPlot,
+                      m_result.weightsSource ? outOfRangeText(m_result.weightsSource->weights) : QString());
     QStringList errorOutside, relativeOutside;
     int series = 0;
     for (const TypeAnalysis &ta : m_result.types) {
@@ -282,8 +285,9 @@ void HistogramPage::rebuildPlots() {
         // The chosen type is filled, the compared ones are outlines with their own dash pattern,
         // so overlapping distributions stay apart even where their colours blend.
         const QPen pen(color, index == 0 ? 1.6 : 1.8, seriesPenStyle(index));
-        for (auto [plot, histogram, outside] : {std::tuple{m_errorPlot, &ta.analysis->error, &errorOutside},
-                                                std::tuple{m_relativePlot, &ta.analysis->relativeError, &relativeOutside}}) {
+        for (auto [plot, histogram, outside] :
+             {std::tuple{m_errorPlot, &ta.analysis->error, &errorOutside},
+              std::tuple{m_relativePlot, &ta.analysis->relativeError, &relativeOutside}}) {
             histogramToCurve(*histogram, keys, values);
             QCPGraph *e = plot->addGraph();
             e->setName(typeLabel(ta.type));
@@ -311,7 +315,8 @@ void HistogramPage::rebuildPlots() {
         // A sampled profile is a set of points, not a continuous line: draw it as such.
         if (ta.analysis->mode == qb::AnalysisMode::Preview && rows.size() < 400) {
             p->setLineStyle(QCPGraph::lsNone);
-            p->setScatterStyle(QCPScatterStyle(index == 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color, 4));
+            p->setScatterStyle(
+                QCPScatterStyle(index == 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color, 4));
         }
         p->setData(rows, rmse, true);
     }
@@ -320,10 +325,13 @@ void HistogramPage::rebuildPlots() {
     const bool log = m_logScale->isChecked();
     for (QCustomPlot *p : {m_weightsPlot, m_errorPlot, m_relativePlot}) {
         p->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-        if (log) p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-        else p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+        if (log)
+            p->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+        else
+            p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     }
-    for (QCustomPlot *p : {m_errorPlot, m_relativePlot, m_profilePlot}) p->legend->setVisible(p->graphCount() > 0);
+    for (QCustomPlot *p : {m_errorPlot, m_relativePlot, m_profilePlot})
+        p->legend->setVisible(p->graphCount() > 0);
     // The home view of each histogram is the range its bins were computed on.
     setHomeView(m_weightsPlot, m_result.ranges.weights, !log);
     setHomeView(m_errorPlot, m_result.ranges.error, !log);
@@ -332,7 +340,7 @@ void HistogramPage::rebuildPlots() {
 }
 
 void HistogramPage::rebuildMetrics() {
-    const QStringList rows{tr("Rel. RMSE"), tr("RMSE"), tr("Max |error|"), tr("SNR"), tr("Cosine"),
+    const QStringList rows{tr("Rel. RMSE"),     tr("RMSE"), tr("Max |error|"), tr("SNR"),           tr("Cosine"),
                            tr("Weighted rel."), tr("Size"), tr("Bits/weight"), tr("Rows analysed"), tr("Time")};
     m_metrics->clear();
     m_metrics->setRowCount(int(rows.size()));
@@ -366,9 +374,12 @@ void HistogramPage::rebuildMetrics() {
         const double elements = double(a.totalRows) * double(a.rowLength);
         set(7, elements > 0 ? QString::number(8.0 * double(a.quantizedBytes) / elements, 'f', 3) : QStringLiteral("–"));
         // A preview of wide rows analyses part of each sampled row: say how much.
-        set(8, a.sampledLength < a.rowLength
-                   ? tr("%1 / %2 (%3 of %4 columns)").arg(a.rowIndices.size()).arg(a.totalRows).arg(a.sampledLength).arg(a.rowLength)
-                   : QStringLiteral("%1 / %2").arg(a.rowIndices.size()).arg(a.totalRows));
+        set(8, a.sampledLength < a.rowLength ? tr("%1 / %2 (%3 of %4 columns)")
+                                                   .arg(a.rowIndices.size())
+                                                   .arg(a.totalRows)
+                                                   .arg(a.sampledLength)
+                                                   .arg(a.rowLength)
+                                             : QStringLiteral("%1 / %2").arg(a.rowIndices.size()).arg(a.totalRows));
         set(9, QStringLiteral("%1 ms").arg(a.seconds * 1000.0, 0, 'f', 1));
         QColor c = seriesColor(col);
         m_metrics->setHorizontalHeaderItem(col, new QTableWidgetItem(typeLabel(ta.type)));
@@ -376,7 +387,8 @@ void HistogramPage::rebuildMetrics() {
         ++col;
     }
     for (int i = 0; i < headers.size(); ++i) {
-        if (!m_metrics->horizontalHeaderItem(i)) m_metrics->setHorizontalHeaderItem(i, new QTableWidgetItem(headers[i]));
+        if (!m_metrics->horizontalHeaderItem(i))
+            m_metrics->setHorizontalHeaderItem(i, new QTableWidgetItem(headers[i]));
     }
 }
 

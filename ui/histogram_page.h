@@ -35,7 +35,7 @@ namespace qbui {
 
 struct TypeAnalysis {
     qb::GgmlType type = qb::GgmlType::F32;
-    std::shared_ptr<const qb::TensorAnalysis> analysis;  // null when it failed
+    std::shared_ptr<const qb::TensorAnalysis> analysis; // null when it failed
     QString failure;
 };
 
@@ -43,7 +43,7 @@ struct HistogramResult {
     int tensor = -1;
     qb::AnalysisMode mode = qb::AnalysisMode::Preview;
     std::vector<TypeAnalysis> types;
-    qb::HistogramRanges ranges;  // the robust ranges every histogram of the result was computed on
+    qb::HistogramRanges ranges; // the robust ranges every histogram of the result was computed on
     // The weights distribution does not depend on the type; when every compared type failed
     // (no kernel, importance data required) it comes from a float analysis instead.
     std::shared_ptr<const qb::TensorAnalysis> weightsSource;
@@ -51,7 +51,7 @@ struct HistogramResult {
 
 class HistogramPage final : public QWidget {
     Q_OBJECT
-public:
+  public:
     static constexpr int kMaxTypes = 3;
     static constexpr int kBins = 64;
 
@@ -78,11 +78,11 @@ public:
     static qb::HistogramRanges robustRangesFor(const std::shared_ptr<qb::ModelAnalyzer> &analyzer, int tensor,
                                                const std::vector<qb::GgmlType> &types);
 
-signals:
+  signals:
     // A result is on screen (preview first, then exact).
     void resultShown(int tensor, qb::AnalysisMode mode);
 
-private:
+  private:
     void scheduleRequest();
     void startRequest();
     void startExact(int tensor, std::vector<qb::GgmlType> types, qb::HistogramRanges ranges);
@@ -109,7 +109,7 @@ private:
     QCustomPlot *m_profilePlot;
     QTableWidget *m_metrics;
     QTimer *m_coalesce;
-    JobTracker m_jobs;  // last: destroyed first, waiting for its worker
+    JobTracker m_jobs; // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

@@ -7,7 +7,7 @@
 namespace qbui {
 namespace {
 
-constexpr const char *kHomeX = "qbHomeX";            // QPointF(lo, hi), or invalid: the data's range
+constexpr const char *kHomeX = "qbHomeX"; // QPointF(lo, hi), or invalid: the data's range
 constexpr const char *kHomeYFromZero = "qbHomeYFromZero";
 constexpr const char *kOutOfRangeName = "outOfRange";
 
@@ -42,7 +42,8 @@ QString outOfRangeText(const qb::Histogram &h) {
 
 QCPItemText *outOfRangeLabel(QCustomPlot *plot) {
     for (int i = 0; i < plot->itemCount(); ++i)
-        if (auto *text = qobject_cast<QCPItemText *>(plot->item(i)); text && text->objectName() == QLatin1String(kOutOfRangeName))
+        if (auto *text = qobject_cast<QCPItemText *>(plot->item(i));
+            text && text->objectName() == QLatin1String(kOutOfRangeName))
             return text;
     auto *text = new QCPItemText(plot);
     text->setObjectName(QLatin1String(kOutOfRangeName));

@@ -13,17 +13,17 @@ class LabelTableModel;
 
 class LabelPicker final : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit LabelPicker(LabelTableModel *model, QWidget *parent = nullptr);
     QTableView *view() const { return m_view; }
     void setSummary(const QString &text);
 
-signals:
+  signals:
     void labelChosen(const QString &name);
     // "Quantize checked…": the ticked labels (LabelTableModel::checkedLabels) in one pass.
     void quantizeCheckedRequested();
 
-private:
+  private:
     LabelTableModel *m_model;
     QTableView *m_view;
     QLabel *m_summary;

@@ -87,13 +87,15 @@ MeasuredQuality LabelTableModel::measured(const QString &name) const {
 
 bool LabelTableModel::setData(const QModelIndex &index, const QVariant &value, int role) {
     if (!index.isValid() || index.column() != Label || role != Qt::CheckStateRole) return false;
-    if (!m_estimates[size_t(index.row())].available) return false;  // refused labels are never ticked
+    if (!m_estimates[size_t(index.row())].available) return false; // refused labels are never ticked
     const QString name = QString::fromLatin1(m_estimates[size_t(index.row())].label->name);
     setChecked(name, value.value<Qt::CheckState>() == Qt::Checked);
     return true;
 }
 
-int LabelTableModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_estimates.size()); }
+int LabelTableModel::rowCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : int(m_estimates.size());
+}
 int LabelTableModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant LabelTableModel::headerData(int section, Qt::Orientation orientation, int role) const {

@@ -20,7 +20,7 @@ namespace qbui {
 
 class LabelTableModel final : public QAbstractTableModel {
     Q_OBJECT
-public:
+  public:
     enum Column { Label, Size, Bits, Error, Description, MeanKld, DeltaPpl, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1, NameRole };
 
@@ -38,7 +38,7 @@ public:
     // Check boxes of the available labels (kept across setEstimates for labels still available).
     void setChecked(const QString &name, bool checked);
     bool isChecked(const QString &name) const;
-    QStringList checkedLabels() const;  // in row order
+    QStringList checkedLabels() const; // in row order
     // Model-level quality measured through llama.cpp (invalid: clears it).
     void setMeasured(const QString &name, const MeasuredQuality &quality);
     MeasuredQuality measured(const QString &name) const;
@@ -50,10 +50,10 @@ public:
     Qt::ItemFlags flags(const QModelIndex &index) const final;
     bool setData(const QModelIndex &index, const QVariant &value, int role = Qt::EditRole) final;
 
-signals:
+  signals:
     void checkedLabelsChanged();
 
-private:
+  private:
     std::vector<LabelEstimate> m_estimates;
     std::vector<double> m_quality;
     std::vector<QString> m_qualityFailure;

@@ -14,14 +14,15 @@
 #include "model_info_panel.h"
 #include "model_overview_page.h"
 #include "model_session.h"
-#include "quality_chart_page.h"
-#include "quantize_dialog.h"
 #include "multi_quantize_dialog.h"
 #include "output_folders.h"
+#include "quality_chart_page.h"
+#include "quantize_dialog.h"
 #include "tensor_panel.h"
 #include "tensor_table_model.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -37,7 +38,6 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
-#include <QActionGroup>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -56,9 +56,11 @@ constexpr int kMaxRecentFiles = 8;
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_session(new ModelSession(this)), m_mix(new MixDocument(this)),
       m_scanner(new MixErrorScanner(this)), m_banner(new ErrorBanner(this)), m_info(new ModelInfoPanel(this)),
-      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)), m_controller(new MixController(m_session, m_mix, this)),
-      m_labelModel(new LabelTableModel(this)), m_labelPicker(new LabelPicker(m_labelModel, this)), m_chart(new QualityChartPage(this)), m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)),
-      m_modelStatus(new QLabel(this)), m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
+      m_tensors(new TensorPanel(m_mix, this)), m_histogram(new HistogramPage(this)),
+      m_controller(new MixController(m_session, m_mix, this)), m_labelModel(new LabelTableModel(this)),
+      m_labelPicker(new LabelPicker(m_labelModel, this)), m_chart(new QualityChartPage(this)),
+      m_pages(new QTabWidget(this)), m_splitter(new QSplitter(Qt::Vertical, this)), m_modelStatus(new QLabel(this)),
+      m_mixStatus(new QLabel(this)), m_busy(new QProgressBar(this)) {
     setWindowTitle(QStringLiteral("QuantBench"));
     setAcceptDrops(true);
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
@@ -121,15 +123,19 @@ MainWindow::MainWindow(QWidget *parent)
     m_histogram->setThreads(m_threads);
     m_chart->setThreads(m_threads);
     const auto savedRules = qb::ruleSetFromName(
-        settings.value(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(qb::kDefaultRuleSet))).toString().toStdString());
+        settings.value(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(qb::kDefaultRuleSet)))
+            .toString()
+            .toStdString());
     m_controller->setRuleSet(savedRules.value_or(qb::kDefaultRuleSet));
 
     createMenus();
 
     connect(m_session, &ModelSession::busyChanged, this, [this](bool busy) {
         m_busy->setVisible(busy);
-        if (busy) statusBar()->showMessage(tr("Reading…"));
-        else if (statusBar()->currentMessage() == tr("Reading…")) statusBar()->clearMessage();  // not a newer message
+        if (busy)
+            statusBar()->showMessage(tr("Reading…"));
+        else if (statusBar()->currentMessage() == tr("Reading…"))
+            statusBar()->clearMessage(); // not a newer message
     });
     connect(m_session, &ModelSession::modelOpened, this, &MainWindow::onModelOpened);
     connect(m_session, &ModelSession::importanceLoaded, this, &MainWindow::onImportanceLoaded);
@@ -141,7 +147,8 @@ MainWindow::MainWindow(QWidget *parent)
     });
     connect(m_scanner, &MixErrorScanner::errorReady, m_tensors->tableModel(), &TensorTableModel::setError);
     connect(m_scanner, &MixErrorScanner::progress, this, [this](int done, int total) {
-        m_tensors->setStatusText(done < total ? tr("Estimating errors: %1 of %2 tensors").arg(done).arg(total) : QString());
+        m_tensors->setStatusText(done < total ? tr("Estimating errors: %1 of %2 tensors").arg(done).arg(total)
+                                              : QString());
     });
 
     updateStatus();
@@ -176,8 +183,8 @@ void MainWindow::createMenus() {
     m_rulesMenu = tools->addMenu(tr("&Rule Set"));
     auto *rulesGroup = new QActionGroup(this);
     for (qb::RuleSet rules : qb::allRuleSets()) {
-        QAction *a = m_rulesMenu->addAction(
-            tr("%1 — %2").arg(QString::fromLatin1(qb::ruleSetName(rules)), QString::fromLatin1(qb::ruleSetDescription(rules))));
+        QAction *a = m_rulesMenu->addAction(tr("%1 — %2").arg(QString::fromLatin1(qb::ruleSetName(rules)),
+                                                              QString::fromLatin1(qb::ruleSetDescription(rules))));
         a->setCheckable(true);
         a->setData(QString::fromLatin1(qb::ruleSetName(rules)));
         a->setChecked(rules == m_controller->ruleSet());
@@ -186,7 +193,8 @@ void MainWindow::createMenus() {
     }
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget *dock : findChildren<QDockWidget *>()) m_viewMenu->addAction(dock->toggleViewAction());
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        m_viewMenu->addAction(dock->toggleViewAction());
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About QuantBench"), this, &MainWindow::showAbout);
@@ -277,8 +285,11 @@ void MainWindow::onImportanceLoaded() {
 QString MainWindow::chooseRuleSet(qb::RuleSet rules) {
     const QString error = m_controller->setRuleSet(rules);
     if (!error.isEmpty())
-        showError(tr("The current label cannot be kept under rule set %1").arg(QString::fromLatin1(qb::ruleSetName(rules))), error);
-    else QSettings().setValue(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(rules)));
+        showError(
+            tr("The current label cannot be kept under rule set %1").arg(QString::fromLatin1(qb::ruleSetName(rules))),
+            error);
+    else
+        QSettings().setValue(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(rules)));
     syncRuleSet();
     // The fit's candidates and labels follow the rule set: its curves are rebuilt under the new one.
     if (error.isEmpty() && m_fit->curves() && m_fit->curves()->rules != rules) refreshFitToSize();
@@ -304,7 +315,8 @@ void MainWindow::estimateLabels() {
             m_labelModel->setEstimates(estimates);
             m_chart->setLabels(m_session->analyzer(), estimates);
             m_labelModel->setCurrentLabel(m_mix->label());
-            const auto available = std::count_if(estimates.begin(), estimates.end(), [](const auto &e) { return e.available; });
+            const auto available =
+                std::count_if(estimates.begin(), estimates.end(), [](const auto &e) { return e.available; });
             m_labelPicker->setSummary(
                 tr("%1 of %2 labels apply to this model%3. Click one to apply its mix.")
                     .arg(available)
@@ -322,14 +334,17 @@ QString MainWindow::chooseLabel(const QString &name) {
 
 QString MainWindow::exportPreset(const QString &path) {
     const QString error = m_controller->exportPreset(path);
-    if (!error.isEmpty()) showError(tr("Could not export the preset"), error);
-    else statusBar()->showMessage(tr("Preset saved to %1").arg(path), 5000);
+    if (!error.isEmpty())
+        showError(tr("Could not export the preset"), error);
+    else
+        statusBar()->showMessage(tr("Preset saved to %1").arg(path), 5000);
     return error;
 }
 
 QString MainWindow::importPreset(const QString &path) {
     const QString error = m_controller->importPreset(path);
-    if (!error.isEmpty()) showError(tr("Could not import the preset %1").arg(QFileInfo(path).fileName()), error);
+    if (!error.isEmpty())
+        showError(tr("Could not import the preset %1").arg(QFileInfo(path).fileName()), error);
     else {
         statusBar()->showMessage(tr("Preset %1 applied").arg(QFileInfo(path).fileName()), 5000);
         syncRuleSet(); // the preset's rule set is now the mix's
@@ -358,8 +373,8 @@ QuantizeDialog *MainWindow::openQuantizeDialog() {
         showError(tr("Cannot quantize yet"), error);
         return nullptr;
     }
-    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), m_mix->displayName(),
-                                      suggestedOutputPath(), m_threads, this);
+    auto *dialog = new QuantizeDialog(m_session->model(), std::move(*plan), m_mix->displayName(), suggestedOutputPath(),
+                                      m_threads, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QuantizeDialog::openResult, this, &MainWindow::openPath);
     dialog->show();
@@ -377,8 +392,9 @@ MultiQuantizeDialog *MainWindow::openMultiQuantizeDialog() {
     auto plans = buildLabelPlans(*model, labels, imatrix, m_session->importancePath(), m_controller->ruleSet());
     QString modelName = QFileInfo(m_session->path()).fileName();
     if (modelName.endsWith(QStringLiteral(".gguf"))) modelName.chop(5);
-    auto *dialog = new MultiQuantizeDialog(model, std::move(plans), modelName,
-                                           defaultOutputFolder(kQuantizeCheckedFolderKey, m_session->path()), m_threads, this);
+    auto *dialog =
+        new MultiQuantizeDialog(model, std::move(plans), modelName,
+                                defaultOutputFolder(kQuantizeCheckedFolderKey, m_session->path()), m_threads, this);
     dialog->setPresetPlanner([model, imatrix, path = m_session->importancePath()](const QString &preset) {
         return buildPresetPlan(*model, preset, imatrix, path);
     });
@@ -405,7 +421,7 @@ void MainWindow::showCurrentTensor() {
 
 void MainWindow::onMixChanged(const QList<int> &tensors) {
     updateStatus();
-    if (m_mix->overrides() != m_fitPins) refreshFitToSize();  // the user's overrides are the fit's pins
+    if (m_mix->overrides() != m_fitPins) refreshFitToSize(); // the user's overrides are the fit's pins
     if (m_mix->tensorCount() > 0) m_chart->setCurrentMix(m_mix->displayName(), m_mix->entries());
     if (tensors.contains(m_currentTensor)) showCurrentTensor();
     // A burst of edits (e.g. an override on 200 tensors) becomes one rescan.
@@ -425,7 +441,8 @@ void MainWindow::rescanErrors() {
 void MainWindow::updateStatus() {
     const qb::RuleSet rules = m_controller->ruleSet();
     m_rulesStatus->setText(tr("Rules: %1").arg(QString::fromLatin1(qb::ruleSetName(rules))));
-    m_rulesStatus->setToolTip(tr("The mix follows %1 (Tools ▸ Rule Set)").arg(QString::fromLatin1(qb::ruleSetDescription(rules))));
+    m_rulesStatus->setToolTip(
+        tr("The mix follows %1 (Tools ▸ Rule Set)").arg(QString::fromLatin1(qb::ruleSetDescription(rules))));
     const auto model = m_session->model();
     if (!model) {
         m_modelStatus->setText(tr("Open a GGUF model (Ctrl+O) or drop one on the window."));
@@ -446,7 +463,8 @@ void MainWindow::addRecentFile(const QString &path) {
     const QString absolute = QFileInfo(path).absoluteFilePath();
     recent.removeAll(absolute);
     recent.prepend(absolute);
-    while (recent.size() > kMaxRecentFiles) recent.removeLast();
+    while (recent.size() > kMaxRecentFiles)
+        recent.removeLast();
     settings.setValue(QStringLiteral("recentFiles"), recent);
     rebuildRecentMenu();
 }
@@ -486,10 +504,11 @@ void MainWindow::dropEvent(QDropEvent *event) {
     if (files.empty()) return;
     event->acceptProposedAction();
     if (!files.models.isEmpty()) openPath(files.models.first());
-    for (const QString &m : files.matrices) openPath(m);
+    for (const QString &m : files.matrices)
+        openPath(m);
     if (files.models.size() > 1)
-        statusBar()->showMessage(tr("Opening %1; the other %n dropped model(s) were not opened (one model at a time).", nullptr,
-                                    int(files.models.size() - 1))
+        statusBar()->showMessage(tr("Opening %1; the other %n dropped model(s) were not opened (one model at a time).",
+                                    nullptr, int(files.models.size() - 1))
                                      .arg(QFileInfo(files.models.first()).fileName()),
                                  10000);
 }

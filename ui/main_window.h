@@ -49,7 +49,7 @@ class TensorPanel;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
@@ -96,18 +96,18 @@ public:
     static constexpr const char *kDefaultLabel = "Q4_K_M";
     int largestQuantizedTensor() const;
 
-signals:
+  signals:
     // The model's tensors are in the table (after an open completes).
     void modelReady();
     // Every label's size estimate is listed for the current model and importance data.
     void labelsEstimated();
 
-protected:
+  protected:
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
-private:
+  private:
     void createMenus();
     void chooseFileToOpen();
     void chooseImportanceMatrix();
@@ -143,7 +143,7 @@ private:
     ModelQualityPanel *m_quality = nullptr;
     ModelOverviewPage *m_overview = nullptr;
     FitToSizePanel *m_fit = nullptr;
-    std::map<int, qb::GgmlType> m_fitPins;  // the overrides the fit's curves were built with
+    std::map<int, qb::GgmlType> m_fitPins; // the overrides the fit's curves were built with
     // Fit to size (main_window_fit.cpp).
     void setUpFitToSize(QWidget *chartPage);
     void refreshFitToSize();
@@ -160,7 +160,7 @@ private:
     QProgressBar *m_busy;
     int m_threads = 1;
     bool m_rescanQueued = false;
-    JobTracker m_estimateJobs;  // last: destroyed first, waiting for its worker
+    JobTracker m_estimateJobs; // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

@@ -40,7 +40,8 @@ void MainWindow::showFirstView() {
     if (!model) return;
     bool storedAsFloat = true;
     for (int t = 0; t < m_mix->tensorCount(); ++t)
-        storedAsFloat = storedAsFloat && !(m_mix->isOverridable(t) && qb::typeTraits(model->tensors()[size_t(t)].info->type).quantized);
+        storedAsFloat = storedAsFloat &&
+                        !(m_mix->isOverridable(t) && qb::typeTraits(model->tensors()[size_t(t)].info->type).quantized);
     // The label shows in the status bar's mix and is highlighted in the label list. A refusal (a
     // model the rules cannot quantize this way) leaves the stored types, silently: the label list
     // says why when the user picks the label.

@@ -36,14 +36,14 @@ void MainWindow::setUpFitToSize(QWidget *chartPage) {
     layout->addWidget(m_chart, 1);
     connect(m_fit, &FitToSizePanel::curvesReady, this, [this] {
         std::vector<QualityChartPage::Point> points;
-        for (const auto &mix : m_fit->frontier()) points.push_back(chartPoint(mix));
+        for (const auto &mix : m_fit->frontier())
+            points.push_back(chartPoint(mix));
         std::optional<QualityChartPage::Point> target;
         if (m_fit->result()) target = chartPoint(*m_fit->result());
         m_chart->setFrontier(std::move(points), target);
     });
-    connect(m_fit, &FitToSizePanel::targetSolved, this, [this](const qb::OptimizedMix &mix) {
-        m_chart->setFrontier(m_chart->frontier(), chartPoint(mix));
-    });
+    connect(m_fit, &FitToSizePanel::targetSolved, this,
+            [this](const qb::OptimizedMix &mix) { m_chart->setFrontier(m_chart->frontier(), chartPoint(mix)); });
     connect(m_fit, &FitToSizePanel::targetFailed, this,
             [this](const QString &) { m_chart->setFrontier(m_chart->frontier(), std::nullopt); });
     connect(m_fit, &FitToSizePanel::applyRequested, this, &MainWindow::applyFittedMix);

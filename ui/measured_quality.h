@@ -7,14 +7,14 @@
 namespace qbui {
 
 struct MeasuredQuality {
-    double meanKld = NAN;     // nats
+    double meanKld = NAN; // nats
     double p99Kld = NAN;
     double ppl = NAN;
-    double deltaPpl = NAN;    // PPL(candidate) - PPL(base)
-    double sameTop = NAN;     // fraction
+    double deltaPpl = NAN; // PPL(candidate) - PPL(base)
+    double sameTop = NAN;  // fraction
     double bitsPerWeight = NAN;
-    double gigabytes = NAN;   // tensor data
-    uint64_t fileBytes = 0;   // the candidate file's size
+    double gigabytes = NAN; // tensor data
+    uint64_t fileBytes = 0; // the candidate file's size
     bool valid() const { return std::isfinite(meanKld); }
 };
 

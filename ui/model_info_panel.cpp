@@ -106,7 +106,8 @@ void ModelInfoPanel::setModel(std::shared_ptr<const qb::GgufModel> model, const 
         formatBytes(m.totalFileSize()),
         params ? QString::number(8.0 * double(m.tensorBytes()) / double(params), 'f', 2) : QStringLiteral("–"),
     };
-    for (size_t i = 0; i < std::size(values); ++i) m_fields[int(i)].second->setText(values[i]);
+    for (size_t i = 0; i < std::size(values); ++i)
+        m_fields[int(i)].second->setText(values[i]);
 
     const auto &metadata = m.metadata();
     QList<QTreeWidgetItem *> items;
@@ -130,12 +131,14 @@ void ModelInfoPanel::fillArrayPage(QTreeWidgetItem *item) {
     // Walk from the metadata value down the stored path of array indices.
     const qb::GgufValue *value = &m_model->metadata().at(size_t(item->data(0, kKeyRole).toInt())).value;
     const QVariantList path = item->data(0, kPathRole).toList();
-    for (const QVariant &i : path) value = &value->array()->items.at(size_t(i.toInt()));
+    for (const QVariant &i : path)
+        value = &value->array()->items.at(size_t(i.toInt()));
     const qb::GgufArray *array = value->array();
     if (!array) return;
 
     // Remove a previous "more…" row before adding the next page.
-    if (int n = item->childCount(); n > 0 && item->child(n - 1)->data(0, kMoreRole).toBool()) delete item->takeChild(n - 1);
+    if (int n = item->childCount(); n > 0 && item->child(n - 1)->data(0, kMoreRole).toBool())
+        delete item->takeChild(n - 1);
     const int filled = item->data(0, kFilledRole).toInt();
     const int end = std::min<int>(int(array->items.size()), filled + kPageSize);
     QList<QTreeWidgetItem *> children;
@@ -153,7 +156,8 @@ void ModelInfoPanel::fillArrayPage(QTreeWidgetItem *item) {
         children.append(c);
     }
     if (end < int(array->items.size())) {
-        auto *more = new QTreeWidgetItem({tr("… %1 more (activate to show)").arg(array->items.size() - size_t(end)), {}});
+        auto *more =
+            new QTreeWidgetItem({tr("… %1 more (activate to show)").arg(array->items.size() - size_t(end)), {}});
         more->setData(0, kMoreRole, true);
         children.append(more);
     }

@@ -19,7 +19,7 @@ namespace qbui {
 
 class ModelInfoPanel final : public QWidget {
     Q_OBJECT
-public:
+  public:
     static constexpr int kPageSize = 200;
 
     explicit ModelInfoPanel(QWidget *parent = nullptr);
@@ -30,7 +30,7 @@ public:
     // The summary field's text, e.g. field("Architecture").
     QString field(const QString &name) const;
 
-private:
+  private:
     QLabel *addField(const QString &name);
     void fillArrayPage(QTreeWidgetItem *item);
 

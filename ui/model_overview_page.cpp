@@ -17,9 +17,9 @@
 namespace qbui {
 
 ModelOverviewPage::ModelOverviewPage(ModelSession *session, MixDocument *mix, QWidget *parent)
-    : QWidget(parent), m_session(session), m_mix(mix), m_map(new OverviewHeatMap(this)), m_quantity(new QComboBox(this)),
-      m_status(new QLabel(this)), m_progress(new QProgressBar(this)), m_cancelButton(new QPushButton(tr("Cancel"), this)),
-      m_refreshDelay(new QTimer(this)) {
+    : QWidget(parent), m_session(session), m_mix(mix), m_map(new OverviewHeatMap(this)),
+      m_quantity(new QComboBox(this)), m_status(new QLabel(this)), m_progress(new QProgressBar(this)),
+      m_cancelButton(new QPushButton(tr("Cancel"), this)), m_refreshDelay(new QTimer(this)) {
     m_quantity->addItem(tr("Relative error (preview)"));
     m_quantity->addItem(tr("Chosen type (bits per weight)"));
     m_quantity->addItem(tr("Bytes"));
@@ -67,7 +67,8 @@ void ModelOverviewPage::onModelOpened() {
     QStringList names;
     if (model) {
         names.reserve(qsizetype(model->tensors().size()));
-        for (const auto &t : model->tensors()) names.append(QString::fromStdString(t.info->name));
+        for (const auto &t : model->tensors())
+            names.append(QString::fromStdString(t.info->name));
     }
     m_map->setGrid(model ? ModelOverviewGrid(*model) : ModelOverviewGrid(), std::move(names));
     m_refreshDelay->start();
@@ -108,45 +109,50 @@ void ModelOverviewPage::refresh() {
     m_status->setText(tr("%1: computing the error of %2 tensors…").arg(m_mix->displayName()).arg(total));
     // Results are handed over in batches (at most every 100 ms), so a model with thousands of
     // tensors does not repaint thousands of times.
-    m_jobs.start([this, analyzer, changed = std::move(changed)](const JobContext &job) {
-        std::vector<std::pair<size_t, double>> batch;
-        QElapsedTimer sinceBatch;
-        sinceBatch.start();
-        int done = 0;
-        auto flush = [&] {
-            job.post([this, batch, done] {
-                for (const auto &[tensor, error] : batch) m_values.error[tensor] = error;
-                m_progress->setValue(done);
-                m_map->setValues(m_values, quantity());
-            });
-            batch.clear();
-            sinceBatch.restart();
-        };
-        for (const qb::MixEntry &e : changed) {
-            if (job.cancelled()) return;
-            double error = NAN;  // a tensor that cannot be analysed stays hatched
-            try {
-                error = analyzer->analyze(e.tensor, e.type, qb::AnalysisMode::Preview, 64, {}, 1, job.cancelFlag())
-                            ->metrics.relativeRmse;
-            } catch (const qb::Error &err) {
-                if (err.kind() == qb::ErrorKind::Cancelled) return;
-            } catch (const std::exception &) {
+    m_jobs.start(
+        [this, analyzer, changed = std::move(changed)](const JobContext &job) {
+            std::vector<std::pair<size_t, double>> batch;
+            QElapsedTimer sinceBatch;
+            sinceBatch.start();
+            int done = 0;
+            auto flush = [&] {
+                job.post([this, batch, done] {
+                    for (const auto &[tensor, error] : batch)
+                        m_values.error[tensor] = error;
+                    m_progress->setValue(done);
+                    m_map->setValues(m_values, quantity());
+                });
+                batch.clear();
+                sinceBatch.restart();
+            };
+            for (const qb::MixEntry &e : changed) {
+                if (job.cancelled()) return;
+                double error = NAN; // a tensor that cannot be analysed stays hatched
+                try {
+                    error = analyzer->analyze(e.tensor, e.type, qb::AnalysisMode::Preview, 64, {}, 1, job.cancelFlag())
+                                ->metrics.relativeRmse;
+                } catch (const qb::Error &err) {
+                    if (err.kind() == qb::ErrorKind::Cancelled) return;
+                } catch (const std::exception &) {
+                }
+                ++done;
+                batch.emplace_back(e.tensor, error);
+                if (sinceBatch.elapsed() >= 100) flush();
             }
-            ++done;
-            batch.emplace_back(e.tensor, error);
-            if (sinceBatch.elapsed() >= 100) flush();
-        }
-        if (!batch.empty()) flush();
-    }, [this] {
-        m_progress->hide();
-        m_cancelButton->hide();
-        const auto failed = std::count_if(m_values.error.begin(), m_values.error.end(), [](double e) { return !std::isfinite(e); });
-        m_status->setText(failed ? tr("%1: %2 tensors could not be analysed (hatched). Click a cell to open its tensor.")
-                                       .arg(m_mix->displayName())
-                                       .arg(failed)
-                                 : tr("%1. Click a cell to open its tensor.").arg(m_mix->displayName()));
-        emit finished();
-    });
+            if (!batch.empty()) flush();
+        },
+        [this] {
+            m_progress->hide();
+            m_cancelButton->hide();
+            const auto failed =
+                std::count_if(m_values.error.begin(), m_values.error.end(), [](double e) { return !std::isfinite(e); });
+            m_status->setText(
+                failed ? tr("%1: %2 tensors could not be analysed (hatched). Click a cell to open its tensor.")
+                             .arg(m_mix->displayName())
+                             .arg(failed)
+                       : tr("%1. Click a cell to open its tensor.").arg(m_mix->displayName()));
+            emit finished();
+        });
 }
 
 } // namespace qbui

@@ -27,7 +27,7 @@ class OverviewHeatMap;
 
 class ModelOverviewPage final : public QWidget {
     Q_OBJECT
-public:
+  public:
     ModelOverviewPage(ModelSession *session, MixDocument *mix, QWidget *parent = nullptr);
     ~ModelOverviewPage() override;
 
@@ -39,12 +39,12 @@ public:
     bool isRunning() const { return m_jobs.isRunning(); }
     void cancel();
 
-signals:
+  signals:
     void tensorClicked(int tensor);
     // The errors of the current mix are all in (or could not be computed).
     void finished();
 
-private:
+  private:
     void onModelOpened();
     void refresh();
 
@@ -57,7 +57,7 @@ private:
     QPushButton *m_cancelButton;
     QTimer *m_refreshDelay;
     OverviewValues m_values;
-    JobTracker m_jobs;  // last: destroyed first, waiting for its worker
+    JobTracker m_jobs; // last: destroyed first, waiting for its worker
 };
 
 } // namespace qbui

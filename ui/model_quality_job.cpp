@@ -52,7 +52,8 @@ QString recipeKey(const qb::MixPreset &preset) {
     qb::MixPreset recipe = preset;
     recipe.notes.clear();
     recipe.imatrixFile.clear();
-    const QString imatrix = preset.imatrixFile.empty() ? QString() : contentHash(QString::fromStdString(preset.imatrixFile));
+    const QString imatrix =
+        preset.imatrixFile.empty() ? QString() : contentHash(QString::fromStdString(preset.imatrixFile));
     return QStringLiteral("|mix:") + QString::fromStdString(recipe.toJson()) + QStringLiteral("|imatrix:") + imatrix;
 }
 
@@ -73,7 +74,7 @@ MeasuredQuality toMeasured(const qb::eval::CandidateResult &r, uint64_t tensorBy
 
 ModelQualityJob::ModelQualityJob(QObject *parent) : QObject(parent), m_kept(std::make_shared<KeptBase>()) {}
 
-ModelQualityJob::~ModelQualityJob() = default;  // m_jobs cancels and waits for its worker
+ModelQualityJob::~ModelQualityJob() = default; // m_jobs cancels and waits for its worker
 
 bool ModelQualityJob::available() { return qb::eval::scorerAvailable(); }
 QString ModelQualityJob::missingMessage() { return QString::fromStdString(qb::eval::scorerMissingMessage()); }
@@ -83,8 +84,9 @@ void ModelQualityJob::cancel() { m_jobs.requestCancel(); }
 
 void ModelQualityJob::start(const Request &request) {
     // Starting supersedes the running job: its flag is set and its results are dropped.
-    m_jobs.start([request, kept = m_kept, self = this](const JobContext &job) { return measure(request, *kept, job, self); },
-                 [this](const Outcome &outcome) { emit finished(outcome.cancelled, outcome.error); });
+    m_jobs.start(
+        [request, kept = m_kept, self = this](const JobContext &job) { return measure(request, *kept, job, self); },
+        [this](const Outcome &outcome) { emit finished(outcome.cancelled, outcome.error); });
 }
 
 // On the worker thread: `self` is used only inside job.post, which runs on the owner's thread
@@ -94,10 +96,14 @@ ModelQualityJob::Outcome ModelQualityJob::measure(const Request &request, KeptBa
     const std::atomic<bool> *cancelFlag = job.cancelFlag();
     Outcome outcome;
     try {
-        const QString keyTail = QStringLiteral("|%1|%2|%3").arg(contentHash(request.text)).arg(request.ctx).arg(request.chunks);
+        const QString keyTail =
+            QStringLiteral("|%1|%2|%3").arg(contentHash(request.text)).arg(request.ctx).arg(request.chunks);
         const QString baseHash = contentHash(request.base);
         // A file, or a recipe quantized on the fly into a temporary file.
-        struct Item { QString name, file, key; qb::MixPreset preset; };
+        struct Item {
+            QString name, file, key;
+            qb::MixPreset preset;
+        };
         std::vector<Item> todo;
         const auto lookup = [&](Item item) {
             std::lock_guard lock(g_cacheMutex);
@@ -115,19 +121,21 @@ ModelQualityJob::Outcome ModelQualityJob::measure(const Request &request, KeptBa
             preset.imatrixFile = request.imatrix.toStdString();
             lookup({l, {}, baseHash + recipeKey(preset) + keyTail, preset});
         }
-        for (const Mix &m : request.mixes) lookup({m.name, {}, baseHash + recipeKey(m.preset) + keyTail, m.preset});
+        for (const Mix &m : request.mixes)
+            lookup({m.name, {}, baseHash + recipeKey(m.preset) + keyTail, m.preset});
         for (const QString &f : request.files)
             lookup({QFileInfo(f).fileName(), f, contentHash(f) + QStringLiteral("|base:") + baseHash + keyTail, {}});
         if (!todo.empty()) {
             // Files of another model are refused before the base model runs.
             std::unique_ptr<qb::GgufModel> baseModel = qb::GgufModel::open(request.base.toStdString());
             for (const Item &item : todo)
-                if (!item.file.isEmpty()) qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
+                if (!item.file.isEmpty())
+                    qb::eval::checkCandidateFile(*baseModel, item.file.toStdString(), item.name.toStdString());
             // One worker at a time uses the kept base run (a replaced job's worker stops at its next chunk).
             std::lock_guard baseLock(kept.mutex);
             const QString baseKey = baseHash + keyTail + QStringLiteral("|threads:%1").arg(request.threads);
             if (!kept.runner || kept.key != baseKey || !kept.runner->prepared()) {
-                kept.runner.reset();  // its base-logit file goes first: one on disk at a time
+                kept.runner.reset(); // its base-logit file goes first: one on disk at a time
                 qb::eval::EvalSettings settings;
                 settings.text = request.text.toStdString();
                 settings.ctx = request.ctx;

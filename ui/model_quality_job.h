@@ -28,28 +28,30 @@
 #include <mutex>
 #include <vector>
 
-namespace qb::eval { class EvaluationRunner; }
+namespace qb::eval {
+class EvaluationRunner;
+}
 
 namespace qbui {
 
 class ModelQualityJob final : public QObject {
     Q_OBJECT
-public:
+  public:
     // A mix quantized on the fly under its own name (e.g. "your mix: Q4_K_M + 1 override").
     struct Mix {
         QString name;
         qb::MixPreset preset;
     };
     struct Request {
-        QString base;          // the original model
-        QString text;          // the text to score
-        QStringList labels;    // quantized on the fly, one temporary file at a time, with:
-        qb::RuleSet ruleSet = qb::kDefaultRuleSet;  // the window's llama.cpp rules
-        QString imatrix;       // the window's importance matrix (empty: none)
-        std::vector<Mix> mixes;  // quantized on the fly too
-        QStringList files;     // quantized files of the same model
-        int ctx = 0;           // 0: 512 or the trained context if smaller
-        int chunks = -1;       // -1: all
+        QString base;                              // the original model
+        QString text;                              // the text to score
+        QStringList labels;                        // quantized on the fly, one temporary file at a time, with:
+        qb::RuleSet ruleSet = qb::kDefaultRuleSet; // the window's llama.cpp rules
+        QString imatrix;                           // the window's importance matrix (empty: none)
+        std::vector<Mix> mixes;                    // quantized on the fly too
+        QStringList files;                         // quantized files of the same model
+        int ctx = 0;                               // 0: 512 or the trained context if smaller
+        int chunks = -1;                           // -1: all
         int threads = 0;
     };
 
@@ -63,12 +65,12 @@ public:
     static bool available();
     static QString missingMessage();
 
-signals:
+  signals:
     void progress(const QString &model, int chunk, int chunks, double etaSeconds);
     void measured(const QString &name, const qbui::MeasuredQuality &quality);
     void finished(bool cancelled, const QString &error);
 
-private:
+  private:
     // The last base model's run, shared by this job's workers one at a time (the mutex); owned
     // by the workers too, so the work touches nothing of this object.
     struct KeptBase {
@@ -83,8 +85,8 @@ private:
     };
     static Outcome measure(const Request &request, KeptBase &kept, const JobContext &job, ModelQualityJob *self);
 
-    std::shared_ptr<KeptBase> m_kept;  // made in the .cpp, where EvaluationRunner is complete
-    JobTracker m_jobs{JobTracker::Runner::OwnThread};  // last: destroyed (waiting for its worker) first
+    std::shared_ptr<KeptBase> m_kept;                 // made in the .cpp, where EvaluationRunner is complete
+    JobTracker m_jobs{JobTracker::Runner::OwnThread}; // last: destroyed (waiting for its worker) first
 };
 
 } // namespace qbui

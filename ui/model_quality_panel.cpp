@@ -9,9 +9,9 @@
 
 #include <QCheckBox>
 #include <QFileDialog>
-#include <QHeaderView>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
 #include <QProgressBar>
@@ -25,12 +25,12 @@ namespace qbui {
 namespace {
 const QString kTextKey = QStringLiteral("modelQuality/text");
 QString mixPrefix() { return ModelQualityPanel::tr("your mix: "); }
-}
+} // namespace
 
 ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *chart, QWidget *parent)
     : QWidget(parent), m_labels(labels), m_chart(chart), m_job(new ModelQualityJob(this)),
-      m_results(new ModelQualityResults(this)), m_mixBox(new QCheckBox(this)),
-      m_textLabel(new QLabel(this)), m_status(new QLabel(this)), m_ctx(new QSpinBox(this)), m_chunks(new QSpinBox(this)),
+      m_results(new ModelQualityResults(this)), m_mixBox(new QCheckBox(this)), m_textLabel(new QLabel(this)),
+      m_status(new QLabel(this)), m_ctx(new QSpinBox(this)), m_chunks(new QSpinBox(this)),
       m_measure(new QPushButton(tr("Measure"), this)), m_cancel(new QPushButton(tr("Cancel"), this)),
       m_progress(new QProgressBar(this)) {
     auto *chooseText = new QPushButton(tr("Text…"), this);
@@ -51,7 +51,7 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     connect(m_cancel, &QPushButton::clicked, this, &ModelQualityPanel::cancel);
     connect(m_labels, &LabelTableModel::checkedLabelsChanged, this, &ModelQualityPanel::updateButtons);
     connect(m_mixBox, &QCheckBox::toggled, this, &ModelQualityPanel::updateButtons);
-    m_mixBox->hide();  // until setMix()
+    m_mixBox->hide(); // until setMix()
     m_fileList = new QListWidget(this);
     m_fileList->setMaximumHeight(fontMetrics().height() * 6);
     m_fileList->hide();
@@ -60,7 +60,8 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     connect(m_job, &ModelQualityJob::progress, this, [this](const QString &model, int chunk, int chunks, double eta) {
         m_progress->setRange(0, chunks);
         m_progress->setValue(chunk);
-        m_status->setText(tr("%1: chunk %2 of %3, about %4 s left").arg(model).arg(chunk).arg(chunks).arg(eta, 0, 'f', 0));
+        m_status->setText(
+            tr("%1: chunk %2 of %3, about %4 s left").arg(model).arg(chunk).arg(chunks).arg(eta, 0, 'f', 0));
     });
     connect(m_job, &ModelQualityJob::measured, this, &ModelQualityPanel::showMeasured);
     connect(m_job, &ModelQualityJob::finished, this, [this](bool cancelled, const QString &error) {
@@ -68,7 +69,7 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
         m_cancel->hide();
         m_status->setText(!error.isEmpty() ? tr("Measurement failed: %1").arg(error)
                           : cancelled      ? tr("Measurement cancelled.")
-                                           : tr("Measured. Switch the chart's quality axis to see the measured points."));
+                                      : tr("Measured. Switch the chart's quality axis to see the measured points."));
         m_status->setStyleSheet(error.isEmpty() ? QString() : QStringLiteral("color: #b00020"));
         updateButtons();
     });
@@ -91,7 +92,8 @@ ModelQualityPanel::ModelQualityPanel(LabelTableModel *labels, QualityChartPage *
     progressRow->addWidget(m_cancel);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(tr("KL divergence and perplexity of the checked labels against the open model, "
-                                    "through llama.cpp (as llama-perplexity --kl-divergence)."), this));
+                                    "through llama.cpp (as llama-perplexity --kl-divergence)."),
+                                 this));
     layout->addLayout(row);
     layout->addWidget(m_mixBox);
     layout->addWidget(m_fileList);
@@ -108,7 +110,8 @@ void ModelQualityPanel::setModelPath(const QString &path) {
     m_model = path;
     setFiles({});
     // The measured points were the previous model's: off the chart with the table's rows.
-    for (const QString &name : std::as_const(m_onChart)) m_chart->setMeasured(name, {});
+    for (const QString &name : std::as_const(m_onChart))
+        m_chart->setMeasured(name, {});
     m_onChart.clear();
     m_results->clear();
     m_mixMeasured.clear();
@@ -127,9 +130,7 @@ void ModelQualityPanel::setMix(MixDocument *mix, MixController *controller) {
 void ModelQualityPanel::setMixChecked(bool checked) { m_mixBox->setChecked(checked); }
 bool ModelQualityPanel::isMixChecked() const { return m_mixBox->isChecked(); }
 
-QString ModelQualityPanel::mixResultName() const {
-    return m_mix ? mixPrefix() + m_mix->displayName() : QString();
-}
+QString ModelQualityPanel::mixResultName() const { return m_mix ? mixPrefix() + m_mix->displayName() : QString(); }
 
 // A measured result of the mix describes the mix as it was: once the user changes a tensor or the
 // label, it is withdrawn from the table and the chart, and a result still on its way is dropped.
@@ -146,7 +147,7 @@ void ModelQualityPanel::mixChanged() {
 }
 
 void ModelQualityPanel::showMeasured(const QString &name, const MeasuredQuality &quality) {
-    if (name.startsWith(mixPrefix()) && name != m_mixMeasured) return;  // the mix changed meanwhile
+    if (name.startsWith(mixPrefix()) && name != m_mixMeasured) return; // the mix changed meanwhile
     m_labels->setMeasured(name, quality);
     m_chart->setMeasured(name, quality);
     m_onChart.insert(name);
@@ -166,12 +167,14 @@ void ModelQualityPanel::setChunks(int chunks) { m_chunks->setValue(chunks); }
 QString ModelQualityPanel::status() const { return m_status->text(); }
 
 void ModelQualityPanel::chooseText() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Text to score"), m_text, tr("Text (*.txt *.raw);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Text to score"), m_text, tr("Text (*.txt *.raw);;All files (*)"));
     if (!path.isEmpty()) setTextPath(path);
 }
 
 void ModelQualityPanel::chooseFiles() {
-    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
+    const QStringList files =
+        QFileDialog::getOpenFileNames(this, tr("Quantized files of this model"), {}, tr("GGUF (*.gguf)"));
     if (!files.isEmpty()) addFiles(files);
 }
 
@@ -181,7 +184,7 @@ void ModelQualityPanel::setFiles(const QStringList &files) {
 }
 
 void ModelQualityPanel::addFiles(const QStringList &files) {
-    const QSignalBlocker quiet(m_fileList);  // one updateButtons() at the end, not one per row
+    const QSignalBlocker quiet(m_fileList); // one updateButtons() at the end, not one per row
     const QStringList listed = this->files();
     for (const QString &f : files) {
         if (listed.contains(f)) continue;
@@ -197,7 +200,8 @@ void ModelQualityPanel::addFiles(const QStringList &files) {
 
 QStringList ModelQualityPanel::files() const {
     QStringList out;
-    for (int i = 0; i < m_fileList->count(); ++i) out.append(m_fileList->item(i)->data(Qt::UserRole).toString());
+    for (int i = 0; i < m_fileList->count(); ++i)
+        out.append(m_fileList->item(i)->data(Qt::UserRole).toString());
     return out;
 }
 

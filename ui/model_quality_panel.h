@@ -35,7 +35,7 @@ class QualityChartPage;
 
 class ModelQualityPanel final : public QWidget {
     Q_OBJECT
-public:
+  public:
     ModelQualityPanel(LabelTableModel *labels, QualityChartPage *chart, QWidget *parent = nullptr);
 
     void setModelPath(const QString &path);
@@ -47,24 +47,24 @@ public:
     // The name the current mix's result is shown under ("your mix: Q4_K_M + 1 override").
     QString mixResultName() const;
     ModelQualityResults *results() const { return m_results; }
-    void setTextPath(const QString &path);   // remembered for the next session
+    void setTextPath(const QString &path); // remembered for the next session
     QString textPath() const { return m_text; }
-    void setFiles(const QStringList &files);  // quantized files to measure too, listed under the text, ticked
-    void addFiles(const QStringList &files);  // appended (ticked), a file already listed stays as it is
-    QStringList files() const;                // every listed file, in list order
-    QStringList checkedFiles() const;         // the ticked ones: what Measure measures
+    void setFiles(const QStringList &files); // quantized files to measure too, listed under the text, ticked
+    void addFiles(const QStringList &files); // appended (ticked), a file already listed stays as it is
+    QStringList files() const;               // every listed file, in list order
+    QStringList checkedFiles() const;        // the ticked ones: what Measure measures
     void setFileChecked(const QString &file, bool checked);
-    void setContext(int ctx);                // 0: automatic
-    void setChunks(int chunks);              // 0: all
+    void setContext(int ctx);   // 0: automatic
+    void setChunks(int chunks); // 0: all
     void setThreads(int threads) { m_threads = threads; }
     ModelQualityJob *job() const { return m_job; }
     QString status() const;
 
-public slots:
+  public slots:
     void measure();
     void cancel();
 
-private:
+  private:
     void chooseText();
     void chooseFiles();
     void updateButtons();
@@ -77,10 +77,10 @@ private:
     MixController *m_controller = nullptr;
     ModelQualityJob *m_job;
     ModelQualityResults *m_results;
-    QString m_mixMeasured;  // the name the current mix was measured (or is being measured) under
-    QSet<QString> m_onChart;  // the measured points this panel put on the chart
+    QString m_mixMeasured;   // the name the current mix was measured (or is being measured) under
+    QSet<QString> m_onChart; // the measured points this panel put on the chart
     QCheckBox *m_mixBox;
-    QListWidget *m_fileList = nullptr;  // one checkable row per added file (tool tip: its path)
+    QListWidget *m_fileList = nullptr; // one checkable row per added file (tool tip: its path)
     QString m_model, m_text;
     int m_threads = 0;
     QLabel *m_textLabel, *m_status;

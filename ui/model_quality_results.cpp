@@ -66,7 +66,8 @@ QVariant ModelQualityResults::data(const QModelIndex &index, int role) const {
     case FileSize: return formatBytes(q.fileBytes);
     case Bits: return QString::number(q.bitsPerWeight, 'f', 3);
     case Ppl: return QString::number(q.ppl, 'f', 4);
-    case DeltaPpl: return QString((q.deltaPpl >= 0 ? QStringLiteral("+") : QString()) + QString::number(q.deltaPpl, 'f', 4));
+    case DeltaPpl:
+        return QString((q.deltaPpl >= 0 ? QStringLiteral("+") : QString()) + QString::number(q.deltaPpl, 'f', 4));
     case MeanKld: return QString::number(q.meanKld, 'f', 6);
     case P99Kld: return QString::number(q.p99Kld, 'f', 6);
     case SameTop: return QString(QString::number(100 * q.sameTop, 'f', 2) + QStringLiteral(" %"));

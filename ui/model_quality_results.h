@@ -17,7 +17,7 @@ namespace qbui {
 
 class ModelQualityResults final : public QAbstractTableModel {
     Q_OBJECT
-public:
+  public:
     enum Column { Candidate, FileSize, Bits, Ppl, DeltaPpl, MeanKld, P99Kld, SameTop, ColumnCount };
     enum Role { NumberRole = Qt::UserRole + 1 };
 
@@ -33,7 +33,7 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const final;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const final;
 
-private:
+  private:
     struct Row {
         QString name;
         MeasuredQuality quality;

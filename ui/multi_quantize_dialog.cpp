@@ -19,15 +19,14 @@
 namespace qbui {
 
 MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> model, std::vector<LabelPlan> plans,
-                                         const QString &modelName,
-                                         const QString &folder, int threads, QWidget *parent)
-    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)),
-      m_modelName(modelName), m_threads(threads), m_job(new MultiQuantizeJob(this)),
-      m_folder(new QLineEdit(folder, this)), m_browse(new QPushButton(tr("Browse…"), this)),
+                                         const QString &modelName, const QString &folder, int threads, QWidget *parent)
+    : QDialog(parent), m_model(std::move(model)), m_plans(std::move(plans)), m_modelName(modelName), m_threads(threads),
+      m_job(new MultiQuantizeJob(this)), m_folder(new QLineEdit(folder, this)),
+      m_browse(new QPushButton(tr("Browse…"), this)),
       m_pattern(new QLineEdit(QStringLiteral("{model}-{label}.gguf"), this)), m_table(new QTableWidget(this)),
       m_status(new QLabel(this)), m_addSavedMix(new QPushButton(tr("Add saved mix…"), this)),
-      m_start(new QPushButton(tr("Quantize"), this)),
-      m_cancel(new QPushButton(tr("Cancel"), this)), m_close(new QPushButton(tr("Close"), this)) {
+      m_start(new QPushButton(tr("Quantize"), this)), m_cancel(new QPushButton(tr("Cancel"), this)),
+      m_close(new QPushButton(tr("Close"), this)) {
     setWindowTitle(tr("Quantize checked labels"));
     setModal(false);
     m_table->setColumnCount(ColumnCount);
@@ -35,7 +34,8 @@ MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> mo
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    for (size_t i = 0; i < m_plans.size(); ++i) addRow(i);
+    for (size_t i = 0; i < m_plans.size(); ++i)
+        addRow(i);
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     refreshSummary();
@@ -94,10 +94,10 @@ void MultiQuantizeDialog::addRow(size_t index) {
 
 void MultiQuantizeDialog::refreshSummary() {
     const size_t refused = m_plans.size() - m_runnable.size();
-    m_status->setText(refused ? tr("%1 outputs in one pass; %2 refused for this model (see State).")
-                                    .arg(m_runnable.size())
-                                    .arg(refused)
-                              : tr("%1 outputs in one pass over the model.").arg(m_runnable.size()));
+    m_status->setText(
+        refused
+            ? tr("%1 outputs in one pass; %2 refused for this model (see State).").arg(m_runnable.size()).arg(refused)
+            : tr("%1 outputs in one pass over the model.").arg(m_runnable.size()));
     m_start->setEnabled(!m_job->isRunning() && !m_runnable.empty());
 }
 
@@ -118,7 +118,8 @@ void MultiQuantizeDialog::chooseSavedMix() {
     if (!m_presetPlanner) return;
     const QStringList paths =
         QFileDialog::getOpenFileNames(this, tr("Add saved mixes"), folder(), tr("Presets (*.json)"));
-    for (const QString &path : paths) addPlan(m_presetPlanner(path));
+    for (const QString &path : paths)
+        addPlan(m_presetPlanner(path));
 }
 
 QString MultiQuantizeDialog::folder() const { return m_folder->text(); }
@@ -130,7 +131,8 @@ QString MultiQuantizeDialog::statusText() const { return m_status->text(); }
 QStringList MultiQuantizeDialog::outputPaths() const {
     QStringList paths;
     const QDir dir(folder());
-    for (size_t i : m_runnable) paths << dir.filePath(outputFileName(pattern(), m_modelName, m_plans[i].label));
+    for (size_t i : m_runnable)
+        paths << dir.filePath(outputFileName(pattern(), m_modelName, m_plans[i].label));
     return paths;
 }
 
@@ -175,7 +177,7 @@ bool MultiQuantizeDialog::start() {
         bar->setValue(0);
         m_table->item(int(m_runnable[k]), StateColumn)->setText(tr("running"));
     }
-    rememberOutputFolder(kQuantizeCheckedFolderKey, folder());  // the next dialog proposes it
+    rememberOutputFolder(kQuantizeCheckedFolderKey, folder()); // the next dialog proposes it
     m_status->setText(tr("Quantizing %1 outputs in one pass…").arg(specs.size()));
     setRunning(true);
     m_job->start(m_model, std::move(specs), m_threads);
@@ -207,7 +209,8 @@ void MultiQuantizeDialog::onFinished(const MultiQuantizeOutcome &outcome) {
         case qb::OutputState::Written: {
             ++written;
             uint64_t params = 0;
-            for (const auto &t : p.plan->tensors) params += uint64_t(m_model->tensors()[t.source].info->elements());
+            for (const auto &t : p.plan->tensors)
+                params += uint64_t(m_model->tensors()[t.source].info->elements());
             state->setText(tr("written, %1, %2 bits per weight")
                                .arg(formatBytes(r.fileBytes))
                                .arg(params ? 8.0 * double(r.tensorBytes) / double(params) : 0.0, 0, 'f', 2));
@@ -216,21 +219,23 @@ void MultiQuantizeDialog::onFinished(const MultiQuantizeOutcome &outcome) {
         case qb::OutputState::Cancelled: state->setText(tr("cancelled, nothing written")); break;
         default:
             failed << p.label;
-            state->setText(tr("%1: %2").arg(QString::fromLatin1(qb::outputStateName(r.state)),
-                                            outcome.failure.isEmpty() ? QString::fromUtf8(r.error.c_str()) : outcome.failure));
+            state->setText(
+                tr("%1: %2").arg(QString::fromLatin1(qb::outputStateName(r.state)),
+                                 outcome.failure.isEmpty() ? QString::fromUtf8(r.error.c_str()) : outcome.failure));
             break;
         }
         state->setToolTip(state->text());
     }
     QString text = tr("%1 of %2 outputs written.").arg(written).arg(m_runnable.size());
     if (outcome.cancelled) text += QLatin1Char(' ') + tr("Cancelled: only the outputs listed as written exist.");
-    if (!outcome.failure.isEmpty()) text += QLatin1Char(' ') + tr("Failed: %1. Nothing was written.").arg(outcome.failure);
+    if (!outcome.failure.isEmpty())
+        text += QLatin1Char(' ') + tr("Failed: %1. Nothing was written.").arg(outcome.failure);
     else if (!failed.isEmpty())
         text += QLatin1Char(' ') + tr("Failed: %1 (their files were removed).").arg(failed.join(QStringLiteral(", ")));
     if (outcome.result.singleRunQuantizations > 0)
         text += QLatin1Char(' ') + tr("%1 distinct quantizations instead of %2 in single runs.")
-                                      .arg(outcome.result.quantizations)
-                                      .arg(outcome.result.singleRunQuantizations);
+                                       .arg(outcome.result.quantizations)
+                                       .arg(outcome.result.singleRunQuantizations);
     m_status->setText(text);
     emit quantizationFinished(outcome);
 }

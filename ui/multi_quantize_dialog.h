@@ -26,12 +26,11 @@ namespace qbui {
 
 class MultiQuantizeDialog final : public QDialog {
     Q_OBJECT
-public:
+  public:
     enum Column { OutputColumn, FileColumn, ProgressColumn, StateColumn, ColumnCount };
 
     MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> model, std::vector<LabelPlan> plans,
-                        const QString &modelName, const QString &folder,
-                        int threads, QWidget *parent = nullptr);
+                        const QString &modelName, const QString &folder, int threads, QWidget *parent = nullptr);
 
     QString folder() const;
     void setFolder(const QString &folder);
@@ -51,13 +50,13 @@ public:
     // Full paths the outputs get with the current folder and pattern (refused labels excluded).
     QStringList outputPaths() const;
 
-signals:
+  signals:
     void quantizationFinished(const qbui::MultiQuantizeOutcome &outcome);
 
-protected:
+  protected:
     void reject() override;
 
-private:
+  private:
     void onProgress(int output, int written, int total);
     void onFinished(const MultiQuantizeOutcome &outcome);
     void browse();
@@ -69,7 +68,7 @@ private:
 
     std::shared_ptr<const qb::GgufModel> m_model;
     std::vector<LabelPlan> m_plans;
-    std::vector<size_t> m_runnable;  // indices into m_plans with a plan, in job output order
+    std::vector<size_t> m_runnable; // indices into m_plans with a plan, in job output order
     std::function<LabelPlan(const QString &)> m_presetPlanner;
     QString m_modelName;
     int m_threads;

@@ -15,7 +15,8 @@ QString defaultOutputFolder(const char *key, const QString &inputPath) {
 QString defaultOutputPath(const char *key, const QString &inputPath, const QString &label) {
     QString model = QFileInfo(inputPath).fileName();
     if (model.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive)) model.chop(5);
-    return QDir(defaultOutputFolder(key, inputPath)).filePath(model + QLatin1Char('.') + label + QStringLiteral(".gguf"));
+    return QDir(defaultOutputFolder(key, inputPath))
+        .filePath(model + QLatin1Char('.') + label + QStringLiteral(".gguf"));
 }
 
 void rememberOutputFolder(const char *key, const QString &folder) {

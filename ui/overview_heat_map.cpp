@@ -13,9 +13,9 @@
 namespace qbui {
 namespace {
 
-constexpr int kRowHeader = 64;     // layer names
-constexpr int kColumnHeader = 22;  // role names
-constexpr int kColourBar = 34;     // the scale underneath
+constexpr int kRowHeader = 64;    // layer names
+constexpr int kColumnHeader = 22; // role names
+constexpr int kColourBar = 34;    // the scale underneath
 
 // Zero error (an unchanged tensor) cannot sit on a log scale: it takes the colour of this floor.
 constexpr double kErrorFloor = 1e-5;
@@ -67,7 +67,8 @@ QRect OverviewHeatMap::cellRect(int row, int column) const {
 std::pair<int, int> OverviewHeatMap::cellAt(const QPoint &pixel) const {
     const QRect area = gridArea();
     if (m_grid.rowCount() == 0 || m_grid.columnCount() == 0 || !area.contains(pixel)) return {-1, -1};
-    const int column = std::clamp((pixel.x() - area.left()) * m_grid.columnCount() / area.width(), 0, m_grid.columnCount() - 1);
+    const int column =
+        std::clamp((pixel.x() - area.left()) * m_grid.columnCount() / area.width(), 0, m_grid.columnCount() - 1);
     const int row = std::clamp((pixel.y() - area.top()) * m_grid.rowCount() / area.height(), 0, m_grid.rowCount() - 1);
     return {row, column};
 }
@@ -77,7 +78,7 @@ std::pair<double, double> OverviewHeatMap::range() const {
     for (int t = 0; t < m_grid.tensorCount() && size_t(t) < m_values.bytes.size(); ++t) {
         double v = m_values.value(m_quantity, t);
         if (!std::isfinite(v)) continue;
-        if (logarithmic() && v <= 0) continue;  // an unchanged tensor (no error) is drawn apart
+        if (logarithmic() && v <= 0) continue; // an unchanged tensor (no error) is drawn apart
         lo = std::min(lo, v);
         hi = std::max(hi, v);
     }
@@ -98,7 +99,8 @@ QColor OverviewHeatMap::colourOf(double value, std::pair<double, double> r) cons
     const int i = std::min(3, int(x));
     const double t = x - i;
     const QColor &a = stops[i], &b = stops[i + 1];
-    return QColor::fromRgbF(float(a.redF() + t * (b.redF() - a.redF())), float(a.greenF() + t * (b.greenF() - a.greenF())),
+    return QColor::fromRgbF(float(a.redF() + t * (b.redF() - a.redF())),
+                            float(a.greenF() + t * (b.greenF() - a.greenF())),
                             float(a.blueF() + t * (b.blueF() - a.blueF())));
 }
 
@@ -106,8 +108,9 @@ QString OverviewHeatMap::describe(int tensor) const {
     if (tensor < 0 || tensor >= m_names.size()) return {};
     QString text = QStringLiteral("<b>%1</b>").arg(m_names.at(tensor).toHtmlEscaped());
     if (size_t(tensor) >= m_values.type.size()) return text;
-    text += tr("<br>type %1, %2").arg(QString::fromLatin1(qb::typeName(m_values.type[size_t(tensor)])),
-                                      formatValue(OverviewQuantity::Bytes, m_values.bytes[size_t(tensor)]));
+    text += tr("<br>type %1, %2")
+                .arg(QString::fromLatin1(qb::typeName(m_values.type[size_t(tensor)])),
+                     formatValue(OverviewQuantity::Bytes, m_values.bytes[size_t(tensor)]));
     const double error = m_values.error[size_t(tensor)];
     text += std::isfinite(error) ? tr("<br>relative RMSE %1").arg(formatValue(OverviewQuantity::RelativeError, error))
                                  : tr("<br>relative RMSE not computed yet");
@@ -156,7 +159,7 @@ void OverviewHeatMap::paintEvent(QPaintEvent *) {
                 p.fillRect(cell, QBrush(pal.color(QPalette::Mid), Qt::BDiagPattern));
                 continue;
             }
-            if (m_quantity == OverviewQuantity::RelativeError && v <= 0) {  // unchanged: no error, not on the scale
+            if (m_quantity == OverviewQuantity::RelativeError && v <= 0) { // unchanged: no error, not on the scale
                 p.fillRect(cell, pal.color(QPalette::Midlight));
                 continue;
             }
@@ -178,7 +181,8 @@ void OverviewHeatMap::paintEvent(QPaintEvent *) {
     if (std::isfinite(r.first)) {
         for (int x = 0; x < bar.width(); ++x) {
             const double f = double(x) / std::max(1, bar.width() - 1);
-            const double v = logarithmic() ? r.first * std::pow(r.second / r.first, f) : r.first + f * (r.second - r.first);
+            const double v =
+                logarithmic() ? r.first * std::pow(r.second / r.first, f) : r.first + f * (r.second - r.first);
             p.fillRect(QRect(bar.left() + x, bar.top(), 1, bar.height()), colourOf(v, r));
         }
         p.setPen(pal.color(QPalette::WindowText));
@@ -186,7 +190,8 @@ void OverviewHeatMap::paintEvent(QPaintEvent *) {
                    tr("%1 … %2%3%4")
                        .arg(formatValue(m_quantity, r.first), formatValue(m_quantity, r.second),
                             logarithmic() ? tr(" (log scale)") : QString(),
-                            m_quantity == OverviewQuantity::RelativeError ? tr("; grey: type unchanged, no error") : QString()));
+                            m_quantity == OverviewQuantity::RelativeError ? tr("; grey: type unchanged, no error")
+                                                                          : QString()));
     }
 }
 
@@ -201,8 +206,10 @@ bool OverviewHeatMap::event(QEvent *event) {
         auto *help = static_cast<QHelpEvent *>(event);
         const auto [row, column] = cellAt(help->pos());
         const int t = m_grid.tensorAt(row, column);
-        if (t >= 0) QToolTip::showText(help->globalPos(), describe(t), this, cellRect(row, column));
-        else QToolTip::hideText();
+        if (t >= 0)
+            QToolTip::showText(help->globalPos(), describe(t), this, cellRect(row, column));
+        else
+            QToolTip::hideText();
         return true;
     }
     return QWidget::event(event);

@@ -15,7 +15,7 @@ namespace qbui {
 
 class OverviewHeatMap final : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit OverviewHeatMap(QWidget *parent = nullptr);
 
     void setGrid(ModelOverviewGrid grid, QStringList tensorNames);
@@ -32,15 +32,15 @@ public:
 
     QSize minimumSizeHint() const override { return {320, 200}; }
 
-signals:
+  signals:
     void tensorClicked(int tensor);
 
-protected:
+  protected:
     void paintEvent(QPaintEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
     bool event(QEvent *event) override;
 
-private:
+  private:
     QRect gridArea() const;
     // The colour scale's range over the values present (NaN: none).
     std::pair<double, double> range() const;

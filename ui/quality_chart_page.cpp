@@ -1,9 +1,9 @@
 #include "quality_chart_page.h"
 
+#include "analysis/mix_size.h"
 #include "chart_label_placer.h"
 #include "chart_style.h"
 #include "formatting.h"
-#include "analysis/mix_size.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -30,9 +30,9 @@ double percentOf(double relative) { return std::max(relative * 100.0, kFloorPerc
 
 QualityChartPage::QualityChartPage(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_axis(new QComboBox(this)), m_qualityAxis(new QComboBox(this)),
-      m_status(new QLabel(this)),
-      m_progress(new QProgressBar(this)), m_cancelButton(new QPushButton(tr("Cancel"), this)),
-      m_currentDelay(new QTimer(this)), m_replotDelay(new QTimer(this)) {
+      m_status(new QLabel(this)), m_progress(new QProgressBar(this)),
+      m_cancelButton(new QPushButton(tr("Cancel"), this)), m_currentDelay(new QTimer(this)),
+      m_replotDelay(new QTimer(this)) {
     m_axis->addItem(tr("Bits per weight"));
     m_axis->addItem(tr("Size (GB)"));
     connect(m_axis, &QComboBox::currentIndexChanged, this, [this] {
@@ -116,7 +116,8 @@ void QualityChartPage::cancel() {
 
 double QualityChartPage::xOf(const Point &p) const { return m_axis->currentIndex() == 0 ? p.bits : p.gigabytes; }
 
-void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, const std::vector<LabelEstimate> &labels) {
+void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer,
+                                 const std::vector<LabelEstimate> &labels) {
     cancel();
     m_analyzer = std::move(analyzer);
     m_points.clear();
@@ -135,42 +136,46 @@ void QualityChartPage::setLabels(std::shared_ptr<qb::ModelAnalyzer> analyzer, co
     m_status->setText(tr("Summarising %1 labels…").arg(work.size()));
 
     // A cancelled predecessor stops at its next tensor on its own; its results are dropped.
-    m_labelJobs.start([this, analyzer = m_analyzer, work = std::move(work), threads = m_threads](const JobContext &job) {
-        QElapsedTimer sinceProgress;
-        sinceProgress.start();
-        for (size_t i = 0; i < work.size() && !job.cancelled(); ++i) {
-            // Not a structured binding: clang 14 (sanitizer builds) cannot capture one in a lambda.
-            const QString &name = work[i].first;
-            const std::vector<qb::MixEntry> &mix = work[i].second;
-            qb::MixSummary summary;
-            QString failure;
-            auto progress = [&, i](double f) {
-                if (sinceProgress.elapsed() < 100) return;
-                sinceProgress.restart();
-                const int value = int(1000.0 * (double(i) + f) / double(work.size()));
-                job.post([this, value] { m_progress->setValue(value); });
-            };
-            try {
-                summary = analyzer->summarize(name.toStdString(), mix, qb::AnalysisMode::Preview, threads,
-                                              job.cancelFlag(), progress);
-            } catch (const std::exception &e) {
-                if (job.cancelled()) return;
-                failure = QString::fromUtf8(e.what());
+    m_labelJobs.start(
+        [this, analyzer = m_analyzer, work = std::move(work), threads = m_threads](const JobContext &job) {
+            QElapsedTimer sinceProgress;
+            sinceProgress.start();
+            for (size_t i = 0; i < work.size() && !job.cancelled(); ++i) {
+                // Not a structured binding: clang 14 (sanitizer builds) cannot capture one in a lambda.
+                const QString &name = work[i].first;
+                const std::vector<qb::MixEntry> &mix = work[i].second;
+                qb::MixSummary summary;
+                QString failure;
+                auto progress = [&, i](double f) {
+                    if (sinceProgress.elapsed() < 100) return;
+                    sinceProgress.restart();
+                    const int value = int(1000.0 * (double(i) + f) / double(work.size()));
+                    job.post([this, value] { m_progress->setValue(value); });
+                };
+                try {
+                    summary = analyzer->summarize(name.toStdString(), mix, qb::AnalysisMode::Preview, threads,
+                                                  job.cancelFlag(), progress);
+                } catch (const std::exception &e) {
+                    if (job.cancelled()) return;
+                    failure = QString::fromUtf8(e.what());
+                }
+                job.post([this, name, summary, failure] { deliver(name, summary, failure); });
             }
-            job.post([this, name, summary, failure] { deliver(name, summary, failure); });
-        }
-    }, [this] {
-        m_progress->hide();
-        m_cancelButton->hide();
-        int failed = 0;
-        for (const auto &[n, p] : m_points) failed += !p.failure.isEmpty();
-        m_status->setText(failed ? tr("%1 labels summarised; %2 could not be analysed (hover the label list for why).")
-                                       .arg(m_points.size() - size_t(failed))
-                                       .arg(failed)
-                                 : tr("%1 labels summarised. Click a point to choose its label.").arg(m_points.size()));
-        rebuildPlot();
-        emit finished();
-    });
+        },
+        [this] {
+            m_progress->hide();
+            m_cancelButton->hide();
+            int failed = 0;
+            for (const auto &[n, p] : m_points)
+                failed += !p.failure.isEmpty();
+            m_status->setText(
+                failed ? tr("%1 labels summarised; %2 could not be analysed (hover the label list for why).")
+                             .arg(m_points.size() - size_t(failed))
+                             .arg(failed)
+                       : tr("%1 labels summarised. Click a point to choose its label.").arg(m_points.size()));
+            rebuildPlot();
+            emit finished();
+        });
 }
 
 void QualityChartPage::deliver(const QString &label, const qb::MixSummary &summary, const QString &failure) {
@@ -192,21 +197,23 @@ void QualityChartPage::summariseCurrent() {
     const qb::MixSize size = qb::mixSize(m_analyzer->model(), m_currentMix);
     m_current = {size.bitsPerWeight, double(size.bytes) / 1e9, NAN, {}};
     // Supersedes (and cancels) the summary of an earlier edit.
-    m_currentJobs.start([analyzer = m_analyzer, mix = m_currentMix, threads = m_threads](const JobContext &job) {
-        std::pair<qb::MixSummary, QString> out;  // the summary, or why there is none
-        try {
-            out.first = analyzer->summarize("current", mix, qb::AnalysisMode::Preview, threads, job.cancelFlag());
-        } catch (const std::exception &e) {
-            out.second = QString::fromUtf8(e.what());  // when cancelled, superseded: dropped
-        }
-        return out;
-    }, [this](const std::pair<qb::MixSummary, QString> &out) {
-        const auto &[s, failure] = out;
-        m_current.failure = failure;
-        m_current.relative = failure.isEmpty() ? (s.weighted ? s.weightedRelative : s.relativeRmse) : NAN;
-        rebuildPlot();
-        emit currentMixSummarised(m_current.relative);
-    });
+    m_currentJobs.start(
+        [analyzer = m_analyzer, mix = m_currentMix, threads = m_threads](const JobContext &job) {
+            std::pair<qb::MixSummary, QString> out; // the summary, or why there is none
+            try {
+                out.first = analyzer->summarize("current", mix, qb::AnalysisMode::Preview, threads, job.cancelFlag());
+            } catch (const std::exception &e) {
+                out.second = QString::fromUtf8(e.what()); // when cancelled, superseded: dropped
+            }
+            return out;
+        },
+        [this](const std::pair<qb::MixSummary, QString> &out) {
+            const auto &[s, failure] = out;
+            m_current.failure = failure;
+            m_current.relative = failure.isEmpty() ? (s.weighted ? s.weightedRelative : s.relativeRmse) : NAN;
+            rebuildPlot();
+            emit currentMixSummarised(m_current.relative);
+        });
 }
 
 QStringList QualityChartPage::paretoFront() const {
@@ -232,7 +239,7 @@ QStringList QualityChartPage::paretoFront() const {
 
 QString QualityChartPage::labelAt(const QPointF &pixel) const {
     QString best;
-    double bestDistance = 10.0;  // pixels
+    double bestDistance = 10.0; // pixels
     for (const auto &[name, marker] : m_markers) {
         const double d = std::hypot(marker.x() - pixel.x(), marker.y() - pixel.y());
         if (d < bestDistance) {
@@ -257,14 +264,17 @@ QString QualityChartPage::toolTipFor(const QString &label) const {
                        .arg(label.toHtmlEscaped())
                        .arg(p->gigabytes, 0, 'f', 3)
                        .arg(p->bits, 0, 'f', 2);
-    if (std::isfinite(p->relative)) text += tr("<br>relative RMSE %1 %").arg(p->relative * 100.0, 0, 'g', 3);
-    else if (!p->failure.isEmpty()) text += tr("<br>not analysed: %1").arg(p->failure.toHtmlEscaped());
+    if (std::isfinite(p->relative))
+        text += tr("<br>relative RMSE %1 %").arg(p->relative * 100.0, 0, 'g', 3);
+    else if (!p->failure.isEmpty())
+        text += tr("<br>not analysed: %1").arg(p->failure.toHtmlEscaped());
     return text;
 }
 
 void QualityChartPage::showToolTip(const QPointF &pixel, const QPoint &global) {
     QString text = toolTipFor(labelAt(pixel));
-    if (text.isEmpty() && m_currentMarker && std::hypot(m_currentMarker->x() - pixel.x(), m_currentMarker->y() - pixel.y()) < 10.0) {
+    if (text.isEmpty() && m_currentMarker &&
+        std::hypot(m_currentMarker->x() - pixel.x(), m_currentMarker->y() - pixel.y()) < 10.0) {
         const QString name = m_currentName.isEmpty() ? tr("your mix") : m_currentName;
         text = tr("your mix: ") + QStringLiteral("%1<br>%2 GB, %3 bits per weight<br>relative RMSE %4 %")
                                       .arg(name.toHtmlEscaped())
@@ -272,8 +282,10 @@ void QualityChartPage::showToolTip(const QPointF &pixel, const QPoint &global) {
                                       .arg(m_current.bits, 0, 'f', 2)
                                       .arg(m_current.relative * 100.0, 0, 'g', 3);
     }
-    if (text.isEmpty()) QToolTip::hideText();
-    else QToolTip::showText(global, text, m_plot);
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(global, text, m_plot);
 }
 
 void QualityChartPage::computeDefaultView() {
@@ -285,8 +297,9 @@ void QualityChartPage::computeDefaultView() {
         ylo = std::min(ylo, percentOf(p.relative));
         yhi = std::max(yhi, percentOf(p.relative));
     };
-    for (const bool bandOnly : {true, false}) {  // no label in the band yet: all of them
-        for (const auto &[name, p] : m_points) take(p, bandOnly);
+    for (const bool bandOnly : {true, false}) { // no label in the band yet: all of them
+        for (const auto &[name, p] : m_points)
+            take(p, bandOnly);
         take(m_current, bandOnly);
         if (std::isfinite(xlo)) break;
     }
@@ -318,7 +331,8 @@ void QualityChartPage::resetView() {
 }
 
 void QualityChartPage::placeLabels() {
-    for (QCPAbstractItem *item : m_labelItems) m_plot->removeItem(item);
+    for (QCPAbstractItem *item : m_labelItems)
+        m_plot->removeItem(item);
     m_labelItems.clear();
     m_labelRects.clear();
     m_markers.clear();
@@ -333,10 +347,11 @@ void QualityChartPage::placeLabels() {
     auto pixelOf = [&](const Point &p, bool *edge) {
         QPointF px(m_plot->xAxis->coordToPixel(xOf(p)), m_plot->yAxis->coordToPixel(percentOf(p.relative)));
         *edge = !area.contains(px);
-        if (*edge) px = {std::clamp(px.x(), inner.left(), inner.right()), std::clamp(px.y(), inner.top(), inner.bottom())};
+        if (*edge)
+            px = {std::clamp(px.x(), inner.left(), inner.right()), std::clamp(px.y(), inner.top(), inner.bottom())};
         return px;
     };
-    auto arrowed = [&](const QString &text, const QPointF &px) -> QString {  // not auto: QStringBuilder would dangle
+    auto arrowed = [&](const QString &text, const QPointF &px) -> QString { // not auto: QStringBuilder would dangle
         if (px.x() >= inner.right() - 0.5) return text + QStringLiteral(" →");
         if (px.x() <= inner.left() + 0.5) return QStringLiteral("← ") + text;
         return px.y() <= inner.top() + 0.5 ? text + QStringLiteral(" ↑") : text + QStringLiteral(" ↓");
@@ -348,7 +363,7 @@ void QualityChartPage::placeLabels() {
     std::vector<QString> texts;
     std::vector<LabelRequest> requests;
     std::vector<QRectF> obstacles;
-    if (m_plot->legend->visible()) obstacles.push_back(m_plot->legend->outerRect());  // labels stay readable beside it
+    if (m_plot->legend->visible()) obstacles.push_back(m_plot->legend->outerRect()); // labels stay readable beside it
     auto request = [&](const QString &text, const QPointF &anchor) {
         texts.push_back(text);
         requests.push_back({anchor, QSizeF(fm.horizontalAdvance(text) + 4, fm.height() + 2)});
@@ -395,12 +410,13 @@ void QualityChartPage::placeLabels() {
     }
     m_edgeGraph->setData(ex, ey);
     std::sort(inside.begin(), inside.end());
-    for (const auto &[order, name] : inside) request(name, m_markers.at(name));
+    for (const auto &[order, name] : inside)
+        request(name, m_markers.at(name));
 
     const auto placed = qbui::placeLabels(requests, area, obstacles);
     const QColor fg = m_plot->palette().color(QPalette::WindowText);
     for (size_t i = 0; i < placed.size(); ++i) {
-        if (!placed[i]) continue;  // no room: hover shows it
+        if (!placed[i]) continue; // no room: hover shows it
         auto *text = new QCPItemText(m_plot);
         text->position->setType(QCPItemPosition::ptAbsolute);
         text->position->setCoords(placed[i]->left() + 2, placed[i]->top() + 1);
@@ -416,7 +432,9 @@ void QualityChartPage::placeLabels() {
 
 void QualityChartPage::setQualityAxis(QualityAxis axis) { m_qualityAxis->setCurrentIndex(int(axis)); }
 
-QualityChartPage::QualityAxis QualityChartPage::qualityAxis() const { return QualityAxis(m_qualityAxis->currentIndex()); }
+QualityChartPage::QualityAxis QualityChartPage::qualityAxis() const {
+    return QualityAxis(m_qualityAxis->currentIndex());
+}
 
 void QualityChartPage::setMeasured(const QString &name, const MeasuredQuality &quality) {
     if (quality.valid())
@@ -462,7 +480,8 @@ void QualityChartPage::rebuildMeasuredPlot() {
     const QCPRange y = m_plot->yAxis->range();
     m_plot->yAxis->setRange(std::min(0.0, y.lower) - y.size() * 0.05, y.upper + y.size() * 0.15 + 1e-6);
     m_settingRange = false;
-    if (m_measured.empty()) m_status->setText(tr("No measured point yet: tick labels and press Measure (Model quality)."));
+    if (m_measured.empty())
+        m_status->setText(tr("No measured point yet: tick labels and press Measure (Model quality)."));
     m_plot->replot(QCustomPlot::rpQueuedRefresh);
 }
 
@@ -475,7 +494,7 @@ void QualityChartPage::setFrontier(std::vector<Point> frontier, std::optional<Po
 void QualityChartPage::rebuildPlot() {
     m_plot->clearGraphs();
     m_plot->clearItems();
-    m_labelItems.clear();  // deleted with the other items
+    m_labelItems.clear(); // deleted with the other items
     m_measuredGraph = nullptr;
     m_edgeGraph = nullptr;
     m_currentGraph = nullptr;
@@ -544,7 +563,8 @@ void QualityChartPage::rebuildPlot() {
     m_currentGraph = m_plot->addGraph();
     m_currentGraph->setName(tr("your mix: %1").arg(m_currentName.isEmpty() ? tr("none") : m_currentName));
     m_currentGraph->setLineStyle(QCPGraph::lsNone);
-    m_currentGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssStar, QPen(seriesColor(1), 2.5), Qt::NoBrush, 16));
+    m_currentGraph->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssStar, QPen(seriesColor(1), 2.5), Qt::NoBrush, 16));
     if (std::isfinite(m_current.relative)) m_currentGraph->setData({xOf(m_current)}, {percentOf(m_current.relative)});
 
     computeDefaultView();

@@ -39,7 +39,7 @@ namespace qbui {
 
 class QualityChartPage final : public QWidget {
     Q_OBJECT
-public:
+  public:
     struct Point {
         double bits = 0;
         double gigabytes = 0;
@@ -96,13 +96,13 @@ public:
     // The hover text of a label: name, size, bits per weight, error.
     QString toolTipFor(const QString &label) const;
 
-signals:
+  signals:
     void summaryReady(const QString &label, double relativeRmse, const QString &failure);
     void finished();
     void currentMixSummarised(double relativeRmse);
     void labelClicked(const QString &label);
 
-private:
+  private:
     void deliver(const QString &label, const qb::MixSummary &summary, const QString &failure);
     void summariseCurrent();
     void rebuildPlot();
@@ -130,9 +130,9 @@ private:
     QCPGraph *m_measuredGraph = nullptr;
     QCPGraph *m_edgeGraph = nullptr;
     QCPGraph *m_currentGraph = nullptr;
-    double m_defaultView[4] = {0, 16, 1e-2, 100};  // x low, x high, y low, y high
-    bool m_userView = false;      // the user zoomed or panned: rebuilding keeps the range
-    bool m_settingRange = false;  // our own range changes are not the user's
+    double m_defaultView[4] = {0, 16, 1e-2, 100}; // x low, x high, y low, y high
+    bool m_userView = false;                      // the user zoomed or panned: rebuilding keeps the range
+    bool m_settingRange = false;                  // our own range changes are not the user's
     std::map<QString, QPointF> m_markers;
     std::set<QString> m_edge;
     std::map<QString, QRectF> m_labelRects;
@@ -145,8 +145,8 @@ private:
     QTimer *m_currentDelay;
     QTimer *m_replotDelay;
     // Last: destroyed first, waiting for their workers.
-    JobTracker m_labelJobs;    // every label's summary
-    JobTracker m_currentJobs;  // the mix being edited
+    JobTracker m_labelJobs;   // every label's summary
+    JobTracker m_currentJobs; // the mix being edited
 };
 
 } // namespace qbui

@@ -28,8 +28,8 @@ QString formatSeconds(double s) {
 
 QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan,
                                const QString &mixName, const QString &suggestedOutput, int threads, QWidget *parent)
-    : QDialog(parent), m_model(std::move(model)), m_plan(std::move(plan)),
-      m_threads(threads), m_job(new QuantizeJob(this)), m_output(new QLineEdit(suggestedOutput, this)),
+    : QDialog(parent), m_model(std::move(model)), m_plan(std::move(plan)), m_threads(threads),
+      m_job(new QuantizeJob(this)), m_output(new QLineEdit(suggestedOutput, this)),
       m_browse(new QPushButton(tr("Browse…"), this)), m_summary(new QLabel(this)), m_tensor(new QLabel(this)),
       m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_start(new QPushButton(tr("Quantize"), this)),
       m_cancel(new QPushButton(tr("Cancel"), this)), m_open(new QPushButton(tr("Open result"), this)),
@@ -114,7 +114,7 @@ bool QuantizeDialog::start() {
     m_browse->setEnabled(false);
     m_cancel->setEnabled(true);
     m_job->start(m_model, m_plan, path, m_threads);
-    rememberOutputFolder(kQuantizeFolderKey, QFileInfo(path).absolutePath());  // the next dialog proposes it
+    rememberOutputFolder(kQuantizeFolderKey, QFileInfo(path).absolutePath()); // the next dialog proposes it
     return true;
 }
 

@@ -22,7 +22,7 @@ namespace qbui {
 
 class QuantizeDialog final : public QDialog {
     Q_OBJECT
-public:
+  public:
     QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &mixName,
                    const QString &suggestedOutput, int threads, QWidget *parent = nullptr);
 
@@ -35,14 +35,14 @@ public:
     QString statusText() const;
     QPushButton *openButton() const { return m_open; }
 
-signals:
+  signals:
     void quantizationFinished(const qbui::QuantizeOutcome &outcome);
     void openResult(const QString &path);
 
-protected:
+  protected:
     void reject() override;
 
-private:
+  private:
     void onProgress(const QuantizeProgress &p);
     void onFinished(const QuantizeOutcome &outcome);
     void browse();

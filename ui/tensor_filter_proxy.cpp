@@ -14,9 +14,9 @@ void TensorFilterProxy::setNamePattern(const QString &pattern) {
     if (trimmed == m_pattern) return;
     m_pattern = trimmed;
     if (m_pattern.contains(QLatin1Char('*')) || m_pattern.contains(QLatin1Char('?'))) {
-        m_wildcard = QRegularExpression(
-            QRegularExpression::wildcardToRegularExpression(m_pattern, QRegularExpression::UnanchoredWildcardConversion),
-            QRegularExpression::CaseInsensitiveOption);
+        m_wildcard = QRegularExpression(QRegularExpression::wildcardToRegularExpression(
+                                            m_pattern, QRegularExpression::UnanchoredWildcardConversion),
+                                        QRegularExpression::CaseInsensitiveOption);
     } else {
         m_wildcard = {};
     }

@@ -12,7 +12,7 @@ namespace qbui {
 
 class TensorFilterProxy final : public QSortFilterProxyModel {
     Q_OBJECT
-public:
+  public:
     static constexpr int kAllLayers = -2;
     static constexpr int kOutsideLayers = -1;
 
@@ -23,10 +23,10 @@ public:
     // first = kAllLayers: no layer filter; first = kOutsideLayers: only non-block tensors.
     void setLayerRange(int first, int last);
 
-protected:
+  protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const final;
 
-private:
+  private:
     QString m_pattern;
     QRegularExpression m_wildcard;
     int m_first = kAllLayers;

@@ -54,7 +54,8 @@ TensorPanel::TensorPanel(MixDocument *mix, QWidget *parent)
     connect(m_view, &QWidget::customContextMenuRequested, this, &TensorPanel::showContextMenu);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
-                if (current.isValid()) emit currentTensorChanged(current.data(TensorTableModel::TensorIndexRole).toInt());
+                if (current.isValid())
+                    emit currentTensorChanged(current.data(TensorTableModel::TensorIndexRole).toInt());
             });
 
     auto *filters = new QHBoxLayout;
@@ -87,9 +88,11 @@ void TensorPanel::rebuildLayerChoices() {
     m_layers->addItem(tr("Outside blocks"), TensorFilterProxy::kOutsideLayers);
     int maxLayer = -1;
     if (m_gguf) {
-        for (const auto &t : m_gguf->tensors()) maxLayer = std::max(maxLayer, layerOf(t.info->name));
+        for (const auto &t : m_gguf->tensors())
+            maxLayer = std::max(maxLayer, layerOf(t.info->name));
     }
-    for (int l = 0; l <= maxLayer; ++l) m_layers->addItem(tr("Layer %1").arg(l), l);
+    for (int l = 0; l <= maxLayer; ++l)
+        m_layers->addItem(tr("Layer %1").arg(l), l);
     m_proxy->setLayerRange(TensorFilterProxy::kAllLayers, TensorFilterProxy::kAllLayers);
 }
 
@@ -110,8 +113,7 @@ void TensorPanel::selectTensor(int tensor) {
     const QModelIndex source = m_model->index(tensor, TensorTableModel::Name);
     const QModelIndex proxied = m_proxy->mapFromSource(source);
     if (!proxied.isValid()) return;
-    m_view->selectionModel()->setCurrentIndex(proxied,
-                                              QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->selectionModel()->setCurrentIndex(proxied, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     m_view->scrollTo(proxied);
 }
 

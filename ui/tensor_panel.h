@@ -20,7 +20,7 @@ class TensorTableModel;
 
 class TensorPanel final : public QWidget {
     Q_OBJECT
-public:
+  public:
     TensorPanel(MixDocument *mix, QWidget *parent = nullptr);
 
     void setModel(std::shared_ptr<const qb::GgufModel> model);
@@ -34,10 +34,10 @@ public:
     void selectTensor(int tensor);
     void setStatusText(const QString &text);
 
-signals:
+  signals:
     void currentTensorChanged(int tensor);
 
-private:
+  private:
     void showContextMenu(const QPoint &pos);
     void rebuildLayerChoices();
     void applyLayerChoice();

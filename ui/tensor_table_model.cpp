@@ -18,13 +18,14 @@ void TensorTableModel::setModel(std::shared_ptr<const qb::GgufModel> model) {
     m_errors.assign(m_model ? m_model->tensors().size() : 0, {});
     m_layers.clear();
     if (m_model) {
-        for (const auto &t : m_model->tensors()) m_layers.push_back(layerOf(t.info->name));
+        for (const auto &t : m_model->tensors())
+            m_layers.push_back(layerOf(t.info->name));
     }
     endResetModel();
 }
 
 void TensorTableModel::onMixChanged(const QList<int> &tensors) {
-    if (!m_model || m_mix->tensorCount() != rowCount()) return;  // the document is for another model
+    if (!m_model || m_mix->tensorCount() != rowCount()) return; // the document is for another model
     if (tensors.size() == rowCount()) {
         emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
         return;
@@ -43,7 +44,8 @@ void TensorTableModel::setError(int tensor, qb::GgmlType type, double relativeRm
 
 void TensorTableModel::clearErrors() {
     if (m_errors.empty()) return;
-    for (auto &e : m_errors) e = {};
+    for (auto &e : m_errors)
+        e = {};
     emit dataChanged(index(0, Error), index(rowCount() - 1, Error));
 }
 
@@ -117,7 +119,7 @@ QVariant TensorTableModel::displayData(int row, int column) const {
 QVariant TensorTableModel::sortData(int row, int column) const {
     const qb::GgufTensorInfo &info = *m_model->tensors()[size_t(row)].info;
     switch (Column(column)) {
-    case Name: return QVariant::fromValue(row);  // file order groups the blocks naturally
+    case Name: return QVariant::fromValue(row); // file order groups the blocks naturally
     case Parameters: return QVariant::fromValue(qlonglong(info.elements()));
     case SizeNow: return QVariant::fromValue(qulonglong(info.nbytes));
     case SizeAfter: return QVariant::fromValue(qulonglong(m_mix->bytesAfter(row)));
@@ -168,11 +170,10 @@ QVariant TensorTableModel::data(const QModelIndex &index, int role) const {
 }
 
 bool TensorTableModel::setData(const QModelIndex &index, const QVariant &value, int role) {
-    if (role != Qt::EditRole || !index.isValid() || index.model() != this || index.column() != ChosenType)
-        return false;
+    if (role != Qt::EditRole || !index.isValid() || index.model() != this || index.column() != ChosenType) return false;
     const auto type = qb::typeFromName(value.toString().toStdString());
     if (!type) return false;
-    return m_mix->setOverride({index.row()}, *type);  // the document's changed() updates the row
+    return m_mix->setOverride({index.row()}, *type); // the document's changed() updates the row
 }
 
 } // namespace qbui

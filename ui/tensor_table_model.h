@@ -19,7 +19,7 @@ namespace qbui {
 
 class TensorTableModel final : public QAbstractTableModel {
     Q_OBJECT
-public:
+  public:
     enum Column { Name, Shape, Parameters, StoredType, ChosenType, SizeNow, SizeAfter, Error, Reason, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1, TensorIndexRole, LayerRole, OverriddenRole };
 
@@ -38,7 +38,7 @@ public:
     Qt::ItemFlags flags(const QModelIndex &index) const final;
     bool setData(const QModelIndex &index, const QVariant &value, int role = Qt::EditRole) final;
 
-private:
+  private:
     struct ErrorCell {
         bool known = false;
         qb::GgmlType type = qb::GgmlType::F32;

@@ -18,7 +18,7 @@ namespace {
 // (opening a file, a histogram preview) waiting behind it.
 QThreadPool *jobPool() {
     static QThreadPool *pool = [] {
-        auto *p = new QThreadPool;  // never destroyed: threads idle out; trackers wait for their own work
+        auto *p = new QThreadPool; // never destroyed: threads idle out; trackers wait for their own work
         p->setMaxThreadCount(std::max(4, 2 * QThread::idealThreadCount()));
         return p;
     }();
@@ -35,12 +35,14 @@ JobTracker::~JobTracker() {
     cancel();
     // The workers post to m_receiver: they must be gone before it is. Their flags are set, so
     // cancellable work stops at its next check. Deliveries still queued die with m_receiver.
-    for (QFuture<void> &f : m_futures) f.waitForFinished();
-    for (OwnThread &t : m_threads) t.thread.join();
+    for (QFuture<void> &f : m_futures)
+        f.waitForFinished();
+    for (OwnThread &t : m_threads)
+        t.thread.join();
 }
 
 JobContext JobTracker::begin() {
-    if (m_cancel) m_cancel->store(true);  // the job this one supersedes has no reason to go on
+    if (m_cancel) m_cancel->store(true); // the job this one supersedes has no reason to go on
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_current = ++m_lastId;
     m_running = true;
@@ -64,10 +66,12 @@ void JobTracker::launch(quint64 id, std::function<void()> body) {
             body();
         } catch (const std::exception &e) {
             qWarning("background job failed: %s", e.what());
-            deliver(id, [] {}, true);
+            deliver(
+                id, [] {}, true);
         } catch (...) {
             qWarning("background job failed");
-            deliver(id, [] {}, true);
+            deliver(
+                id, [] {}, true);
         }
     };
     if (m_runner == Runner::ThreadPool) {
@@ -92,8 +96,8 @@ void JobTracker::deliver(quint64 id, std::function<void()> fn, bool final) {
     QMetaObject::invokeMethod(
         &m_receiver,
         [this, id, final, fn = std::move(fn)] {
-            if (!isCurrent(id) || !m_running) return;  // superseded, cancelled, or already delivered
-            if (final) m_running = false;  // before fn: it may start the next job
+            if (!isCurrent(id) || !m_running) return; // superseded, cancelled, or already delivered
+            if (final) m_running = false;             // before fn: it may start the next job
             fn();
         },
         Qt::QueuedConnection);

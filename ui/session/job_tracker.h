@@ -34,7 +34,7 @@ class JobTracker;
 // What the work sees of its job. Copied into the worker; valid while the tracker lives (which
 // waits for its workers).
 class JobContext {
-public:
+  public:
     quint64 id() const { return m_id; }
     bool cancelled() const { return m_cancel->load(); }
     // For core functions that poll a flag (qb::runQuantization, ModelAnalyzer::summarize, ...).
@@ -42,7 +42,7 @@ public:
     // Runs fn on the tracker's thread, unless by then the job is no longer current or has delivered.
     void post(std::function<void()> fn) const;
 
-private:
+  private:
     friend class JobTracker;
     JobContext(JobTracker *tracker, quint64 id, std::shared_ptr<std::atomic<bool>> cancel)
         : m_tracker(tracker), m_id(id), m_cancel(std::move(cancel)) {}
@@ -53,7 +53,7 @@ private:
 };
 
 class JobTracker {
-public:
+  public:
     // ThreadPool: a pool of the trackers' own, one thread per core (analyses; not Qt's global pool,
     // which the GUI's painting needs free). OwnThread: a thread of the job's own, for work of
     // minutes (a quantization) that must not hold a pool thread the analyses need.
@@ -66,8 +66,7 @@ public:
 
     // work: Result(const JobContext &) or Result(); apply: void(Result) (void() for void work).
     // Returns the new job's id. The work must not touch the owner: it hands values back.
-    template <typename Work, typename Apply>
-    quint64 start(Work work, Apply apply);
+    template <typename Work, typename Apply> quint64 start(Work work, Apply apply);
 
     // The current job is superseded by nothing: its flag is set, nothing of it is delivered.
     void cancel();
@@ -77,7 +76,7 @@ public:
     bool isRunning() const { return m_running; }
     bool isCurrent(quint64 id) const { return id != 0 && id == m_current; }
 
-private:
+  private:
     friend class JobContext;
     JobContext begin();
     void launch(quint64 id, std::function<void()> body);
@@ -90,33 +89,36 @@ private:
     };
 
     Runner m_runner;
-    QObject m_receiver;  // lives on the tracker's thread: queued calls reach it there
+    QObject m_receiver; // lives on the tracker's thread: queued calls reach it there
     quint64 m_lastId = 0;
-    quint64 m_current = 0;  // 0: none
+    quint64 m_current = 0; // 0: none
     bool m_running = false;
     std::shared_ptr<std::atomic<bool>> m_cancel;
     QList<QFuture<void>> m_futures;
     std::vector<OwnThread> m_threads;
 };
 
-template <typename Work, typename Apply>
-quint64 JobTracker::start(Work work, Apply apply) {
+template <typename Work, typename Apply> quint64 JobTracker::start(Work work, Apply apply) {
     const JobContext ctx = begin();
     // Shared, so neither the work nor the apply needs to be copyable.
     auto w = std::make_shared<Work>(std::move(work));
     auto a = std::make_shared<Apply>(std::move(apply));
     launch(ctx.id(), [this, ctx, w, a] {
         auto run = [&] {
-            if constexpr (std::is_invocable_v<Work &, const JobContext &>) return (*w)(ctx);
-            else return (*w)();
+            if constexpr (std::is_invocable_v<Work &, const JobContext &>)
+                return (*w)(ctx);
+            else
+                return (*w)();
         };
         using Result = decltype(run());
         if constexpr (std::is_void_v<Result>) {
             run();
-            deliver(ctx.id(), [a] { (*a)(); }, true);
+            deliver(
+                ctx.id(), [a] { (*a)(); }, true);
         } else {
             auto result = std::make_shared<Result>(run());
-            deliver(ctx.id(), [a, result] { (*a)(std::move(*result)); }, true);
+            deliver(
+                ctx.id(), [a, result] { (*a)(std::move(*result)); }, true);
         }
     });
     return ctx.id();

@@ -23,7 +23,7 @@ namespace qbui {
 struct LabelPlan {
     QString label;
     std::optional<qb::ExecutionPlan> plan;
-    QString refusal;  // set when plan is empty
+    QString refusal; // set when plan is empty
 };
 
 // One plan per label under one rule set (the window's: "Quantize checked…" writes what the window's

@@ -1,8 +1,8 @@
 #include "mix_controller.h"
 
+#include "analysis/label_table.h"
 #include "error.h"
 #include "formatting.h"
-#include "analysis/label_table.h"
 #include "mix/override_permission.h"
 #include "mix/plan_builder.h"
 #include "mix/plan_from_preset.h"
@@ -24,8 +24,8 @@ MixController::MixController(ModelSession *session, MixDocument *mix, QObject *p
     });
 }
 
-std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model, const qb::ImportanceMatrix *imatrix,
-                                                        qb::RuleSet rules) {
+std::vector<LabelEstimate> MixController::estimateLabels(const qb::GgufModel &model,
+                                                         const qb::ImportanceMatrix *imatrix, qb::RuleSet rules) {
     qb::QuantizeOptions options;
     options.rules = rules;
     // Step one of core's label table: each label's mix and size, or the rules' refusal.
@@ -99,11 +99,13 @@ qb::MixPreset MixController::preset() const {
     if (!m_mix->label().isEmpty()) p.baseLabel = m_mix->label().toStdString();
     p.tensorTypes.clear();
     if (const auto model = m_session->model()) {
-        for (const auto &[tensor, type] : m_mix->overrides()) p.tensorTypes[model->tensors()[size_t(tensor)].info->name] = type;
+        for (const auto &[tensor, type] : m_mix->overrides())
+            p.tensorTypes[model->tensors()[size_t(tensor)].info->name] = type;
         // A fitted mix is the optimizer's type for every tensor the rules let it choose.
         if (m_mix->isFitted())
             for (int t = 0; t < m_mix->tensorCount(); ++t)
-                if (m_mix->isOverridable(t)) p.tensorTypes[model->tensors()[size_t(t)].info->name] = m_mix->chosenType(t);
+                if (m_mix->isOverridable(t))
+                    p.tensorTypes[model->tensors()[size_t(t)].info->name] = m_mix->chosenType(t);
     }
     p.imatrixFile = m_session->importancePath().toStdString();
     return p;
@@ -133,7 +135,9 @@ QString MixController::importPreset(const QString &path) {
     QList<QPair<int, qb::GgmlType>> overrides;
     for (const auto &[name, type] : loaded.tensorTypes) {
         const auto *t = model->findTensor(name);
-        if (!t) return tr("%1: the preset names tensor %2, which this model does not have").arg(QFileInfo(path).fileName(), QString::fromStdString(name));
+        if (!t)
+            return tr("%1: the preset names tensor %2, which this model does not have")
+                .arg(QFileInfo(path).fileName(), QString::fromStdString(name));
         overrides.append({int(t - model->tensors().data()), type});
     }
     if (QString error = applyDecision(QString::fromStdString(loaded.baseLabel), loaded); !error.isEmpty()) return error;
@@ -142,7 +146,8 @@ QString MixController::importPreset(const QString &path) {
     for (const auto &[tensor, type] : overrides) {
         if (!m_mix->setOverride({tensor}, type))
             return tr("%1: type %2 cannot be used for tensor %3")
-                .arg(QFileInfo(path).fileName(), typeLabel(type), QString::fromStdString(model->tensors()[size_t(tensor)].info->name));
+                .arg(QFileInfo(path).fileName(), typeLabel(type),
+                     QString::fromStdString(model->tensors()[size_t(tensor)].info->name));
     }
     return {};
 }

@@ -23,16 +23,16 @@ namespace qbui {
 // What one label would make of the loaded model.
 struct LabelEstimate {
     const qb::QuantLabel *label = nullptr;
-    bool available = false;     // false: the rules refuse it for this model (see refusal)
+    bool available = false; // false: the rules refuse it for this model (see refusal)
     QString refusal;
-    uint64_t bytes = 0;         // tensor data after quantization
+    uint64_t bytes = 0; // tensor data after quantization
     double bitsPerWeight = 0;
-    std::vector<qb::MixEntry> mix;  // for ModelAnalyzer::summarize
+    std::vector<qb::MixEntry> mix; // for ModelAnalyzer::summarize
 };
 
 class MixController final : public QObject {
     Q_OBJECT
-public:
+  public:
     MixController(ModelSession *session, MixDocument *mix, QObject *parent = nullptr);
 
     // Canonical labels (no aliases, no COPY) of a rule set, estimated for the model and importance data.
@@ -57,17 +57,17 @@ public:
     // The plan shares the importance data it uses.
     std::optional<qb::ExecutionPlan> buildPlan(QString *error) const;
 
-signals:
+  signals:
     void labelApplied(const QString &label);
 
-private:
+  private:
     // The importance data the rules and kernels see, after --include/--exclude-weights.
     std::shared_ptr<const qb::ImportanceMatrix> effectiveImportance(const qb::MixPreset &recipe) const;
     QString applyDecision(const QString &name, const qb::MixPreset &recipe);
 
     ModelSession *m_session;
     MixDocument *m_mix;
-    qb::MixPreset m_recipe;  // label and options; overrides live in the document
+    qb::MixPreset m_recipe; // label and options; overrides live in the document
     qb::RuleSet m_ruleSet = qb::kDefaultRuleSet;
 };
 

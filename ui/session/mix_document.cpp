@@ -36,7 +36,7 @@ void MixDocument::applyFittedMix(const QString &label, std::vector<TensorChoice>
 }
 
 void MixDocument::applyLabel(const QString &label, std::vector<TensorChoice> base) {
-    if (base.size() != m_base.size()) return;  // a stale assignment for another model
+    if (base.size() != m_base.size()) return; // a stale assignment for another model
     m_fitted = false;
     m_base = std::move(base);
     m_label = label;
@@ -57,7 +57,8 @@ bool MixDocument::setOverride(const QList<int> &tensors, qb::GgmlType type) {
             !typeFits(*m_model->tensors()[size_t(t)].info, type))
             return false;
     }
-    for (int t : tensors) m_overrides[t] = type;
+    for (int t : tensors)
+        m_overrides[t] = type;
     emit changed(tensors);
     return true;
 }
@@ -72,7 +73,8 @@ void MixDocument::clearOverrides(const QList<int> &tensors) {
 
 void MixDocument::clearAllOverrides() {
     QList<int> touched;
-    for (const auto &[t, type] : m_overrides) touched.append(t);
+    for (const auto &[t, type] : m_overrides)
+        touched.append(t);
     m_overrides.clear();
     if (!touched.isEmpty()) emit changed(touched);
 }
@@ -94,17 +96,22 @@ uint64_t MixDocument::bytesAfter(int tensor) const {
 
 uint64_t MixDocument::totalBytesAfter() const { return m_model ? qb::mixSize(*m_model, entries()).bytes : 0; }
 
-double MixDocument::bitsPerWeightAfter() const { return m_model ? qb::mixSize(*m_model, entries()).bitsPerWeight : 0.0; }
+double MixDocument::bitsPerWeightAfter() const {
+    return m_model ? qb::mixSize(*m_model, entries()).bitsPerWeight : 0.0;
+}
 
 std::vector<qb::MixEntry> MixDocument::entries() const {
     std::vector<qb::MixEntry> out;
     out.reserve(m_base.size());
-    for (int i = 0; i < tensorCount(); ++i) out.push_back({size_t(i), chosenType(i)});
+    for (int i = 0; i < tensorCount(); ++i)
+        out.push_back({size_t(i), chosenType(i)});
     return out;
 }
 
 QString MixDocument::displayName() const {
-    const QString base = m_label.isEmpty() ? tr("as stored") : m_fitted ? tr("%1 fitted to size").arg(m_label) : m_label;
+    const QString base = m_label.isEmpty() ? tr("as stored")
+                         : m_fitted        ? tr("%1 fitted to size").arg(m_label)
+                                           : m_label;
     if (m_overrides.empty()) return base;
     return tr("%1 + %n override(s)", nullptr, int(m_overrides.size())).arg(base);
 }

@@ -22,12 +22,12 @@ namespace qbui {
 struct TensorChoice {
     qb::GgmlType type = qb::GgmlType::F32;
     QString reason;
-    bool overridable = true;  // the mix rules would honour an explicit type for this tensor
+    bool overridable = true; // the mix rules would honour an explicit type for this tensor
 };
 
 class MixDocument final : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit MixDocument(QObject *parent = nullptr);
 
     // A new model: every tensor keeps its stored type, no label, no overrides.
@@ -63,11 +63,11 @@ public:
     // The label's name, or "<label> + n overrides" once the user has changed something.
     QString displayName() const;
 
-signals:
+  signals:
     void changed(const QList<int> &tensors);
     void labelChanged(const QString &label);
 
-private:
+  private:
     QList<int> allTensors() const;
 
     std::shared_ptr<const qb::GgufModel> m_model;

@@ -20,7 +20,7 @@ namespace qbui {
 
 class MixErrorScanner final : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit MixErrorScanner(QObject *parent = nullptr);
     ~MixErrorScanner() override;
 
@@ -28,12 +28,12 @@ public:
     void cancel();
     bool isRunning() const { return m_jobs.isRunning(); }
 
-signals:
+  signals:
     void errorReady(int tensor, qb::GgmlType type, double relativeRmse, const QString &failure);
     void progress(int done, int total);
     void finished();
 
-private:
+  private:
     JobTracker m_jobs;
 };
 

@@ -14,11 +14,11 @@ namespace {
 // The projections a person compares across layers come first, in the order of a block's data flow.
 const QStringList &knownRoles() {
     static const QStringList roles{
-        QStringLiteral("attn_q"),        QStringLiteral("attn_k"),        QStringLiteral("attn_v"),
-        QStringLiteral("attn_qkv"),      QStringLiteral("attn_output"),   QStringLiteral("ffn_gate"),
-        QStringLiteral("ffn_up"),        QStringLiteral("ffn_down"),      QStringLiteral("ffn_gate_exps"),
-        QStringLiteral("ffn_up_exps"),   QStringLiteral("ffn_down_exps"), QStringLiteral("ffn_gate_up_exps"),
-        QStringLiteral("ffn_gate_shexp"), QStringLiteral("ffn_up_shexp"), QStringLiteral("ffn_down_shexp"),
+        QStringLiteral("attn_q"),         QStringLiteral("attn_k"),        QStringLiteral("attn_v"),
+        QStringLiteral("attn_qkv"),       QStringLiteral("attn_output"),   QStringLiteral("ffn_gate"),
+        QStringLiteral("ffn_up"),         QStringLiteral("ffn_down"),      QStringLiteral("ffn_gate_exps"),
+        QStringLiteral("ffn_up_exps"),    QStringLiteral("ffn_down_exps"), QStringLiteral("ffn_gate_up_exps"),
+        QStringLiteral("ffn_gate_shexp"), QStringLiteral("ffn_up_shexp"),  QStringLiteral("ffn_down_shexp"),
     };
     return roles;
 }
@@ -74,8 +74,10 @@ ModelOverviewGrid::ModelOverviewGrid(const qb::GgufModel &model) {
     };
     for (const QString &role : knownRoles())
         if (blockRoles.count(role)) addColumn(role);
-    for (const QString &role : blockRoles) addColumn(role);
-    for (const QString &role : otherRoles) addColumn(role);
+    for (const QString &role : blockRoles)
+        addColumn(role);
+    for (const QString &role : otherRoles)
+        addColumn(role);
 
     m_cells.assign(size_t(m_rows.size()) * size_t(m_columns.size()), -1);
     m_cellOf.resize(tensors.size());
@@ -110,7 +112,8 @@ OverviewValues overviewSizes(const qb::GgufModel &model, const std::vector<qb::M
     v.typeBits.assign(tensors.size(), NAN);
     v.bytes.assign(tensors.size(), NAN);
     v.type.resize(tensors.size());
-    for (size_t i = 0; i < tensors.size(); ++i) v.type[i] = tensors[i].info->type;
+    for (size_t i = 0; i < tensors.size(); ++i)
+        v.type[i] = tensors[i].info->type;
     for (const qb::MixEntry &e : mix) {
         if (e.tensor >= tensors.size()) continue;
         const qb::GgufTensorInfo &info = *tensors[e.tensor].info;

@@ -21,7 +21,7 @@
 namespace qbui {
 
 class ModelOverviewGrid {
-public:
+  public:
     ModelOverviewGrid() = default;
     explicit ModelOverviewGrid(const qb::GgufModel &model);
 
@@ -39,9 +39,9 @@ public:
     // ".weight" for a tensor outside the blocks.
     static std::pair<int, QString> layerAndRole(const QString &tensorName);
 
-private:
+  private:
     QStringList m_rows, m_columns;
-    std::vector<int> m_cells;  // row-major, -1 empty
+    std::vector<int> m_cells; // row-major, -1 empty
     std::vector<std::pair<int, int>> m_cellOf;
 };
 

@@ -9,16 +9,14 @@ namespace qbui {
 namespace {
 
 // What a background parse hands back: the value or a message, never an exception across threads.
-template <typename T>
-struct Parsed {
+template <typename T> struct Parsed {
     std::shared_ptr<const T> value;
     QString error;
 };
 
 QString describe(const std::exception &e) { return QString::fromUtf8(e.what()); }
 
-template <typename T, typename Load>
-Parsed<T> parse(Load load) {
+template <typename T, typename Load> Parsed<T> parse(Load load) {
     Parsed<T> out;
     try {
         out.value = load();
@@ -39,54 +37,57 @@ void ModelSession::updateBusy() {
 }
 
 void ModelSession::open(const QString &path) {
-    m_openJobs.start([path] {
-        return parse<qb::GgufModel>([&] { return qb::GgufModel::open(path.toStdString()); });
-    }, [this, path](const Parsed<qb::GgufModel> &parsed) {
-        updateBusy();
-        if (!parsed.value) {
-            emit failed(tr("Could not open %1").arg(QFileInfo(path).fileName()), parsed.error);
-            return;
-        }
-        m_model = parsed.value;
-        m_path = path;
-        m_cache = std::make_shared<qb::AnalysisCache>();  // results of another model never apply
-        // An importance matrix belongs to one model; keep it only if it fits the new one too.
-        if (m_importance && !importanceFits()) {
-            m_importance.reset();
-            m_importancePath.clear();
-        }
-        rebuildAnalyzer();
-        emit modelOpened();
-    });
+    m_openJobs.start([path] { return parse<qb::GgufModel>([&] { return qb::GgufModel::open(path.toStdString()); }); },
+                     [this, path](const Parsed<qb::GgufModel> &parsed) {
+                         updateBusy();
+                         if (!parsed.value) {
+                             emit failed(tr("Could not open %1").arg(QFileInfo(path).fileName()), parsed.error);
+                             return;
+                         }
+                         m_model = parsed.value;
+                         m_path = path;
+                         m_cache = std::make_shared<qb::AnalysisCache>(); // results of another model never apply
+                         // An importance matrix belongs to one model; keep it only if it fits the new one too.
+                         if (m_importance && !importanceFits()) {
+                             m_importance.reset();
+                             m_importancePath.clear();
+                         }
+                         rebuildAnalyzer();
+                         emit modelOpened();
+                     });
     updateBusy();
 }
 
 void ModelSession::loadImportance(const QString &path) {
-    m_importanceJobs.start([path] {
-        return parse<qb::ImportanceMatrix>([&] {
-            return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
-        });
-    }, [this, path](const Parsed<qb::ImportanceMatrix> &parsed) {
-        updateBusy();
-        if (!parsed.value) {
-            emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), parsed.error);
-            return;
-        }
-        // Checked here, against the model open now (another may have been opened while loading):
-        // a matrix made for another model is refused, as by the CLI, instead of weighting nonsense.
-        if (m_model) {
-            try {
-                qb::checkImportanceFits(*m_model, *parsed.value, QFileInfo(path).fileName().toStdString());
-            } catch (const std::exception &e) {
-                emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()), describe(e));
+    m_importanceJobs.start(
+        [path] {
+            return parse<qb::ImportanceMatrix>([&] {
+                return std::make_shared<const qb::ImportanceMatrix>(qb::ImportanceMatrix::load(path.toStdString()));
+            });
+        },
+        [this, path](const Parsed<qb::ImportanceMatrix> &parsed) {
+            updateBusy();
+            if (!parsed.value) {
+                emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()),
+                            parsed.error);
                 return;
             }
-        }
-        m_importance = parsed.value;
-        m_importancePath = path;
-        rebuildAnalyzer();
-        emit importanceLoaded();
-    });
+            // Checked here, against the model open now (another may have been opened while loading):
+            // a matrix made for another model is refused, as by the CLI, instead of weighting nonsense.
+            if (m_model) {
+                try {
+                    qb::checkImportanceFits(*m_model, *parsed.value, QFileInfo(path).fileName().toStdString());
+                } catch (const std::exception &e) {
+                    emit failed(tr("Could not load the importance matrix %1").arg(QFileInfo(path).fileName()),
+                                describe(e));
+                    return;
+                }
+            }
+            m_importance = parsed.value;
+            m_importancePath = path;
+            rebuildAnalyzer();
+            emit importanceLoaded();
+        });
     updateBusy();
 }
 
@@ -110,7 +111,8 @@ bool ModelSession::importanceFits() const {
 int ModelSession::importanceCoverage() const {
     if (!m_model || !m_importance) return 0;
     int n = 0;
-    for (const auto &t : m_model->tensors()) n += m_importance->find(t.info->name) != nullptr;
+    for (const auto &t : m_model->tensors())
+        n += m_importance->find(t.info->name) != nullptr;
     return n;
 }
 

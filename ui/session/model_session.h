@@ -3,8 +3,9 @@
 // Contract: open() and loadImportance() return at once and parse in the background; the result
 // arrives on the GUI thread as modelOpened()/importanceLoaded() or as failed() with a message
 // that says what went wrong. A newer request supersedes an older one still running: its result
-// is dropped (a JobTracker per kind of request). Busy while a current request runs. Everything the getters return is immutable or internally synchronised,
-// so background analysis jobs may hold copies of the shared pointers while the GUI moves on.
+// is dropped (a JobTracker per kind of request). Busy while a current request runs. Everything the getters return is
+// immutable or internally synchronised, so background analysis jobs may hold copies of the shared pointers while the
+// GUI moves on.
 #pragma once
 
 #include "analysis/model_analyzer.h"
@@ -21,7 +22,7 @@ namespace qbui {
 
 class ModelSession final : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit ModelSession(QObject *parent = nullptr);
 
     void open(const QString &path);
@@ -43,13 +44,13 @@ public:
     // How many of the model's tensors the importance matrix covers.
     int importanceCoverage() const;
 
-signals:
+  signals:
     void busyChanged(bool busy);
     void modelOpened();
     void importanceLoaded();
     void failed(const QString &what, const QString &message);
 
-private:
+  private:
     // Whether the loaded importance matrix fits the loaded model (qb::checkImportanceFits).
     bool importanceFits() const;
     void rebuildAnalyzer();
@@ -59,10 +60,10 @@ private:
     std::shared_ptr<const qb::GgufModel> m_model;
     std::shared_ptr<const qb::ImportanceMatrix> m_importance;
     std::shared_ptr<qb::ModelAnalyzer> m_analyzer;
-    std::shared_ptr<qb::AnalysisCache> m_cache;  // the loaded model's results, whatever the importance matrix
+    std::shared_ptr<qb::AnalysisCache> m_cache; // the loaded model's results, whatever the importance matrix
     QString m_path;
     QString m_importancePath;
-    bool m_busy = false;  // what busyChanged last said
+    bool m_busy = false; // what busyChanged last said
     // Last: destroyed (waiting for their workers) before the members their results go to.
     JobTracker m_openJobs;
     JobTracker m_importanceJobs;

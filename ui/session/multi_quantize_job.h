@@ -22,14 +22,14 @@
 namespace qbui {
 
 struct MultiQuantizeOutcome {
-    qb::MultiQuantizeResult result;  // per output: state, error, sizes
-    QString failure;                 // a failure every output shared (input unreadable ...), else empty
+    qb::MultiQuantizeResult result; // per output: state, error, sizes
+    QString failure;                // a failure every output shared (input unreadable ...), else empty
     bool cancelled = false;
 };
 
 class MultiQuantizeJob final : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit MultiQuantizeJob(QObject *parent = nullptr);
     ~MultiQuantizeJob() override;
 
@@ -38,11 +38,11 @@ public:
     void cancel();
     bool isRunning() const { return m_jobs.isRunning(); }
 
-signals:
+  signals:
     void outputProgress(int output, int tensorsWritten, int tensorCount);
     void finished(const qbui::MultiQuantizeOutcome &outcome);
 
-private:
+  private:
     void deliverProgress(int output, int written, int total);
     void deliverOutcome(MultiQuantizeOutcome outcome);
 

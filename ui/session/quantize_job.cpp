@@ -3,7 +3,6 @@
 #include "error.h"
 #include "gguf/output_file.h"
 
-
 namespace qbui {
 
 QuantizeJob::QuantizeJob(QObject *parent) : QObject(parent) {
@@ -21,29 +20,33 @@ void QuantizeJob::start(std::shared_ptr<const qb::GgufModel> model, qb::Executio
     m_clock.start();
     m_lastProgressMs = -1;
 
-    m_jobs.start([this, model = std::move(model), plan = std::move(plan), outputPath, threads](const JobContext &job) {
-        QuantizeOutcome outcome;
-        outcome.outputPath = outputPath;
-        qb::PipelineOptions options;
-        options.threads = threads;
-        options.cancel = job.cancelFlag();
-        options.progress = [this, job](const qb::PipelineProgress &p) { job.post([this, p] { deliverProgress(p); }); };
-        // Only where O_TMPFILE is missing can a killed run leave a (hidden) file behind.
-        for (const auto &stale : qb::removeStaleTemporaries(qb::outputFolder(outputPath.toStdString())))
-            outcome.removedLeftovers << QString::fromStdString(stale.string());
-        try {
-            outcome.result = qb::runQuantization(*model, plan, outputPath.toStdString(), options);
-            outcome.status = QuantizeOutcome::Status::Succeeded;
-        } catch (const qb::Error &e) {
-            outcome.status = e.kind() == qb::ErrorKind::Cancelled ? QuantizeOutcome::Status::Cancelled
-                                                                   : QuantizeOutcome::Status::Failed;
-            outcome.message = QString::fromStdString(e.what());
-        } catch (const std::exception &e) {
-            outcome.status = QuantizeOutcome::Status::Failed;
-            outcome.message = QString::fromStdString(e.what());
-        }
-        return outcome;
-    }, [this](QuantizeOutcome outcome) { deliverOutcome(std::move(outcome)); });
+    m_jobs.start(
+        [this, model = std::move(model), plan = std::move(plan), outputPath, threads](const JobContext &job) {
+            QuantizeOutcome outcome;
+            outcome.outputPath = outputPath;
+            qb::PipelineOptions options;
+            options.threads = threads;
+            options.cancel = job.cancelFlag();
+            options.progress = [this, job](const qb::PipelineProgress &p) {
+                job.post([this, p] { deliverProgress(p); });
+            };
+            // Only where O_TMPFILE is missing can a killed run leave a (hidden) file behind.
+            for (const auto &stale : qb::removeStaleTemporaries(qb::outputFolder(outputPath.toStdString())))
+                outcome.removedLeftovers << QString::fromStdString(stale.string());
+            try {
+                outcome.result = qb::runQuantization(*model, plan, outputPath.toStdString(), options);
+                outcome.status = QuantizeOutcome::Status::Succeeded;
+            } catch (const qb::Error &e) {
+                outcome.status = e.kind() == qb::ErrorKind::Cancelled ? QuantizeOutcome::Status::Cancelled
+                                                                      : QuantizeOutcome::Status::Failed;
+                outcome.message = QString::fromStdString(e.what());
+            } catch (const std::exception &e) {
+                outcome.status = QuantizeOutcome::Status::Failed;
+                outcome.message = QString::fromStdString(e.what());
+            }
+            return outcome;
+        },
+        [this](QuantizeOutcome outcome) { deliverOutcome(std::move(outcome)); });
 }
 
 // The run still reports, as Cancelled, once the pipeline stops at its next tensor boundary.
@@ -53,7 +56,7 @@ void QuantizeJob::cancel() { m_jobs.requestCancel(); }
 void QuantizeJob::deliverProgress(const qb::PipelineProgress &p) {
     const qint64 now = m_clock.elapsed();
     const bool last = p.tensorIndex + 1 == p.tensorCount;
-    if (!last && m_lastProgressMs >= 0 && now - m_lastProgressMs < 100) return;  // throttle
+    if (!last && m_lastProgressMs >= 0 && now - m_lastProgressMs < 100) return; // throttle
     m_lastProgressMs = now;
     QuantizeProgress out;
     out.tensorIndex = int(p.tensorIndex) + 1;

@@ -22,41 +22,42 @@
 namespace qbui {
 
 struct QuantizeProgress {
-    int tensorIndex = 0;      // tensors written so far
+    int tensorIndex = 0; // tensors written so far
     int tensorCount = 0;
-    QString tensorName;       // the tensor just written
+    QString tensorName; // the tensor just written
     QString fromType;
     QString toType;
-    double fraction = 0;      // of input bytes
+    double fraction = 0; // of input bytes
     double secondsElapsed = 0;
-    double secondsLeft = -1;  // -1 until an estimate is possible
+    double secondsLeft = -1; // -1 until an estimate is possible
 };
 
 struct QuantizeOutcome {
     enum class Status { Succeeded, Cancelled, Failed };
     Status status = Status::Failed;
     QString outputPath;
-    QString message;          // the error for Failed
-    QStringList removedLeftovers;  // hidden temporaries of killed runs removed from the output folder
+    QString message;              // the error for Failed
+    QStringList removedLeftovers; // hidden temporaries of killed runs removed from the output folder
     qb::PipelineResult result;
 };
 
 class QuantizeJob final : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit QuantizeJob(QObject *parent = nullptr);
     ~QuantizeJob() override;
 
     // The plan shares its importance data, so it stays valid on the job's thread.
-    void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &outputPath, int threads);
+    void start(std::shared_ptr<const qb::GgufModel> model, qb::ExecutionPlan plan, const QString &outputPath,
+               int threads);
     void cancel();
     bool isRunning() const { return m_jobs.isRunning(); }
 
-signals:
+  signals:
     void progressChanged(const qbui::QuantizeProgress &progress);
     void finished(const qbui::QuantizeOutcome &outcome);
 
-private:
+  private:
     void deliverProgress(const qb::PipelineProgress &p);
     void deliverOutcome(QuantizeOutcome outcome);
 
