@@ -10,9 +10,10 @@
 #
 # With -i imatrix (or -i both: each label without, then with), both tools get the same importance
 # matrix, written for the model by tests/cli/make_imatrix.py (llama.cpp's .dat format). Labels that
-# need one (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, Q2_K_S) fail without it, in both tools. The
-# stand-in driver of fetch.sh takes no importance matrix: for -i, set LLAMA_QUANTIZE to the real
-# llama-quantize that packaging/llama-reference/fetch-llama-quantize.sh builds.
+# need one (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ3_XXS, IQ3_XS, Q2_K_S) fail without it, in
+# both tools. The stand-in driver of fetch.sh takes no importance matrix: for -i, set
+# LLAMA_QUANTIZE to the real llama-quantize that packaging/llama-reference/fetch-llama-quantize.sh
+# builds. The per-label logs stay in WORKDIR (-w) as quantbench-LABEL.out / .time.
 #
 # Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [-i none|imatrix|both] [LABEL...]
 #   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, -i none, labels Q4_K_M Q8_0
@@ -31,7 +32,7 @@ while getopts "c:s:t:r:w:i:" opt; do
         r) RUNS=$OPTARG ;;
         w) WORK=$OPTARG ;;
         i) IMATRIX_MODE=$OPTARG ;;
-        *) sed -n '2,20p' "$0"; exit 2 ;;
+        *) sed -n '2,21p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
