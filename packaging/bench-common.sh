@@ -2,9 +2,9 @@
 # folder and generated input model, and the median of a column of numbers.
 #
 # bench_setup DEFAULT_THREADS DEFAULT_REPEAT "$@": parses [-c CLI] [-s SIZE_MB] [-t THREADS]
-# [-r REPEAT] [-w WORKDIR] [LABEL...] into CLI, SIZE_MB, THREADS, REPEAT, WORK and LABELS (the
-# labels given, possibly none); on a bad option prints the calling script's usage (its lines 2-14)
-# and exits 2; exits 2 when the CLI or /usr/bin/time is missing. Without -w, WORK is a temporary
+# [-r REPEAT] [-w WORKDIR] [-i none|imatrix|both] [LABEL...] into CLI, SIZE_MB, THREADS, REPEAT,
+# WORK, IMATRIX_MODE and LABELS (the labels given, possibly none); on a bad option prints the
+# calling script's usage (its opening comment) and exits 2; exits 2 when the CLI or /usr/bin/time is missing. Without -w, WORK is a temporary
 # folder removed on exit.
 bench_setup() {
     CLI=build/bin/quantbench-cli
@@ -12,16 +12,18 @@ bench_setup() {
     THREADS=$1
     REPEAT=$2
     WORK=""
+    IMATRIX_MODE=none
     shift 2
     local opt OPTIND=1
-    while getopts "c:s:t:r:w:" opt; do
+    while getopts "c:s:t:r:w:i:" opt; do
         case $opt in
             c) CLI=$OPTARG ;;
             s) SIZE_MB=$OPTARG ;;
             t) THREADS=$OPTARG ;;
             r) REPEAT=$OPTARG ;;
             w) WORK=$OPTARG ;;
-            *) sed -n '2,14p' "$0"; exit 2 ;;
+            i) IMATRIX_MODE=$OPTARG ;;
+            *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2 ;;
         esac
     done
     shift $((OPTIND - 1))

@@ -8,16 +8,33 @@
 # and the two outputs are compared tensor by tensor (names, types, shapes, data bytes). The last
 # lines give, per label, the ratio of the median wall and CPU times.
 #
-# Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [LABEL...]
-#   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, labels Q4_K_M Q8_0
+# With -i imatrix (or -i both: each label without, then with), both tools get the same importance
+# matrix, written for the model by tests/cli/make_imatrix.py (llama.cpp's .dat format). Labels that
+# need one (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M, IQ3_XXS, IQ3_XS, Q2_K_S) fail without it, in
+# both tools. The stand-in driver of fetch.sh takes no importance matrix: for -i, set
+# LLAMA_QUANTIZE to the real llama-quantize that packaging/llama-reference/fetch-llama-quantize.sh
+# builds. The per-label logs stay in WORKDIR (-w) as quantbench-LABEL.out / .time.
+#
+# Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [-i none|imatrix|both] [LABEL...]
+#   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, -i none, labels Q4_K_M Q8_0
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/bench-common.sh"
 bench_setup "$(nproc)" 1 "$@"
 RUNS=$REPEAT
 [ ${#LABELS[@]} -eq 0 ] && LABELS=(Q4_K_M Q8_0)
+case $IMATRIX_MODE in
+    none) VARIANTS=(plain) ;;
+    imatrix) VARIANTS=(imatrix) ;;
+    both) VARIANTS=(plain imatrix) ;;
+    *) echo "-i takes none, imatrix or both, not '$IMATRIX_MODE'"; exit 2 ;;
+esac
 bench_make_model
 IN_BYTES=$(stat -c %s "$MODEL")
+IMATRIX="$WORK/bench.imatrix.dat"
+if [ "$IMATRIX_MODE" != none ]; then
+    python3 "$here/../tests/cli/make_imatrix.py" "$MODEL" "$IMATRIX" || exit 1
+fi
 
 # run LOG CMD...: runs CMD under /usr/bin/time -v; prints "wall_s rss_kib status cpu_s".
 # CPU seconds (user + system) are printed too: on a loaded machine they are the steadier figure.
@@ -54,14 +71,21 @@ measure() {
         'BEGIN { printf "| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", t, l, k, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, s }'
 }
 declare -a verdicts=()
-for label in "${LABELS[@]}"; do
-    out="$WORK/qb-$label.gguf"
-    ref="$WORK/llama-$label.gguf"
+for name in "${LABELS[@]}"; do for variant in "${VARIANTS[@]}"; do
+    label=$name
+    qbopts=() llopts=()
+    if [ "$variant" = imatrix ]; then
+        qbopts=(--imatrix "$IMATRIX") llopts=(--imatrix "$IMATRIX")
+    fi
+    tag=$label$([ "$variant" = imatrix ] && echo "+imatrix")
+    out="$WORK/qb-$tag.gguf"
+    ref="$WORK/llama-$tag.gguf"
     for n in $(seq 1 "$RUNS"); do
         rm -f "$out" "$ref"
-        measure quantbench "$label" "$n" "$out" "$CLI" quantize "$MODEL" "$out" "$label" "$THREADS"
-        [ -n "${LLAMA_QUANTIZE:-}" ] && measure llama.cpp "$label" "$n" "$ref" "$LLAMA_QUANTIZE" "$MODEL" "$ref" "$label" "$THREADS"
+        measure quantbench "$tag" "$n" "$out" "$CLI" quantize "$MODEL" "$out" "$label" "$THREADS" "${qbopts[@]}"
+        [ -n "${LLAMA_QUANTIZE:-}" ] && measure llama.cpp "$tag" "$n" "$ref" "$LLAMA_QUANTIZE" "${llopts[@]}" "$MODEL" "$ref" "$label" "$THREADS"
     done
+    label=$tag
     if [ -n "${LLAMA_QUANTIZE:-}" ] && [ -f "$out" ] && [ -f "$ref" ]; then
         same=$(python3 "$here/llama-reference/compare_tensors.py" "$CLI" "$out" "$ref" 2>&1)
         qw=$(printf '%s' "${times[quantbench $label]}" | awk '{ print $1 }' | median)
@@ -72,7 +96,7 @@ for label in "${LABELS[@]}"; do
             'BEGIN { printf "%s: quantbench/llama.cpp median wall %.2f/%.2f s = %.2fx, CPU %.2f/%.2f s = %.2fx (%d runs each); %s", l, qw, lw, qw / lw, qc, lc, qc / lc, n, s }')")
     fi
     rm -f "$out" "$ref"
-done
+done; done
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in "${verdicts[@]}"; do echo "$v"; done

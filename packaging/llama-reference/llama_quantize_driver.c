@@ -6,7 +6,8 @@
  * machines (no network but Debian and npm), while npm serves llama.cpp's prebuilt libllama
  * (packaging/llama-reference/fetch.sh). Only the two leading fields of the parameter struct are
  * set: they have kept their place in every llama.h since quantization was added; the rest keeps
- * the library's defaults, as llama-quantize does without options. */
+ * the library's defaults, as llama-quantize does without options. It takes no importance matrix
+ * (llama.cpp passes that as a C++ map): for runs with one, use fetch-llama-quantize.sh's llama-quantize. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ extern uint32_t llama_model_quantize(const char *in, const char *out, const stru
 static const struct { const char *label; int id; } k_labels[] = {
     {"Q4_0", 2}, {"Q4_1", 3}, {"Q8_0", 7}, {"Q5_0", 8}, {"Q5_1", 9}, {"Q2_K", 10},
     {"Q3_K_S", 11}, {"Q3_K_M", 12}, {"Q3_K_L", 13}, {"Q4_K_S", 14}, {"Q4_K_M", 15},
-    {"Q5_K_S", 16}, {"Q5_K_M", 17}, {"Q6_K", 18}, {"Q2_K_S", 21},
+    {"Q5_K_S", 16}, {"Q5_K_M", 17}, {"Q6_K", 18}, {"IQ2_XXS", 19}, {"IQ2_XS", 20}, {"Q2_K_S", 21},
+    {"IQ3_XS", 22}, {"IQ3_XXS", 23}, {"IQ1_S", 24}, {"IQ4_NL", 25}, {"IQ3_S", 26}, {"IQ3_M", 27},
+    {"IQ2_S", 28}, {"IQ2_M", 29}, {"IQ4_XS", 30}, {"IQ1_M", 31}, {"TQ1_0", 36}, {"TQ2_0", 37},
 };
 
 static int ftype_of(const char *label) {

@@ -165,7 +165,7 @@ void TestKernelsIq3Init::gridIndexIsConsistent() {
 }
 
 // The IQ4 level search: ggml's b4748 answers at exact midpoints (the upper level), at the ends and
-// for NaN, and the SIMD form agreeing with the scalar one everywhere on a fine sweep.
+// for NaN, and the fast (table) form agreeing with the plain search everywhere on a fine sweep.
 void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
     const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
     const float fixed[] = {-115.5f, std::nextafter(-115.5f, -200.f), -127.f, -200.f, 113.f, 112.9f,
@@ -177,11 +177,16 @@ void TestKernelsIq3Init::iq4LevelSearchMatchesGgmlRule() {
         for (int i = 0; i < 12; ++i)
             QCOMPARE(int(got[i]), int(expected[i]));
     }
+    // The fast form is a table of the steps between levels, found by bisection: 16 floats either
+    // side of every quarter (the exact midpoints between levels are halves or integers).
     std::vector<float> sweep;
     for (float v = -140.f; v <= 140.f; v += 0.25f) {
         sweep.push_back(v);
-        sweep.push_back(std::nextafter(v, -inf));
-        sweep.push_back(std::nextafter(v, inf));
+        float below = v, above = v;
+        for (int k = 0; k < 16; ++k) {
+            sweep.push_back(below = std::nextafter(below, -inf));
+            sweep.push_back(above = std::nextafter(above, inf));
+        }
     }
     while (sweep.size() % 4)
         sweep.push_back(0.f);

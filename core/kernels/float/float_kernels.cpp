@@ -62,6 +62,11 @@ __attribute__((target("avx,f16c"))) void fp16ToFp32F16c(const uint16_t *src, flo
         const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i));
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
     }
+    // gcc turns the call below into a tail jump and then omits the vzeroupper it emits at every
+    // other exit. Upper YMM halves left dirty make every later SSE (non-VEX) instruction of the
+    // thread carry a false dependency: the IQ kernels that quantize these rows ran 5x slower in
+    // whole-model runs than in benchmarks (issue #20). tst_kernels_upper_state guards this.
+    _mm256_zeroupper();
     fp16ToFp32Scalar(src + i, dst + i, n - i);
 }
 

@@ -1,6 +1,7 @@
 // Decoders of the IQ2 family (IQ2_XXS, IQ2_XS, IQ2_S) in ggml's operation order
 // (dequantize_row_iq2_xxs & co.).
 #include "float_convert.h"
+#include "kernels/even_parity_signs.h"
 #include "kernels/iq2/iq2_blocks.h"
 #include "kernels/iq2/iq2_decode_grid.h"
 #include "kernels/iq2/iq2_grids.h"
@@ -43,7 +44,7 @@ void dequantizeIq2xxs(const void *src, float *y, int64_t n) {
             const float db = d * (0.5f + float(aux[1] >> 28)) * 0.25f;
             for (int l = 0; l < 4; ++l) {
                 const uint8_t gridByte = uint8_t(aux[0] >> (8 * l));
-                decodeSigned(y, db, grid.values[gridByte], signs.values[kSignsIq2xs[(aux[1] >> (7 * l)) & 127]]);
+                decodeSigned(y, db, grid.values[gridByte], signs.values[kEvenParitySigns[(aux[1] >> (7 * l)) & 127]]);
                 y += 8;
             }
         }
@@ -61,7 +62,7 @@ void dequantizeIq2xs(const void *src, float *y, int64_t n) {
                                  d * (0.5f + float(b.scales[ib] >> 4)) * 0.25f};
             for (int l = 0; l < 4; ++l) {
                 const uint16_t q = b.qs[4 * ib + l];
-                decodeSigned(y, db[l / 2], grid.values[q & 511], signs.values[kSignsIq2xs[q >> 9]]);
+                decodeSigned(y, db[l / 2], grid.values[q & 511], signs.values[kEvenParitySigns[q >> 9]]);
                 y += 8;
             }
         }

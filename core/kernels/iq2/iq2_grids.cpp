@@ -291,22 +291,11 @@ constexpr std::array<uint64_t, N> decodeGrid(const uint16_t (&points)[N], const 
     return grid;
 }
 
-constexpr std::array<uint8_t, 128> makeSigns() {
-    std::array<uint8_t, 128> signs{};
-    for (int i = 0; i < 128; ++i) {
-        int bits = 0;
-        for (int b = 0; b < 7; ++b) bits += (i >> b) & 1;
-        signs[size_t(i)] = uint8_t(i | ((bits & 1) << 7));
-    }
-    return signs;
-}
-
 // Spot checks against entries of ggml-common.h's decode tables.
 static_assert(decodeGrid(kPoints256, kTwoBitBytes)[4] == 0x0808080808082b2bull);
 static_assert(decodeGrid(kPoints256, kTwoBitBytes)[31] == 0x0808082b2b08082bull);
 static_assert(decodeGrid(kPoints2048, kOneBitBytes)[3] == 0xffffffffffff01ffull);
 static_assert(decodeGrid(kPoints2048, kOneBitBytes)[20] == 0xffffffff01000000ull);
-static_assert(makeSigns()[3] == 3 && makeSigns()[4] == 132 && makeSigns()[127] == 255);
 
 } // namespace
 
@@ -314,7 +303,6 @@ const std::array<uint64_t, 256> kIq2xxsGrid = decodeGrid(kPoints256, kTwoBitByte
 const std::array<uint64_t, 512> kIq2xsGrid = decodeGrid(kPoints512, kTwoBitBytes);
 const std::array<uint64_t, 1024> kIq2sGrid = decodeGrid(kPoints1024, kTwoBitBytes);
 const std::array<uint64_t, 2048> kIq1sGrid = decodeGrid(kPoints2048, kOneBitBytes);
-const std::array<uint8_t, 128> kSignsIq2xs = makeSigns();
 
 CodebookPoints codebookPoints(Codebook book) {
     switch (book) {

@@ -30,7 +30,7 @@ extern const std::array<uint64_t, 512> kIq2xsGrid;
 extern const std::array<uint64_t, 1024> kIq2sGrid;
 extern const std::array<uint64_t, 2048> kIq1sGrid;
 
-// Sign patterns: 7 stored bits plus an implied eighth that makes the count of minus signs even.
-extern const std::array<uint8_t, 128> kSignsIq2xs;
+// Sign patterns (7 stored bits plus an implied eighth that makes the count of minus signs even):
+// qb::kEvenParitySigns in kernels/even_parity_signs.h, shared with IQ3.
 
 } // namespace qb::iq2

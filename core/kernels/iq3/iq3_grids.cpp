@@ -139,9 +139,6 @@ static_assert(allBytes(kIq3xxsGrid, kIq3xxsGridSize, isXxsMagnitude));
 static_assert(allBytes(kIq3sGrid, kIq3sGridSize, [](uint32_t b) { return b % 2 == 1 && b <= 15; }));
 static_assert(kIq3xxsGrid[0] == 0x04040404 && kIq3xxsGrid[255] == 0x3e341c04);
 static_assert(kIq3sGrid[0] == 0x01010101 && kIq3sGrid[511] == 0x0f0f0101);
-// Spot values of ggml's ksigns_iq2xs table.
-static_assert(evenParitySigns(0) == 0 && evenParitySigns(1) == 129 && evenParitySigns(3) == 3 &&
-              evenParitySigns(127) == 255 && evenParitySigns(126) == 126);
 
 } // namespace
 } // namespace qb::iq3

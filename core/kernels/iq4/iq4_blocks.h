@@ -43,8 +43,8 @@ QuantizeRows quantizeIq4Nl, quantizeIq4Xs;
 QuantizeRows quantizeIq4NlReference, quantizeIq4XsReference;
 
 // L[j] = index of the IQ4 level nearest to scale * x[j] (ggml best_index_int8, b4748 tie rule) for
-// j < n, n a multiple of 4; simd picks the vectorised or the scalar form. Exposed for tests.
-void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd);
+// j < n; fast picks the table lookup the quantizers use, else the plain search. Exposed for tests.
+void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool fast);
 
 Dequantize dequantizeIq4Nl, dequantizeIq4Xs;
 

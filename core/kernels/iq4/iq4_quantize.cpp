@@ -5,10 +5,7 @@
 
 #include "float_convert.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -34,54 +31,85 @@ inline int bestLevel(float x) {
     return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 
-// L[j] = bestLevel(scale * x[j]) for j < n (a multiple of 4). The SIMD form evaluates four weights
-// per instruction with the same per-lane float operations: the product, the comparisons against
-// the levels, and the tie test (x - lower < upper - x) on the bracketing pair.
-template <bool Simd> void levelsOf(const float *x, float scale, int n, uint8_t *L) {
-#if defined(__SSE2__)
-    if constexpr (Simd) {
-        const __m128 vscale = _mm_set1_ps(scale);
-        const __m128 first = _mm_set1_ps(float(kIq4nlValues[0]));
-        const __m128 last = _mm_set1_ps(float(kIq4nlValues[15]));
-        const __m128 one = _mm_set1_ps(1.f);
-        const __m128 infinity = _mm_set1_ps(INFINITY);
-        for (int j = 0; j < n; j += 4) {
-            const __m128 v = _mm_mul_ps(vscale, _mm_loadu_ps(x + j));
-            // For v strictly between the end levels: mu = index of the first level above v (1 + the
-            // inner levels not above it), lower/upper = the levels at mu - 1 and mu. For NaN every
-            // "v < level" is false, giving mu = 15 as ggml's search does.
-            __m128 mu = one;
-            __m128 lower = first;
-            __m128 upper = infinity;
-            for (int i = 1; i < 16; ++i) {
-                const __m128 level = _mm_set1_ps(float(kIq4nlValues[i]));
-                const __m128 below = _mm_cmplt_ps(v, level);
-                if (i < 15) {
-                    mu = _mm_add_ps(mu, _mm_andnot_ps(below, one));
-                    lower = _mm_or_ps(_mm_and_ps(below, lower), _mm_andnot_ps(below, level)); // ascending levels
-                }
-                upper = _mm_min_ps(upper, _mm_or_ps(_mm_and_ps(below, level), _mm_andnot_ps(below, infinity)));
-            }
-            const __m128 takeLower = _mm_cmplt_ps(_mm_sub_ps(v, lower), _mm_sub_ps(upper, v));
-            __m128 level = _mm_sub_ps(mu, _mm_and_ps(takeLower, one));
-            level = _mm_andnot_ps(_mm_cmple_ps(v, first), level); // v <= -127: 0
-            const __m128 top = _mm_cmpge_ps(v, last);
-            level = _mm_or_ps(_mm_and_ps(top, _mm_set1_ps(15.f)), _mm_andnot_ps(top, level)); // v >= 113: 15
-            alignas(16) int32_t out[4];
-            _mm_store_si128(reinterpret_cast<__m128i *>(out), _mm_cvttps_epi32(level));
-            for (int k = 0; k < 4; ++k)
-                L[j + k] = uint8_t(out[k]);
+// bestLevel as a table lookup, the fast path's form. bestLevel is monotone in x (within a
+// bracket both float differences are monotone; at a level both sides give that level), so on
+// each unit interval [k, k+1) it takes one value, or two with a single step at some float t.
+// The table holds, for k = -127..112, that value and t (or +inf), found once by bisecting on
+// bestLevel itself over the ordered float bit patterns, so the lookup answers exactly as
+// bestLevel does, ties included. Levels are at least 10 apart, so no interval holds two steps.
+class LevelTable {
+public:
+    LevelTable() {
+        for (int k = kFirst; k < kLast; ++k) {
+            const size_t i = size_t(k - kFirst);
+            const float lo = float(k), hi = std::nextafter(float(k + 1), -INFINITY);
+            m_base[i] = uint8_t(bestLevel(lo));
+            m_step[i] = bestLevel(hi) == m_base[i] ? INFINITY : firstAbove(lo, hi, m_base[i]);
         }
+    }
+    // bestLevel(v) for any float v.
+    int operator()(float v) const {
+        if (!(v > float(kFirst))) return v != v ? 15 : 0; // NaN: the top pair, as bestLevel
+        if (!(v < float(kLast))) return 15;
+        int k = int(v); // truncation; floor for the negative non-integers below
+        k -= float(k) > v;
+        const size_t i = size_t(k - kFirst);
+        return m_base[i] + (v >= m_step[i]);
+    }
+
+private:
+    static constexpr int kFirst = -127; // kIq4nlValues[0]: at or below, level 0
+    static constexpr int kLast = 113;   // kIq4nlValues[15]: at or above, level 15
+
+    // Floats ordered as integers: -0 and +0 both map to 0, negatives below.
+    static int64_t ordinal(float f) {
+        uint32_t b;
+        std::memcpy(&b, &f, 4);
+        return (b & 0x80000000u) ? -int64_t(b & 0x7fffffffu) : int64_t(b);
+    }
+    static float fromOrdinal(int64_t o) {
+        const uint32_t b = o < 0 ? (0x80000000u | uint32_t(-o)) : uint32_t(o);
+        float f;
+        std::memcpy(&f, &b, 4);
+        return f;
+    }
+    // The smallest float in (lo, hi] whose level is above base (bestLevel(hi) is).
+    static float firstAbove(float lo, float hi, int base) {
+        int64_t a = ordinal(lo), b = ordinal(hi); // level(a) == base, level(b) > base
+        while (b - a > 1) {
+            const int64_t m = a + (b - a) / 2;
+            if (bestLevel(fromOrdinal(m)) > base)
+                b = m;
+            else
+                a = m;
+        }
+        return fromOrdinal(b);
+    }
+
+    std::array<uint8_t, kLast - kFirst> m_base{};
+    std::array<float, kLast - kFirst> m_step{};
+};
+
+const LevelTable &levelTable() {
+    static const LevelTable table;
+    return table;
+}
+
+// L[j] = bestLevel(scale * x[j]) for j < n; the fast form looks the product up in the table.
+template <bool Fast> void levelsOf(const float *x, float scale, int n, uint8_t *L) {
+    if constexpr (Fast) {
+        const LevelTable &table = levelTable();
+        for (int j = 0; j < n; ++j)
+            L[j] = uint8_t(table(scale * x[j]));
         return;
     }
-#endif
     for (int j = 0; j < n; ++j)
         L[j] = uint8_t(bestLevel(scale * x[j]));
 }
 
 // One super-block of superSize weights in groups of 32 (superSize == 32 for IQ4_NL). Writes the
 // fp16 scale, the packed nibbles and, for more than one group, the 6-bit group scales.
-template <bool Simd>
+template <bool Fast>
 void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4, uint16_t *scalesH, uint8_t *scalesL,
                         const float *qw) {
     float scales[kSuperBlock / kBlock];
@@ -127,7 +155,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
         float d = -max / float(values[0]); // ntry > 0 in both formats
         float id = 1 / d;
         float sumqx = 0, sumq2 = 0;
-        levelsOf<Simd>(xb, id, kBlock, Lb);
+        levelsOf<Fast>(xb, id, kBlock, Lb);
         for (int j = 0; j < kBlock; ++j) {
             const float q = float(values[Lb[j]]);
             const float w = weight[j];
@@ -140,7 +168,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             id = float(itry + values[0]) / max;
             sumqx = sumq2 = 0;
             uint8_t trial[kBlock];
-            levelsOf<Simd>(xb, id, kBlock, trial);
+            levelsOf<Fast>(xb, id, kBlock, trial);
             for (int j = 0; j < kBlock; ++j) {
                 const float q = float(values[trial[j]]);
                 const float w = weight[j];
@@ -172,7 +200,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             const float idl = dl != 0 ? 1 / dl : 0.f;
             uint8_t *Lb = L + ib * kBlock;
             const float *xb = x + ib * kBlock;
-            levelsOf<Simd>(xb, idl, kBlock, Lb);
+            levelsOf<Fast>(xb, idl, kBlock, Lb);
             l += 32;
             const uint8_t low = uint8_t(l & 0xf);
             const uint8_t high = uint8_t(l >> 4);
@@ -185,7 +213,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
     } else {
         *dh = fp32ToFp16(scales[0]);
         const float id = scales[0] != 0 ? 1 / scales[0] : 0;
-        levelsOf<Simd>(x, id, superSize, L);
+        levelsOf<Fast>(x, id, superSize, L);
     }
 
     for (int i = 0; i < superSize / 32; ++i)
@@ -193,7 +221,7 @@ void quantizeSuperBlock(int superSize, const float *x, uint16_t *dh, uint8_t *q4
             q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
 }
 
-template <bool Simd>
+template <bool Fast>
 size_t quantizeNlRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t nblocks = ncols / kIq4nlBlock;
     auto *out = static_cast<BlockIq4Nl *>(dst);
@@ -202,13 +230,13 @@ size_t quantizeNlRows(const float *src, void *dst, int64_t nrows, int64_t ncols,
         BlockIq4Nl *y = out + r * nblocks;
         for (int64_t ib = 0; ib < nblocks; ++ib) {
             const float *qw = importance ? importance + kIq4nlBlock * ib : nullptr;
-            quantizeSuperBlock<Simd>(kIq4nlBlock, x + kIq4nlBlock * ib, &y[ib].d, y[ib].qs, nullptr, nullptr, qw);
+            quantizeSuperBlock<Fast>(kIq4nlBlock, x + kIq4nlBlock * ib, &y[ib].d, y[ib].qs, nullptr, nullptr, qw);
         }
     }
     return size_t(nrows * nblocks) * sizeof(BlockIq4Nl);
 }
 
-template <bool Simd>
+template <bool Fast>
 size_t quantizeXsRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const int64_t nblocks = ncols / kSuperBlock;
     auto *out = static_cast<BlockIq4Xs *>(dst);
@@ -217,7 +245,7 @@ size_t quantizeXsRows(const float *src, void *dst, int64_t nrows, int64_t ncols,
         BlockIq4Xs *y = out + r * nblocks;
         for (int64_t ib = 0; ib < nblocks; ++ib) {
             const float *qw = importance ? importance + kSuperBlock * ib : nullptr;
-            quantizeSuperBlock<Simd>(kSuperBlock, x + kSuperBlock * ib, &y[ib].d, y[ib].qs, &y[ib].scalesH,
+            quantizeSuperBlock<Fast>(kSuperBlock, x + kSuperBlock * ib, &y[ib].d, y[ib].qs, &y[ib].scalesH,
                                      y[ib].scalesL, qw);
         }
     }
@@ -226,8 +254,8 @@ size_t quantizeXsRows(const float *src, void *dst, int64_t nrows, int64_t ncols,
 
 } // namespace
 
-void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool simd) {
-    if (simd)
+void iq4Levels(const float *x, float scale, int n, uint8_t *L, bool fast) {
+    if (fast)
         levelsOf<true>(x, scale, n, L);
     else
         levelsOf<false>(x, scale, n, L);
