@@ -4,6 +4,7 @@
 #include "mix_document.h"
 #include "model_session.h"
 #include "overview_heat_map.h"
+#include "page_layout.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -12,7 +13,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTimer>
-#include <QVBoxLayout>
 
 namespace qbui {
 
@@ -33,14 +33,7 @@ ModelOverviewPage::ModelOverviewPage(ModelSession *session, MixDocument *mix, QW
     auto *controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Colour:"), this));
     controls->addWidget(m_quantity);
-    controls->addSpacing(12);
-    controls->addWidget(m_status, 1);
-    controls->addWidget(m_progress);
-    controls->addWidget(m_cancelButton);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(controls);
-    layout->addWidget(m_map, 1);
+    layOutJobPage(this, controls, m_status, m_progress, m_cancelButton, m_map);
     m_status->setText(tr("Open a model to see it whole. Click a cell to open its tensor."));
 
     // A label changes every tensor at once, an override a few in a burst: one refresh for each.

@@ -2,6 +2,7 @@
 
 #include "formatting.h"
 #include "output_folders.h"
+#include "page_layout.h"
 
 #include <QDir>
 #include <QFileDialog>
@@ -49,12 +50,7 @@ MultiQuantizeDialog::MultiQuantizeDialog(std::shared_ptr<const qb::GgufModel> mo
     auto *form = new QFormLayout;
     form->addRow(tr("Folder:"), folderRow);
     form->addRow(tr("File names:"), m_pattern);
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_addSavedMix);
-    buttons->addStretch(1);
-    buttons->addWidget(m_start);
-    buttons->addWidget(m_cancel);
-    buttons->addWidget(m_close);
+    QHBoxLayout *buttons = quantizeButtonRow(m_addSavedMix, m_start, m_cancel, m_close);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_table, 1);

@@ -4,6 +4,7 @@
 #include "chart_label_placer.h"
 #include "chart_style.h"
 #include "formatting.h"
+#include "page_layout.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>
@@ -13,7 +14,6 @@
 #include <QPushButton>
 #include <QTimer>
 #include <QToolTip>
-#include <QVBoxLayout>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -89,14 +89,7 @@ QualityChartPage::QualityChartPage(QWidget *parent)
     controls->addWidget(m_axis);
     controls->addWidget(new QLabel(tr("Quality axis:"), this));
     controls->addWidget(m_qualityAxis);
-    controls->addSpacing(12);
-    controls->addWidget(m_status, 1);
-    controls->addWidget(m_progress);
-    controls->addWidget(m_cancelButton);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(controls);
-    layout->addWidget(m_plot, 1);
+    layOutJobPage(this, controls, m_status, m_progress, m_cancelButton, m_plot);
     m_status->setText(tr("Open a model to compare its labels."));
 }
 

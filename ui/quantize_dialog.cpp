@@ -3,6 +3,7 @@
 #include "formatting.h"
 #include "gguf/tensor_bytes.h"
 #include "output_folders.h"
+#include "page_layout.h"
 
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -58,12 +59,7 @@ QuantizeDialog::QuantizeDialog(std::shared_ptr<const qb::GgufModel> model, qb::E
     outputRow->addWidget(m_browse);
     auto *form = new QFormLayout;
     form->addRow(tr("Output file:"), outputRow);
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_open);
-    buttons->addStretch(1);
-    buttons->addWidget(m_start);
-    buttons->addWidget(m_cancel);
-    buttons->addWidget(m_close);
+    QHBoxLayout *buttons = quantizeButtonRow(m_open, m_start, m_cancel, m_close);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_summary);
     layout->addLayout(form);

@@ -50,13 +50,10 @@ void addMakeModelCommand(CLI::App &app, CommandAction &action) {
             // Benchmark shape by default (a small 7B-like layer): n_embd 1024, n_ff 2816, 16 heads / 4 kv heads, vocab
             // 32000; the layer count sets the size. F16 bytes: two vocab matrices plus per layer q, o (e x e),
             // k, v (e x e/4) and gate, up, down (e x ff).
-            qb::DemoModelSpec spec;
+            qb::DemoModelSpec spec = qb::benchmarkModelSpec(1);
             spec.embedding = args->embedding;
             spec.feedForward = args->feedForward;
             spec.sparse = args->sparse;
-            spec.heads = 16;
-            spec.kvHeads = 4;
-            spec.vocabulary = 32000;
             const double e = spec.embedding, ff = spec.feedForward;
             const double fixedBytes = 2.0 * 2.0 * spec.vocabulary * e;
             const double layerBytes = 2.0 * (2.0 * e * e + 2.0 * e * e / 4.0 + 3.0 * e * ff);

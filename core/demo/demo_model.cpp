@@ -192,6 +192,17 @@ DemoModelSpec moeTestModelSpec() {
     return s;
 }
 
+DemoModelSpec benchmarkModelSpec(int layers) {
+    DemoModelSpec s;
+    s.layers = layers;
+    s.embedding = 1024;
+    s.feedForward = 2816;
+    s.heads = 16;
+    s.kvHeads = 4;
+    s.vocabulary = 32000;
+    return s;
+}
+
 DemoModelInfo writeDemoModel(const std::filesystem::path &output, const DemoModelSpec &spec) {
     if (spec.embedding % 256 || spec.feedForward % 256 || spec.layers < 1 || spec.heads < 1 || spec.kvHeads < 1 ||
         spec.heads % spec.kvHeads || spec.embedding % spec.heads || spec.vocabulary < 260 || spec.experts < 0 ||

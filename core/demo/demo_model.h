@@ -37,6 +37,10 @@ struct DemoModelSpec {
 // 8 experts of 256, a shared expert of 512, 4 heads / 1 kv head, 512 tokens.
 DemoModelSpec moeTestModelSpec();
 
+// The benchmark shape (quantbench-cli make-model; a small 7B-like layer): n_embd 1024, n_ff 2816,
+// 16 heads / 4 kv heads, 32000 tokens, `layers` layers.
+DemoModelSpec benchmarkModelSpec(int layers);
+
 struct DemoModelInfo {
     uint64_t parameters = 0;
     uint64_t fileBytes = 0;

@@ -132,20 +132,18 @@ void TestMixPresets::validationNamesTheField_data() {
     QTest::newRow("not json") << QStringLiteral("{") << QStringLiteral("not valid JSON");
     QTest::newRow("format") << QStringLiteral(R"({"format":"x","version":1,"base_label":"Q4_0"})")
                             << QStringLiteral("format");
-    QTest::newRow("version") << QStringLiteral(R"({"format":"quantbench-preset","version":9,"base_label":"Q4_0"})")
-                             << QStringLiteral("version: version 9");
+    // A preset for Q4_0 whose version field is `version` as written.
+    const auto withVersion = [](const char *version) {
+        return QStringLiteral(R"({"format":"quantbench-preset","version":%1,"base_label":"Q4_0"})").arg(QLatin1String(version));
+    };
+    QTest::newRow("version") << withVersion("9") << QStringLiteral("version: version 9");
     // Numbers that an int conversion would truncate to 1.
-    QTest::newRow("version 2^32+1")
-        << QStringLiteral(R"({"format":"quantbench-preset","version":4294967297,"base_label":"Q4_0"})")
-        << QStringLiteral("version: version 4294967297 is not supported");
-    QTest::newRow("version -(2^32-1)")
-        << QStringLiteral(R"({"format":"quantbench-preset","version":-4294967295,"base_label":"Q4_0"})")
-        << QStringLiteral("version: version -4294967295 is not supported");
-    QTest::newRow("version 0") << QStringLiteral(R"({"format":"quantbench-preset","version":0,"base_label":"Q4_0"})")
-                               << QStringLiteral("version: version 0 is not supported");
-    QTest::newRow("version 1.5")
-        << QStringLiteral(R"({"format":"quantbench-preset","version":1.5,"base_label":"Q4_0"})")
-        << QStringLiteral("version: expected number");
+    QTest::newRow("version 2^32+1") << withVersion("4294967297")
+                                    << QStringLiteral("version: version 4294967297 is not supported");
+    QTest::newRow("version -(2^32-1)") << withVersion("-4294967295")
+                                       << QStringLiteral("version: version -4294967295 is not supported");
+    QTest::newRow("version 0") << withVersion("0") << QStringLiteral("version: version 0 is not supported");
+    QTest::newRow("version 1.5") << withVersion("1.5") << QStringLiteral("version: expected number");
     QTest::newRow("no label") << QStringLiteral(R"({"format":"quantbench-preset","version":1})")
                               << QStringLiteral("base_label: missing");
     QTest::newRow("label") << (QStringLiteral("{") + head + QStringLiteral(R"("base_label":"Q9_K"})"))

@@ -91,13 +91,7 @@ void TestBigModelResponsive::initTestCase() {
     QVERIFY(m_dir.isValid());
     m_model = m_dir.filePath(QStringLiteral("big.gguf"));
     // quantbench-cli make-model --size-mb 300 --sparse: the benchmark shape, 8 layers.
-    qb::DemoModelSpec spec;
-    spec.embedding = 1024;
-    spec.feedForward = 2816;
-    spec.heads = 16;
-    spec.kvHeads = 4;
-    spec.vocabulary = 32000;
-    spec.layers = 8;
+    qb::DemoModelSpec spec = qb::benchmarkModelSpec(8);
     spec.sparse = true;
     const qb::DemoModelInfo info = qb::writeDemoModel(m_model.toStdString(), spec);
     QVERIFY(info.fileBytes > 250'000'000);

@@ -13,6 +13,7 @@
 #include "output_folders.h"
 #include "quantize_dialog.h"
 #include "tensor_panel.h"
+#include "window_setup.h"
 
 #include "ggml_types.h"
 
@@ -231,10 +232,7 @@ void TestFirstUse::otherDropsAreRefused() {
     window.show();
     QTemporaryDir dir;
     const QString text = dir.filePath(QStringLiteral("notes.txt"));
-    QFile f(text);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write("not a model");
-    f.close();
+    QVERIFY(qbtest::writeFile(text, "not a model"));
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(text), QUrl(QStringLiteral("https://example.org/model.gguf"))});
     QSignalSpy failed(window.session(), &qbui::ModelSession::failed);

@@ -35,8 +35,7 @@ void TestFitToSize::initTestCase() {
 
 void TestFitToSize::fitsAppliesAndKeepsPins() {
     qbui::MainWindow window;
-    window.resize(1400, 900);
-    window.show();
+    qbtest::showLarge(window);
     qbui::FitToSizePanel *fit = window.fitToSize();
     QVERIFY(fit);
     QSignalSpy curves(fit, &qbui::FitToSizePanel::curvesReady);
@@ -132,10 +131,7 @@ void TestFitToSize::calibrationFileReweighsRoles() {
 
     QTemporaryDir dir;
     const QString bad = dir.filePath(QStringLiteral("broken.json"));
-    QFile b(bad);
-    QVERIFY(b.open(QIODevice::WriteOnly));
-    b.write("{\"sensitivity\": {\"output\": \"high\"}}");
-    b.close();
+    QVERIFY(qbtest::writeFile(bad, "{\"sensitivity\": {\"output\": \"high\"}}"));
     const QString error = fit->loadSensitivity(bad);
     QVERIFY2(error.contains(QStringLiteral("broken.json")) && error.contains(QStringLiteral("output")), qPrintable(error));
     QCOMPARE(fit->sensitivitySource(), QStringLiteral("built-in"));

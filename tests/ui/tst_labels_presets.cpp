@@ -38,6 +38,9 @@ private slots:
 
 private:
     void openModel(qbui::MainWindow &window, const char *relative);
+    // The b4748 rules (these tests compare with the golden files of llama.cpp b4748), llama256.f16
+    // opened, Q4_K_M chosen: chooseLabel's error, empty when it applied.
+    QString openLlamaWithQ4KM(qbui::MainWindow &window);
 };
 
 namespace {
@@ -60,6 +63,12 @@ void TestLabelsPresets::openModel(qbui::MainWindow &window, const char *relative
     window.openPath(QString::fromStdString(qbtest::golden(relative).string()));
     QVERIFY(ready.wait(20000));
     QVERIFY(estimated.count() > 0 || estimated.wait(20000));
+}
+
+QString TestLabelsPresets::openLlamaWithQ4KM(qbui::MainWindow &window) {
+    window.chooseRuleSet(qb::RuleSet::B4748);
+    openModel(window, "models/llama256.f16.gguf");
+    return window.chooseLabel(QStringLiteral("Q4_K_M"));
 }
 
 void TestLabelsPresets::labelsListedWithSizes() {
@@ -95,9 +104,7 @@ void TestLabelsPresets::labelsListedWithSizes() {
 
 void TestLabelsPresets::q4kmMatchesLlamaQuantize() {
     qbui::MainWindow window;
-    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    openModel(window, "models/llama256.f16.gguf");
-    QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
+    QCOMPARE(openLlamaWithQ4KM(window), QString());
     auto *table = window.tensorPanel()->tableModel();
     QAbstractItemModelTester tester(table, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const QJsonArray tensors = goldenMix("mixes/llama256.f16/Q4_K_M.json").value(QStringLiteral("tensors")).toArray();
@@ -116,9 +123,7 @@ void TestLabelsPresets::q4kmMatchesLlamaQuantize() {
 
 void TestLabelsPresets::overrideChangesEstimateAndReason() {
     qbui::MainWindow window;
-    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    openModel(window, "models/llama256.f16.gguf");
-    QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
+    QCOMPARE(openLlamaWithQ4KM(window), QString());
     auto *mix = window.mix();
     const auto model = window.session()->model();
     // "Select all ffn_down, set type": every ffn_down becomes Q8_0.
@@ -150,9 +155,7 @@ void TestLabelsPresets::overrideChangesEstimateAndReason() {
 
 void TestLabelsPresets::presetRoundTrip() {
     qbui::MainWindow window;
-    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    openModel(window, "models/llama256.f16.gguf");
-    QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
+    QCOMPARE(openLlamaWithQ4KM(window), QString());
     auto *mix = window.mix();
     const auto model = window.session()->model();
     const int t = int(model->findTensor("blk.2.attn_q.weight") - model->tensors().data());
@@ -178,9 +181,7 @@ void TestLabelsPresets::presetRoundTrip() {
 
 void TestLabelsPresets::badPresetIsRefused() {
     qbui::MainWindow window;
-    window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    openModel(window, "models/llama256.f16.gguf");
-    QCOMPARE(window.chooseLabel(QStringLiteral("Q4_K_M")), QString());
+    QCOMPARE(openLlamaWithQ4KM(window), QString());
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("bad.json"));
     QFile f(path);

@@ -8,6 +8,7 @@
 #include "model_session.h"
 #include "overview_heat_map.h"
 #include "tensor_panel.h"
+#include "window_setup.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -29,17 +30,14 @@ private:
 };
 
 void TestModelOverview::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
     QVERIFY(m_dir.isValid());
-    m_demo = m_dir.filePath(QStringLiteral("demo.gguf"));
-    qb::writeDemoModel(m_demo.toStdString());
+    m_demo = qbtest::writeDemoModelIn(m_dir);
 }
 
 void TestModelOverview::showsTheCurrentMixAndOpensTensors() {
     qbui::MainWindow window;
-    window.resize(1400, 900);
-    window.show();
+    qbtest::showLarge(window);
     qbui::ModelOverviewPage *page = window.overviewPage();
     QVERIFY(page);
     QSignalSpy ready(&window, &qbui::MainWindow::modelReady);

@@ -8,26 +8,13 @@
 #include "mix_document.h"
 #include "model_session.h"
 #include "quality_chart_page.h"
+#include "window_setup.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QtTest>
 #include <qcustomplot.h>
-
-namespace {
-
-// Brings the tab holding a widget to the front (a hidden page is not laid out: its plot has no size).
-void showPageOf(QWidget *widget) {
-    for (QWidget *w = widget; w && w->parentWidget(); w = w->parentWidget())
-        for (QWidget *p = w->parentWidget(); p; p = p->parentWidget())
-            if (auto *tabs = qobject_cast<QTabWidget *>(p); tabs && tabs->indexOf(w) >= 0) {
-                tabs->setCurrentWidget(w);
-                QTest::qWait(50);
-                return;
-            }
-}
-} // namespace
 
 class TestQualityChart : public QObject {
     Q_OBJECT
@@ -44,8 +31,7 @@ void TestQualityChart::initTestCase() {
 
 void TestQualityChart::summarisesEveryLabel() {
     qbui::MainWindow window;
-    window.resize(1400, 900);
-    window.show();
+    qbtest::showLarge(window);
     qbui::QualityChartPage *chart = window.qualityChart();
     QSignalSpy finished(chart, &qbui::QualityChartPage::finished);
     QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
@@ -94,7 +80,7 @@ void TestQualityChart::summarisesEveryLabel() {
     // Clicking a point picks its label.
     window.chooseLabel(QStringLiteral("F16"));
     QCustomPlot *plot = chart->plot();
-    showPageOf(chart);
+    qbtest::showPageOf(chart);
     plot->replot();
     const auto marker = chart->markerPixel(QStringLiteral("Q4_K_M"));
     QVERIFY(marker);

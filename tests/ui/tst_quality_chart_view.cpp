@@ -7,6 +7,7 @@
 #include "demo/demo_model.h"
 #include "main_window.h"
 #include "quality_chart_page.h"
+#include "window_setup.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -29,17 +30,6 @@ private:
 
 namespace {
 
-// Brings the tab holding a widget to the front (a hidden page is not laid out: its plot has no size).
-void showPageOf(QWidget *widget) {
-    for (QWidget *w = widget; w && w->parentWidget(); w = w->parentWidget())
-        for (QWidget *p = w->parentWidget(); p; p = p->parentWidget())
-            if (auto *tabs = qobject_cast<QTabWidget *>(p); tabs && tabs->indexOf(w) >= 0) {
-                tabs->setCurrentWidget(w);
-                QTest::qWait(50);
-                return;
-            }
-}
-
 // No two drawn labels intersect and every one lies inside the plot area.
 void checkLabels(const qbui::QualityChartPage *chart) {
     const QRectF area = chart->plot()->axisRect()->rect();
@@ -60,11 +50,9 @@ bool anyLabelContains(const qbui::QualityChartPage *chart, const QString &text) 
 } // namespace
 
 void TestQualityChartView::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTests"));
+    qbtest::useTestSettings();
     QVERIFY(m_dir.isValid());
-    m_demo = m_dir.filePath(QStringLiteral("demo.gguf"));
-    qb::writeDemoModel(m_demo.toStdString());
+    m_demo = qbtest::writeDemoModelIn(m_dir);
 }
 
 void TestQualityChartView::readableView_data() {
@@ -76,8 +64,7 @@ void TestQualityChartView::readableView_data() {
 void TestQualityChartView::readableView() {
     QFETCH(QString, model);
     qbui::MainWindow window;
-    window.resize(1400, 900);
-    window.show();
+    qbtest::showLarge(window);
     qbui::QualityChartPage *chart = window.qualityChart();
     QSignalSpy finished(chart, &qbui::QualityChartPage::finished);
     QSignalSpy ready(&window, &qbui::MainWindow::modelReady);
@@ -88,7 +75,7 @@ void TestQualityChartView::readableView() {
     QVERIFY(window.chooseLabel(QStringLiteral("Q4_K_M")).isEmpty());
     QVERIFY(current.wait(20000));
     QCustomPlot *plot = chart->plot();
-    showPageOf(chart);
+    qbtest::showPageOf(chart);
     plot->replot();
 
     // The default view: the band's labels inside, the float types outside as edge markers.

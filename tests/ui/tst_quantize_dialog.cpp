@@ -43,6 +43,9 @@ private:
     void openModel(qbui::MainWindow &window);
     // The label to quantize with: Q4_K_M once its kernels exist, BF16 until then.
     QString usableLabel(qbui::MainWindow &window);
+    // Shows the window, opens the test model with a usable label and the quantize dialog writing
+    // to `output`; null when the dialog did not open.
+    qbui::QuantizeDialog *openDialog(qbui::MainWindow &window, const QString &output);
 };
 
 void TestQuantizeDialog::initTestCase() {
@@ -65,6 +68,15 @@ QString TestQuantizeDialog::usableLabel(qbui::MainWindow &window) {
     QWARN("Q4_K_M kernels not merged yet: quantizing with BF16");
     window.chooseLabel(QStringLiteral("BF16"));
     return QStringLiteral("BF16");
+}
+
+qbui::QuantizeDialog *TestQuantizeDialog::openDialog(qbui::MainWindow &window, const QString &output) {
+    window.show();
+    openModel(window);
+    usableLabel(window);
+    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
+    if (dialog) dialog->setOutputPath(output);
+    return dialog;
 }
 
 void TestQuantizeDialog::quantizeMatchesPipelineAndGolden() {
@@ -140,13 +152,9 @@ void TestQuantizeDialog::cancelLeavesNoFile() {
 void TestQuantizeDialog::eventLoopStaysResponsive() {
     qbui::MainWindow window;
     window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    window.show();
-    openModel(window);
-    usableLabel(window);
     QTemporaryDir dir;
-    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
+    qbui::QuantizeDialog *dialog = openDialog(window, dir.filePath(QStringLiteral("busy.gguf")));
     QVERIFY(dialog);
-    dialog->setOutputPath(dir.filePath(QStringLiteral("busy.gguf")));
     QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
     // Let the new window's first paint and the background label summaries settle: the question
     // here is whether quantizing blocks the loop.
@@ -189,14 +197,10 @@ void TestQuantizeDialog::noLabelNoDialog() {
 void TestQuantizeDialog::fullDiskIsReportedAndWindowStaysUsable() {
     qbui::MainWindow window;
     window.chooseRuleSet(qb::RuleSet::B4748); // these tests compare with the golden files of llama.cpp b4748
-    window.show();
-    openModel(window);
-    usableLabel(window);
     QTemporaryDir dir;
-    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
-    QVERIFY(dialog);
     const QString out = dir.filePath(QStringLiteral("full.gguf"));
-    dialog->setOutputPath(out);
+    qbui::QuantizeDialog *dialog = openDialog(window, out);
+    QVERIFY(dialog);
     QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
 
     struct rlimit saved {};
@@ -236,14 +240,10 @@ void TestQuantizeDialog::fullDiskIsReportedAndWindowStaysUsable() {
 // numbers and the folder, and the dialog stays usable.
 void TestQuantizeDialog::tooLittleFreeSpaceIsRefusedAtOnce() {
     qbui::MainWindow window;
-    window.show();
-    openModel(window);
-    usableLabel(window);
     QTemporaryDir dir;
-    qbui::QuantizeDialog *dialog = window.openQuantizeDialog();
-    QVERIFY(dialog);
     const QString out = dir.filePath(QStringLiteral("big.gguf"));
-    dialog->setOutputPath(out);
+    qbui::QuantizeDialog *dialog = openDialog(window, out);
+    QVERIFY(dialog);
     QSignalSpy finished(dialog, &qbui::QuantizeDialog::quantizationFinished);
     QSignalSpy progress(dialog->job(), &qbui::QuantizeJob::progressChanged);
     qputenv("QB_TEST_FREE_BYTES", "123456");
