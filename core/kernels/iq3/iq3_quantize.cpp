@@ -197,6 +197,109 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
     return scale;
 }
 
+#if defined(__SSE2__)
+// fitGroup's fast form: the scale trials run four to a SIMD instruction. Each lane does exactly the
+// scalar sequence of one trial (rounding by the magic-constant nearestInt, the clamp, the key, and
+// sumqx/sumq2 accumulated over i = 0..31 in order with the same products), so the sums, and with
+// them the trial ggml accepts, are bit for bit the scalar ones. Only the off-grid quads (a map
+// lookup per quad and trial decides) go through the neighbour search, one at a time as before.
+constexpr int kMaxTrials = 32; // 2 * 15 + 1 trials (IQ3_XXS), padded to whole vectors
+
+float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+                     int steps, bool refitAll, GroupFit &fit) {
+    const int ntrials = 2 * steps + 1;
+    const int nvec = (ntrials + 3) / 4;
+    alignas(16) float ids[kMaxTrials];
+    alignas(16) float scales[kMaxTrials];
+    for (int t = 0; t < 4 * nvec; ++t) {
+        const int is = (t < ntrials ? t : ntrials - 1) - steps; // padding lanes repeat the last trial
+        ids[t] = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
+        scales[t] = 1 / ids[t];
+    }
+    alignas(16) int32_t lev[kGroup][kMaxTrials]; // levels of weight i in trial t
+    const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.f), magic = _mm_set1_ps(12582912.f);
+    const __m128i mantissa = _mm_set1_epi32(0x007fffff), bias = _mm_set1_epi32(0x00400000);
+    const __m128i zero = _mm_setzero_si128(), top = _mm_set1_epi32(kMaxQ - 1);
+    for (int i = 0; i < kGroup; ++i) {
+        const __m128 x = _mm_set1_ps(xval[i]);
+        for (int v = 0; v < nvec; ++v) {
+            const __m128 arg = _mm_mul_ps(half, _mm_sub_ps(_mm_mul_ps(_mm_load_ps(ids + 4 * v), x), one));
+            __m128i l = _mm_sub_epi32(_mm_and_si128(_mm_castps_si128(_mm_add_ps(arg, magic)), mantissa), bias);
+            l = _mm_and_si128(l, _mm_cmpgt_epi32(l, zero)); // l < 0 -> 0
+            const __m128i over = _mm_cmpgt_epi32(l, top);
+            l = _mm_or_si128(_mm_andnot_si128(over, l), _mm_and_si128(over, top));
+            _mm_store_si128(reinterpret_cast<__m128i *>(lev[i] + 4 * v), l);
+        }
+    }
+    bool onGridT[kMaxTrials][kQuads];
+    for (int k = 0; k < kQuads; ++k) {
+        for (int t = 0; t < ntrials; ++t) {
+            const int key = lev[4 * k][t] | lev[4 * k + 1][t] << 3 | lev[4 * k + 2][t] << 6 | lev[4 * k + 3][t] << 9;
+            if (grid.map[size_t(key)] >= 0) {
+                onGridT[t][k] = true;
+                continue;
+            }
+            onGridT[t][k] = false;
+            int8_t L[4];
+            bestNeighbour<true>(grid, key, xval + 4 * k, waux + 4 * k, scales[t], L);
+            for (int j = 0; j < 4; ++j)
+                lev[4 * k + j][t] = L[j];
+        }
+    }
+    alignas(16) float sumqx[kMaxTrials], sumq2[kMaxTrials];
+    for (int v = 0; v < nvec; ++v) {
+        __m128 sqx = _mm_setzero_ps(), sq2 = _mm_setzero_ps();
+        for (int i = 0; i < kGroup; ++i) {
+            const __m128i l = _mm_load_si128(reinterpret_cast<const __m128i *>(lev[i] + 4 * v));
+            const __m128 q = _mm_cvtepi32_ps(_mm_add_epi32(_mm_add_epi32(l, l), _mm_set1_epi32(1)));
+            const __m128 w = _mm_set1_ps(weight[i]);
+            sqx = _mm_add_ps(sqx, _mm_mul_ps(_mm_mul_ps(w, _mm_set1_ps(xval[i])), q));
+            sq2 = _mm_add_ps(sq2, _mm_mul_ps(_mm_mul_ps(w, q), q));
+        }
+        _mm_store_ps(sumqx + 4 * v, sqx);
+        _mm_store_ps(sumq2 + 4 * v, sq2);
+    }
+    float best = 0;
+    float scale = max / (2 * kMaxQ - 1);
+    int chosen = -1;
+    for (int t = 0; t < ntrials; ++t) {
+        if (sumq2[t] > 0 && sumqx[t] * sumqx[t] > best * sumq2[t]) {
+            scale = sumqx[t] / sumq2[t];
+            best = scale * sumqx[t];
+            chosen = t;
+        }
+    }
+    if (chosen >= 0) {
+        for (int i = 0; i < kGroup; ++i)
+            fit.L[i] = int8_t(lev[i][chosen]);
+        std::memcpy(fit.onGrid, onGridT[chosen], sizeof fit.onGrid);
+    }
+    int offGrid = 0;
+    for (bool on : fit.onGrid)
+        offGrid += on ? 0 : 1;
+    if (offGrid > 0 && scale > 0) {
+        const float id = 1 / scale;
+        for (int k = 0; k < kQuads; ++k) {
+            if (!refitAll && fit.onGrid[k]) continue;
+            roundQuad<true>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+        }
+        float sqx, sq2;
+        weightedSums(fit.L, xval, weight, sqx, sq2);
+        if (sq2 > 0) scale = sqx / sq2;
+    }
+    return scale;
+}
+#endif
+
+template <bool Simd>
+float fitGroupFor(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+                  int steps, bool refitAll, GroupFit &fit) {
+#if defined(__SSE2__)
+    if constexpr (Simd) return fitGroupTrials(grid, xval, weight, waux, max, steps, refitAll, fit);
+#endif
+    return fitGroup<Simd>(grid, xval, weight, waux, max, steps, refitAll, fit);
+}
+
 // Per-weight importance: with an importance vector, qw * sqrt(sigma2 + x^2); without, x^2.
 void groupWeights(const float *xb, const float *qw, float sigma2, float *weight, float *waux) {
     if (qw) {
@@ -274,7 +377,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
                 std::memset(fit.L, 0, sizeof fit.L);
                 continue;
             }
-            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 15, false, fit);
+            float scale = fitGroupFor<Simd>(grid, xval, weight, waux, max, 15, false, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns)
@@ -347,7 +450,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
             }
             for (bool &on : fit.onGrid)
                 on = false;
-            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 9, true, fit);
+            float scale = fitGroupFor<Simd>(grid, xval, weight, waux, max, 9, true, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns)
