@@ -15,6 +15,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/cpu_features.h"
+
+#include <immintrin.h>
+#define QB_IQ3_AVX2 1
+#endif
 
 #include <cfloat>
 #include <cmath>
@@ -108,17 +114,73 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
     return best;
 }
 
+#if defined(QB_IQ3_AVX2)
+// neighbourDistances + firstMinimum in one pass, eight neighbours per instruction: each lane
+// computes d2 exactly as the scalar code and keeps its first strict minimum below FLT_MAX (NaN and
+// padding lanes never win); of the lanes holding the overall minimum, the lowest neighbour
+// position wins, which is the scalar scan's first occurrence. Returns the position or -1.
+[[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
+                                             const float *weight, float scale) {
+    const float *soa = grid.neighbourCoords8.data() + grid.coordOffset8[size_t(key)];
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256 x0 = _mm256_set1_ps(xval[0]), x1 = _mm256_set1_ps(xval[1]);
+    const __m256 x2 = _mm256_set1_ps(xval[2]), x3 = _mm256_set1_ps(xval[3]);
+    const __m256 w0 = _mm256_set1_ps(weight[0]), w1 = _mm256_set1_ps(weight[1]);
+    const __m256 w2 = _mm256_set1_ps(weight[2]), w3 = _mm256_set1_ps(weight[3]);
+    const __m256i vcount = _mm256_set1_epi32(count);
+    __m256i pos = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 best = _mm256_set1_ps(FLT_MAX);
+    __m256i bestPos = _mm256_set1_epi32(-1);
+    for (int c = 0; c < (count + 7) / 8; ++c, pos = _mm256_add_epi32(pos, _mm256_set1_epi32(8))) {
+        const float *chunk = soa + 32 * c;
+        __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk)), x0);
+        __m256 d2 = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(_mm256_mul_ps(w0, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 8)), x1);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w1, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 16)), x2);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w2, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 24)), x3);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w3, diff), diff));
+        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vcount, pos));
+        const __m256 better = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ), valid);
+        best = _mm256_blendv_ps(best, d2, better);
+        bestPos = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(bestPos), _mm256_castsi256_ps(pos), better));
+    }
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
+    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    const float minimum = _mm_cvtss_f32(m);
+    if (!(minimum < FLT_MAX)) return -1;
+    const int hits = _mm256_movemask_ps(_mm256_cmp_ps(best, _mm256_set1_ps(minimum), _CMP_EQ_OQ));
+    alignas(32) int32_t positions[8];
+    _mm256_store_si256(reinterpret_cast<__m256i *>(positions), bestPos);
+    int first = -1;
+    for (int lane = 0; lane < 8; ++lane)
+        if ((hits >> lane) & 1 && (first < 0 || positions[lane] < first)) first = positions[lane];
+    return first;
+}
+#endif
+
 // Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
 // scale (weighted); writes its levels to L and returns its index.
 template <bool Simd>
 int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
     const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
     const int count = list[0];
-    alignas(16) float d2[kMaxNeighbourSlots];
-    neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
     // ggml keeps the first neighbour whose d2 is strictly below the best so far (starting from
     // FLT_MAX; NaN never wins): the first occurrence of the minimum, if that is below FLT_MAX.
-    const int first = firstMinimum<Simd>(d2, count);
+    int first;
+#if defined(QB_IQ3_AVX2)
+    if (Simd && cpuHasAvx2()) {
+        first = firstNearestAvx2(grid, key, count, xval, weight, scale);
+    } else
+#endif
+    {
+        alignas(16) float d2[kMaxNeighbourSlots];
+        neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
+        first = firstMinimum<Simd>(d2, count);
+    }
     int best = first >= 0 ? list[first + 1] : -1;
     // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
     if (best < 0) best = list[1];
