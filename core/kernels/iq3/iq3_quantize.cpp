@@ -23,7 +23,9 @@
 #endif
 
 #include <cfloat>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace qb::iq3 {
@@ -119,14 +121,21 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
 // computes d2 exactly as the scalar code and keeps its first strict minimum below FLT_MAX (NaN and
 // padding lanes never win); of the lanes holding the overall minimum, the lowest neighbour
 // position wins, which is the scalar scan's first occurrence. Returns the position or -1.
-[[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
-                                             const float *weight, float scale) {
+struct QuadAvx2 {
+    __m256 x0, x1, x2, x3, w0, w1, w2, w3;
+};
+
+[[gnu::target("avx2"), gnu::always_inline]] inline QuadAvx2 quadAvx2(const float *xval, const float *weight) {
+    return {_mm256_set1_ps(xval[0]),   _mm256_set1_ps(xval[1]),   _mm256_set1_ps(xval[2]),   _mm256_set1_ps(xval[3]),
+            _mm256_set1_ps(weight[0]), _mm256_set1_ps(weight[1]), _mm256_set1_ps(weight[2]), _mm256_set1_ps(weight[3])};
+}
+
+[[gnu::target("avx2"), gnu::always_inline]] inline int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count,
+                                                                        const QuadAvx2 &quad, float scale) {
     const float *soa = grid.neighbourCoords8.data() + grid.coordOffset8[size_t(key)];
     const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256 x0 = _mm256_set1_ps(xval[0]), x1 = _mm256_set1_ps(xval[1]);
-    const __m256 x2 = _mm256_set1_ps(xval[2]), x3 = _mm256_set1_ps(xval[3]);
-    const __m256 w0 = _mm256_set1_ps(weight[0]), w1 = _mm256_set1_ps(weight[1]);
-    const __m256 w2 = _mm256_set1_ps(weight[2]), w3 = _mm256_set1_ps(weight[3]);
+    const __m256 x0 = quad.x0, x1 = quad.x1, x2 = quad.x2, x3 = quad.x3;
+    const __m256 w0 = quad.w0, w1 = quad.w1, w2 = quad.w2, w3 = quad.w3;
     const __m256i vcount = _mm256_set1_epi32(count);
     __m256i pos = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256 best = _mm256_set1_ps(FLT_MAX);
@@ -144,21 +153,48 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
         const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vcount, pos));
         const __m256 better = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ), valid);
         best = _mm256_blendv_ps(best, d2, better);
-        bestPos = _mm256_castps_si256(
-            _mm256_blendv_ps(_mm256_castsi256_ps(bestPos), _mm256_castsi256_ps(pos), better));
+        bestPos = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bestPos), _mm256_castsi256_ps(pos), better));
     }
     __m128 m = _mm_min_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
     m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
     m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
     const float minimum = _mm_cvtss_f32(m);
     if (!(minimum < FLT_MAX)) return -1;
-    const int hits = _mm256_movemask_ps(_mm256_cmp_ps(best, _mm256_set1_ps(minimum), _CMP_EQ_OQ));
-    alignas(32) int32_t positions[8];
-    _mm256_store_si256(reinterpret_cast<__m256i *>(positions), bestPos);
-    int first = -1;
-    for (int lane = 0; lane < 8; ++lane)
-        if ((hits >> lane) & 1 && (first < 0 || positions[lane] < first)) first = positions[lane];
-    return first;
+    // Lanes not at the minimum take INT_MAX; the smallest position among the rest wins.
+    const __m256 atMin = _mm256_cmp_ps(best, _mm256_set1_ps(minimum), _CMP_EQ_OQ);
+    const __m256i cand = _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(bestPos), atMin));
+    __m128i p = _mm_min_epi32(_mm256_castsi256_si128(cand), _mm256_extracti128_si256(cand, 1));
+    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
+    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm_cvtsi128_si32(p);
+}
+
+[[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
+                                             const float *weight, float scale) {
+    return firstNearestAvx2(grid, key, count, quadAvx2(xval, weight), scale);
+}
+
+// All trials of quad k: the map decides on-grid; off-grid levels become the nearest neighbour's
+// (as bestNeighbour), with the quad's broadcasts hoisted out of the trial loop.
+[[gnu::target("avx2")]] void quadTrialsAvx2(const Iq3GridIndex &grid, int k, int ntrials, const float *xval,
+                                            const float *waux, const float *scales, int32_t (*lev)[32],
+                                            bool (*onGridT)[kQuads]) {
+    const QuadAvx2 quad = quadAvx2(xval + 4 * k, waux + 4 * k);
+    for (int t = 0; t < ntrials; ++t) {
+        const int key = lev[4 * k][t] | lev[4 * k + 1][t] << 3 | lev[4 * k + 2][t] << 6 | lev[4 * k + 3][t] << 9;
+        const int32_t entry = grid.map[size_t(key)];
+        if (entry >= 0) {
+            onGridT[t][k] = true;
+            continue;
+        }
+        onGridT[t][k] = false;
+        const uint16_t *list = grid.neighboursOf(entry);
+        const int first = firstNearestAvx2(grid, key, list[0], quad, scales[t]);
+        const uint32_t point = grid.points[size_t(first >= 0 ? list[first + 1] : list[1])];
+        for (int j = 0; j < 4; ++j)
+            lev[4 * k + j][t] = (coordinate(point, j) - 1) / 2;
+    }
 }
 #endif
 
@@ -266,6 +302,7 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
 // them the trial ggml accepts, are bit for bit the scalar ones. Only the off-grid quads (a map
 // lookup per quad and trial decides) go through the neighbour search, one at a time as before.
 constexpr int kMaxTrials = 32; // 2 * 15 + 1 trials (IQ3_XXS), padded to whole vectors
+static_assert(kMaxTrials == 32, "quadTrialsAvx2 takes rows of 32 trials");
 
 float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
                      int steps, bool refitAll, GroupFit &fit) {
@@ -294,7 +331,19 @@ float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *w
         }
     }
     bool onGridT[kMaxTrials][kQuads];
+#if defined(QB_IQ3_AVX2)
+    const bool avx2 = cpuHasAvx2();
+#else
+    const bool avx2 = false;
+#endif
+    (void)avx2;
     for (int k = 0; k < kQuads; ++k) {
+#if defined(QB_IQ3_AVX2)
+        if (avx2) {
+            quadTrialsAvx2(grid, k, ntrials, xval, waux, scales, lev, onGridT);
+            continue;
+        }
+#endif
         for (int t = 0; t < ntrials; ++t) {
             const int key = lev[4 * k][t] | lev[4 * k + 1][t] << 3 | lev[4 * k + 2][t] << 6 | lev[4 * k + 3][t] << 9;
             if (grid.map[size_t(key)] >= 0) {
