@@ -37,8 +37,9 @@ struct BlockIq3S {
 static_assert(sizeof(BlockIq3S) == 110, "IQ3_S block must be 110 bytes");
 
 QuantizeRows quantizeIq3Xxs, quantizeIq3S;
-// The same algorithms in plain scalar code (the fast ones run independent candidates or weights
-// four to a SIMD instruction); the tests check both give the same bytes.
+// The same algorithms in plain scalar code (the fast ones run scale trials four to an SSE2 lane and
+// grid neighbours eight to an AVX2 instruction when the CPU has it); the tests check both give the
+// same bytes.
 QuantizeRows quantizeIq3XxsReference, quantizeIq3SReference;
 
 Dequantize dequantizeIq3Xxs, dequantizeIq3S;

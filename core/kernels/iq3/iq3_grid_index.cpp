@@ -56,6 +56,7 @@ Iq3GridIndex build(Iq3Codebook codebook) {
 
     index.map.fill(-1);
     index.coordOffset.fill(-1);
+    index.coordOffset8.fill(-1);
     for (int i = 0; i < index.gridSize; ++i)
         index.map[size_t(keyOf(index.points[size_t(i)]))] = i;
 
@@ -99,6 +100,14 @@ Iq3GridIndex build(Iq3Codebook codebook) {
             const auto &coords = index.pointCoords[index.neighbours[countAt + 1 + size_t(n)]];
             for (int k = 0; k < 4; ++k)
                 soa[16 * (n / 4) + 4 * k + n % 4] = coords[size_t(k)];
+        }
+        index.coordOffset8[size_t(key)] = int32_t(index.neighbourCoords8.size());
+        index.neighbourCoords8.resize(index.neighbourCoords8.size() + size_t(32 * ((count + 7) / 8)), 0.f);
+        float *soa8 = index.neighbourCoords8.data() + index.coordOffset8[size_t(key)];
+        for (int n = 0; n < count; ++n) {
+            const auto &coords = index.pointCoords[index.neighbours[countAt + 1 + size_t(n)]];
+            for (int k = 0; k < 4; ++k)
+                soa8[32 * (n / 8) + 8 * k + n % 8] = coords[size_t(k)];
         }
     }
     return index;

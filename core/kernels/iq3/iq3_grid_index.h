@@ -31,6 +31,9 @@ struct Iq3GridIndex {
     std::vector<float> neighbourCoords;
     // Where each off-grid tuple's chunks start in neighbourCoords (-1 for grid points).
     std::array<int32_t, 4096> coordOffset{};
+    // The same in chunks of 8 neighbours for AVX2: 32 floats = coordinate 0 of the 8, then 1, 2, 3.
+    std::vector<float> neighbourCoords8;
+    std::array<int32_t, 4096> coordOffset8{};
     int maxNeighbours = 0;
 
     // The neighbour list for an off-grid map entry (first element is the count).

@@ -15,9 +15,17 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/cpu_features.h"
+
+#include <immintrin.h>
+#define QB_IQ3_AVX2 1
+#endif
 
 #include <cfloat>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace qb::iq3 {
@@ -108,17 +116,107 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
     return best;
 }
 
+#if defined(QB_IQ3_AVX2)
+// neighbourDistances + firstMinimum in one pass, eight neighbours per instruction: each lane
+// computes d2 exactly as the scalar code and keeps its first strict minimum below FLT_MAX (NaN and
+// padding lanes never win); of the lanes holding the overall minimum, the lowest neighbour
+// position wins, which is the scalar scan's first occurrence. Returns the position or -1.
+struct QuadAvx2 {
+    __m256 x0, x1, x2, x3, w0, w1, w2, w3;
+};
+
+[[gnu::target("avx2"), gnu::always_inline]] inline QuadAvx2 quadAvx2(const float *xval, const float *weight) {
+    return {_mm256_set1_ps(xval[0]),   _mm256_set1_ps(xval[1]),   _mm256_set1_ps(xval[2]),   _mm256_set1_ps(xval[3]),
+            _mm256_set1_ps(weight[0]), _mm256_set1_ps(weight[1]), _mm256_set1_ps(weight[2]), _mm256_set1_ps(weight[3])};
+}
+
+[[gnu::target("avx2"), gnu::always_inline]] inline int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count,
+                                                                        const QuadAvx2 &quad, float scale) {
+    const float *soa = grid.neighbourCoords8.data() + grid.coordOffset8[size_t(key)];
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256 x0 = quad.x0, x1 = quad.x1, x2 = quad.x2, x3 = quad.x3;
+    const __m256 w0 = quad.w0, w1 = quad.w1, w2 = quad.w2, w3 = quad.w3;
+    const __m256i vcount = _mm256_set1_epi32(count);
+    __m256i pos = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 best = _mm256_set1_ps(FLT_MAX);
+    __m256i bestPos = _mm256_set1_epi32(-1);
+    for (int c = 0; c < (count + 7) / 8; ++c, pos = _mm256_add_epi32(pos, _mm256_set1_epi32(8))) {
+        const float *chunk = soa + 32 * c;
+        __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk)), x0);
+        __m256 d2 = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(_mm256_mul_ps(w0, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 8)), x1);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w1, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 16)), x2);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w2, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 24)), x3);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w3, diff), diff));
+        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vcount, pos));
+        const __m256 better = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ), valid);
+        best = _mm256_blendv_ps(best, d2, better);
+        bestPos = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bestPos), _mm256_castsi256_ps(pos), better));
+    }
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
+    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    const float minimum = _mm_cvtss_f32(m);
+    if (!(minimum < FLT_MAX)) return -1;
+    // Lanes not at the minimum take INT_MAX; the smallest position among the rest wins.
+    const __m256 atMin = _mm256_cmp_ps(best, _mm256_set1_ps(minimum), _CMP_EQ_OQ);
+    const __m256i cand = _mm256_castps_si256(
+        _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(bestPos), atMin));
+    __m128i p = _mm_min_epi32(_mm256_castsi256_si128(cand), _mm256_extracti128_si256(cand, 1));
+    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
+    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm_cvtsi128_si32(p);
+}
+
+[[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
+                                             const float *weight, float scale) {
+    return firstNearestAvx2(grid, key, count, quadAvx2(xval, weight), scale);
+}
+
+// All trials of quad k: the map decides on-grid; off-grid levels become the nearest neighbour's
+// (as bestNeighbour), with the quad's broadcasts hoisted out of the trial loop.
+[[gnu::target("avx2")]] void quadTrialsAvx2(const Iq3GridIndex &grid, int k, int ntrials, const float *xval,
+                                            const float *waux, const float *scales, int32_t (*lev)[32],
+                                            bool (*onGridT)[kQuads]) {
+    const QuadAvx2 quad = quadAvx2(xval + 4 * k, waux + 4 * k);
+    for (int t = 0; t < ntrials; ++t) {
+        const int key = lev[4 * k][t] | lev[4 * k + 1][t] << 3 | lev[4 * k + 2][t] << 6 | lev[4 * k + 3][t] << 9;
+        const int32_t entry = grid.map[size_t(key)];
+        if (entry >= 0) {
+            onGridT[t][k] = true;
+            continue;
+        }
+        onGridT[t][k] = false;
+        const uint16_t *list = grid.neighboursOf(entry);
+        const int first = firstNearestAvx2(grid, key, list[0], quad, scales[t]);
+        const uint32_t point = grid.points[size_t(first >= 0 ? list[first + 1] : list[1])];
+        for (int j = 0; j < 4; ++j)
+            lev[4 * k + j][t] = (coordinate(point, j) - 1) / 2;
+    }
+}
+#endif
+
 // Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
 // scale (weighted); writes its levels to L and returns its index.
 template <bool Simd>
 int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
     const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
     const int count = list[0];
-    alignas(16) float d2[kMaxNeighbourSlots];
-    neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
     // ggml keeps the first neighbour whose d2 is strictly below the best so far (starting from
     // FLT_MAX; NaN never wins): the first occurrence of the minimum, if that is below FLT_MAX.
-    const int first = firstMinimum<Simd>(d2, count);
+    int first;
+#if defined(QB_IQ3_AVX2)
+    if (Simd && cpuHasAvx2()) {
+        first = firstNearestAvx2(grid, key, count, xval, weight, scale);
+    } else
+#endif
+    {
+        alignas(16) float d2[kMaxNeighbourSlots];
+        neighbourDistances<Simd>(grid, key, list, xval, weight, scale, d2);
+        first = firstMinimum<Simd>(d2, count);
+    }
     int best = first >= 0 ? list[first + 1] : -1;
     // ggml asserts here; only non-finite input gets this far, and the first neighbour is as good as any.
     if (best < 0) best = list[1];
@@ -195,6 +293,122 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
         if (sumq2 > 0) scale = sumqx / sumq2;
     }
     return scale;
+}
+
+#if defined(__SSE2__)
+// fitGroup's fast form: the scale trials run four to a SIMD instruction. Each lane does exactly the
+// scalar sequence of one trial (rounding by the magic-constant nearestInt, the clamp, the key, and
+// sumqx/sumq2 accumulated over i = 0..31 in order with the same products), so the sums, and with
+// them the trial ggml accepts, are bit for bit the scalar ones. Only the off-grid quads (a map
+// lookup per quad and trial decides) go through the neighbour search, one at a time as before.
+constexpr int kMaxTrials = 32; // 2 * 15 + 1 trials (IQ3_XXS), padded to whole vectors
+static_assert(kMaxTrials == 32, "quadTrialsAvx2 takes rows of 32 trials");
+
+float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+                     int steps, bool refitAll, GroupFit &fit) {
+    const int ntrials = 2 * steps + 1;
+    const int nvec = (ntrials + 3) / 4;
+    alignas(16) float ids[kMaxTrials];
+    alignas(16) float scales[kMaxTrials];
+    for (int t = 0; t < 4 * nvec; ++t) {
+        const int is = (t < ntrials ? t : ntrials - 1) - steps; // padding lanes repeat the last trial
+        ids[t] = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
+        scales[t] = 1 / ids[t];
+    }
+    alignas(16) int32_t lev[kGroup][kMaxTrials]; // levels of weight i in trial t
+    const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.f), magic = _mm_set1_ps(12582912.f);
+    const __m128i mantissa = _mm_set1_epi32(0x007fffff), bias = _mm_set1_epi32(0x00400000);
+    const __m128i zero = _mm_setzero_si128(), top = _mm_set1_epi32(kMaxQ - 1);
+    for (int i = 0; i < kGroup; ++i) {
+        const __m128 x = _mm_set1_ps(xval[i]);
+        for (int v = 0; v < nvec; ++v) {
+            const __m128 arg = _mm_mul_ps(half, _mm_sub_ps(_mm_mul_ps(_mm_load_ps(ids + 4 * v), x), one));
+            __m128i l = _mm_sub_epi32(_mm_and_si128(_mm_castps_si128(_mm_add_ps(arg, magic)), mantissa), bias);
+            l = _mm_and_si128(l, _mm_cmpgt_epi32(l, zero)); // l < 0 -> 0
+            const __m128i over = _mm_cmpgt_epi32(l, top);
+            l = _mm_or_si128(_mm_andnot_si128(over, l), _mm_and_si128(over, top));
+            _mm_store_si128(reinterpret_cast<__m128i *>(lev[i] + 4 * v), l);
+        }
+    }
+    bool onGridT[kMaxTrials][kQuads];
+#if defined(QB_IQ3_AVX2)
+    const bool avx2 = cpuHasAvx2();
+#else
+    const bool avx2 = false;
+#endif
+    (void)avx2;
+    for (int k = 0; k < kQuads; ++k) {
+#if defined(QB_IQ3_AVX2)
+        if (avx2) {
+            quadTrialsAvx2(grid, k, ntrials, xval, waux, scales, lev, onGridT);
+            continue;
+        }
+#endif
+        for (int t = 0; t < ntrials; ++t) {
+            const int key = lev[4 * k][t] | lev[4 * k + 1][t] << 3 | lev[4 * k + 2][t] << 6 | lev[4 * k + 3][t] << 9;
+            if (grid.map[size_t(key)] >= 0) {
+                onGridT[t][k] = true;
+                continue;
+            }
+            onGridT[t][k] = false;
+            int8_t L[4];
+            bestNeighbour<true>(grid, key, xval + 4 * k, waux + 4 * k, scales[t], L);
+            for (int j = 0; j < 4; ++j)
+                lev[4 * k + j][t] = L[j];
+        }
+    }
+    alignas(16) float sumqx[kMaxTrials], sumq2[kMaxTrials];
+    for (int v = 0; v < nvec; ++v) {
+        __m128 sqx = _mm_setzero_ps(), sq2 = _mm_setzero_ps();
+        for (int i = 0; i < kGroup; ++i) {
+            const __m128i l = _mm_load_si128(reinterpret_cast<const __m128i *>(lev[i] + 4 * v));
+            const __m128 q = _mm_cvtepi32_ps(_mm_add_epi32(_mm_add_epi32(l, l), _mm_set1_epi32(1)));
+            const __m128 w = _mm_set1_ps(weight[i]);
+            sqx = _mm_add_ps(sqx, _mm_mul_ps(_mm_mul_ps(w, _mm_set1_ps(xval[i])), q));
+            sq2 = _mm_add_ps(sq2, _mm_mul_ps(_mm_mul_ps(w, q), q));
+        }
+        _mm_store_ps(sumqx + 4 * v, sqx);
+        _mm_store_ps(sumq2 + 4 * v, sq2);
+    }
+    float best = 0;
+    float scale = max / (2 * kMaxQ - 1);
+    int chosen = -1;
+    for (int t = 0; t < ntrials; ++t) {
+        if (sumq2[t] > 0 && sumqx[t] * sumqx[t] > best * sumq2[t]) {
+            scale = sumqx[t] / sumq2[t];
+            best = scale * sumqx[t];
+            chosen = t;
+        }
+    }
+    if (chosen >= 0) {
+        for (int i = 0; i < kGroup; ++i)
+            fit.L[i] = int8_t(lev[i][chosen]);
+        std::memcpy(fit.onGrid, onGridT[chosen], sizeof fit.onGrid);
+    }
+    int offGrid = 0;
+    for (bool on : fit.onGrid)
+        offGrid += on ? 0 : 1;
+    if (offGrid > 0 && scale > 0) {
+        const float id = 1 / scale;
+        for (int k = 0; k < kQuads; ++k) {
+            if (!refitAll && fit.onGrid[k]) continue;
+            roundQuad<true>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+        }
+        float sqx, sq2;
+        weightedSums(fit.L, xval, weight, sqx, sq2);
+        if (sq2 > 0) scale = sqx / sq2;
+    }
+    return scale;
+}
+#endif
+
+template <bool Simd>
+float fitGroupFor(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+                  int steps, bool refitAll, GroupFit &fit) {
+#if defined(__SSE2__)
+    if constexpr (Simd) return fitGroupTrials(grid, xval, weight, waux, max, steps, refitAll, fit);
+#endif
+    return fitGroup<Simd>(grid, xval, weight, waux, max, steps, refitAll, fit);
 }
 
 // Per-weight importance: with an importance vector, qw * sqrt(sigma2 + x^2); without, x^2.
@@ -274,7 +488,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
                 std::memset(fit.L, 0, sizeof fit.L);
                 continue;
             }
-            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 15, false, fit);
+            float scale = fitGroupFor<Simd>(grid, xval, weight, waux, max, 15, false, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns)
@@ -347,7 +561,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
             }
             for (bool &on : fit.onGrid)
                 on = false;
-            float scale = fitGroup<Simd>(grid, xval, weight, waux, max, 9, true, fit);
+            float scale = fitGroupFor<Simd>(grid, xval, weight, waux, max, 9, true, fit);
             if (scale < 0) {
                 scale = -scale;
                 for (uint8_t &s : blockSigns)
