@@ -128,6 +128,10 @@ HistogramPage::HistogramPage(QWidget *parent)
     m_errorPlot->legend->setVisible(true);
     m_relativePlot->legend->setVisible(true);
     m_profilePlot->legend->setVisible(true);
+    // The out-of-range counts sit at the top centre of the error plots; their legends go to the
+    // bottom right, over the thin right tail, so the two never cover each other.
+    for (QCustomPlot *p : {m_errorPlot, m_relativePlot})
+        p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
 
     m_metrics->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_metrics->setSelectionMode(QAbstractItemView::NoSelection);
