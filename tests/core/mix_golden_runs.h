@@ -145,7 +145,9 @@ inline std::string goldenRunMismatch(const qb::GgufFile &written, const GoldenRu
         if (sha256Hex(data.data(), data.size()).toStdString() != expected[i].sha256)
             return where + ": tensor bytes differ from llama-quantize's";
     }
-    for (const auto &[key, value] : readJson(run.expected)["kv"].items()) {
+    // Held by name: a range-for over readJson(...)["kv"].items() would iterate a destroyed temporary.
+    const auto manifest = readJson(run.expected);
+    for (const auto &[key, value] : manifest.at("kv").items()) {
         const qb::GgufValue *got = written.find(key);
         if (!got || !jsonEqualsValue(value, *got)) return run.key + ": metadata " + key + " differs";
     }
