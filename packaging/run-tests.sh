@@ -10,7 +10,7 @@
 #            and run by ctest. See tsan_phase for why the MainWindow GUI tests are not in it.
 #   fuzz     packaging/run-fuzz.sh: every libFuzzer target for QB_FUZZ_SECONDS (default 60) each.
 # By default (and in CI) all four phases run. Measured on 2 cores, fresh clone (CI=true .ci/run):
-# release 16:41, asan 21:13, tsan 2:14, fuzz 8:09: 48 minutes (CI, 2026-12-06), about half of CI's 90-minute limit. QB_PHASES="release asan" picks phases, QB_FUZZ_SECONDS the time
+# release 18:31, asan 26:31, tsan 2:42, fuzz 8:39: 56 minutes (fresh clone on a 2-core machine, 2026-12-06), within CI's 90-minute limit. QB_PHASES="release asan" picks phases, QB_FUZZ_SECONDS the time
 # per fuzz target (QB_TESTS=quick forces release only). Every phase runs even when an earlier one failed; the script exits non-zero
 # if any failed. The last lines printed are each phase's time and ctest's closing lines.
 set -euo pipefail
