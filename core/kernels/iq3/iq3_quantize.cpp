@@ -256,6 +256,25 @@ void weightedSums(const int8_t *L, const float *xval, const float *weight, float
     }
 }
 
+// The end of both forms of the scale search: when a quad is off the grid, round the quads again
+// at the chosen scale (all of them for IQ3_S) and refit the scale to the result.
+template <bool Simd>
+float refitOffGrid(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, bool refitAll,
+                   float scale, GroupFit &fit) {
+    int offGrid = 0;
+    for (bool on : fit.onGrid)
+        offGrid += on ? 0 : 1;
+    if (offGrid == 0 || !(scale > 0)) return scale;
+    const float id = 1 / scale;
+    for (int k = 0; k < kQuads; ++k) {
+        if (!refitAll && fit.onGrid[k]) continue;
+        roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
+    }
+    float sumqx, sumq2;
+    weightedSums(fit.L, xval, weight, sumqx, sumq2);
+    return sumq2 > 0 ? sumqx / sumq2 : scale;
+}
+
 // The scale search of both formats: try inverse scales around 15/max, keep the best weighted fit,
 // then refit the quads that were off the grid (IQ3_S refits all of them) at the chosen scale.
 template <bool Simd>
@@ -279,20 +298,7 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
             std::memcpy(fit.onGrid, onGridAux, sizeof onGridAux);
         }
     }
-    int offGrid = 0;
-    for (bool on : fit.onGrid)
-        offGrid += on ? 0 : 1;
-    if (offGrid > 0 && scale > 0) {
-        const float id = 1 / scale;
-        for (int k = 0; k < kQuads; ++k) {
-            if (!refitAll && fit.onGrid[k]) continue;
-            roundQuad<Simd>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
-        }
-        float sumqx, sumq2;
-        weightedSums(fit.L, xval, weight, sumqx, sumq2);
-        if (sumq2 > 0) scale = sumqx / sumq2;
-    }
-    return scale;
+    return refitOffGrid<Simd>(grid, xval, weight, waux, refitAll, scale, fit);
 }
 
 #if defined(__SSE2__)
@@ -385,20 +391,7 @@ float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *w
             fit.L[i] = int8_t(lev[i][chosen]);
         std::memcpy(fit.onGrid, onGridT[chosen], sizeof fit.onGrid);
     }
-    int offGrid = 0;
-    for (bool on : fit.onGrid)
-        offGrid += on ? 0 : 1;
-    if (offGrid > 0 && scale > 0) {
-        const float id = 1 / scale;
-        for (int k = 0; k < kQuads; ++k) {
-            if (!refitAll && fit.onGrid[k]) continue;
-            roundQuad<true>(grid, xval + 4 * k, waux + 4 * k, id, scale, fit.L + 4 * k);
-        }
-        float sqx, sq2;
-        weightedSums(fit.L, xval, weight, sqx, sq2);
-        if (sq2 > 0) scale = sqx / sq2;
-    }
-    return scale;
+    return refitOffGrid<true>(grid, xval, weight, waux, refitAll, scale, fit);
 }
 #endif
 
