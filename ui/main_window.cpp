@@ -283,6 +283,7 @@ void MainWindow::onImportanceLoaded() {
 }
 
 QString MainWindow::chooseRuleSet(qb::RuleSet rules) {
+    const qb::RuleSet before = m_controller->ruleSet();
     const QString error = m_controller->setRuleSet(rules);
     if (!error.isEmpty())
         showError(
@@ -291,8 +292,9 @@ QString MainWindow::chooseRuleSet(qb::RuleSet rules) {
     else
         QSettings().setValue(QStringLiteral("ruleSet"), QString::fromLatin1(qb::ruleSetName(rules)));
     syncRuleSet();
-    // The fit's candidates and labels follow the rule set: its curves are rebuilt under the new one.
-    if (error.isEmpty() && m_fit->curves() && m_fit->curves()->rules != rules) refreshFitToSize();
+    // The fit's candidates and labels follow the rule set: its curves are rebuilt under the new one
+    // (also when the old one's are still being built, which the new request supersedes).
+    if (error.isEmpty() && rules != before && m_session->model()) refreshFitToSize();
     return error;
 }
 
