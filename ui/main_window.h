@@ -8,7 +8,7 @@
 #pragma once
 
 #include "job_tracker.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <QMainWindow>
 

@@ -9,7 +9,7 @@
 #include "error.h"
 #include "imatrix/importance_fit.h"
 #include "kernels/kernels.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 #include "mix/tensor_pattern.h"
 
 #include <CLI/CLI.hpp>

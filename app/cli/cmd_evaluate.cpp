@@ -13,7 +13,7 @@
 #include "interrupt.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,7 @@
 #include "ggml_types.h"
 #include "error.h"
 #include "mix/quant_label.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "rule_set.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +31,15 @@ struct KernelOps {
     QuantizeRowsFn quantizeReference;  // plain scalar form of the same algorithm; null if quantize is that
     DequantizeFn dequantize;           // null if ggml cannot decode the type
     bool needsImportance;              // llama.cpp refuses to produce the type without importance data
+    // Rule set 2026-09's quantizer where llama.cpp 0ad4a86 changed the algorithm (its bytes differ
+    // from b4748's); null where both releases write the same bytes, so `quantize` serves both.
+    QuantizeRowsFn quantize2026 = nullptr;
 };
+
+// The quantizer a rule set's llama.cpp runs for this type (the fast path).
+inline QuantizeRowsFn quantizerFor(const KernelOps &ops, RuleSet rules) {
+    return rules == RuleSet::R2026_09 && ops.quantize2026 ? ops.quantize2026 : ops.quantize;
+}
 
 // A family's lookup over its table: the entry for `type`, or nullptr when the family does not own it.
 template <size_t N>

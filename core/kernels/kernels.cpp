@@ -68,9 +68,15 @@ bool needsImportance(GgmlType type) {
     return ops && ops->needsImportance;
 }
 
+bool sameQuantizer(GgmlType type, RuleSet a, RuleSet b) {
+    const KernelOps *ops = findOps(type);
+    return !ops || quantizerFor(*ops, a) == quantizerFor(*ops, b);
+}
+
 size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
-                    const float *importance, int threads) {
+                    const float *importance, int threads, RuleSet rules) {
     const KernelOps &ops = requireOps(type, true);
+    const QuantizeRowsFn quantize = quantizerFor(ops, rules);
     checkShape(type, nrows, ncols);
     checkImportance(ops, importance);
     const int n = resolveThreads(threads);
@@ -86,7 +92,7 @@ size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, i
         const int64_t first = c * chunk;
         const int64_t count = std::min(chunk, nrows - first);
         try {
-            ops.quantize(src + first * ncols, out + first * rowBytes, count, ncols, importance);
+            quantize(src + first * ncols, out + first * rowBytes, count, ncols, importance);
         } catch (...) {
 #pragma omp critical(qb_quantize_failure)
             if (!failure) failure = std::current_exception();
@@ -97,10 +103,12 @@ size_t quantizeRows(GgmlType type, const float *src, void *dst, int64_t nrows, i
 }
 
 size_t transcodeRows(GgmlType from, const void *src, GgmlType to, void *dst, int64_t nrows, int64_t ncols,
-                     const float *importance, int threads) {
-    if (from == GgmlType::F32) return quantizeRows(to, static_cast<const float *>(src), dst, nrows, ncols, importance, threads);
+                     const float *importance, int threads, RuleSet rules) {
+    if (from == GgmlType::F32)
+        return quantizeRows(to, static_cast<const float *>(src), dst, nrows, ncols, importance, threads, rules);
     const KernelOps &decode = requireOps(from, false);
     const KernelOps &encode = requireOps(to, true);
+    const QuantizeRowsFn quantize = quantizerFor(encode, rules);
     checkShape(from, nrows, ncols);
     checkShape(to, nrows, ncols);
     checkImportance(encode, importance);
@@ -129,7 +137,7 @@ size_t transcodeRows(GgmlType from, const void *src, GgmlType to, void *dst, int
             try {
                 for (int64_t r = 0; r < count; ++r)
                     decode.dequantize(in + (first + r) * inRowBytes, scratch.data() + r * ncols, ncols);
-                encode.quantize(scratch.data(), out + first * outRowBytes, count, ncols, importance);
+                quantize(scratch.data(), out + first * outRowBytes, count, ncols, importance);
             } catch (...) {
 #pragma omp critical(qb_quantize_failure)
                 if (!failure) failure = std::current_exception();
@@ -141,11 +149,12 @@ size_t transcodeRows(GgmlType from, const void *src, GgmlType to, void *dst, int
 }
 
 size_t quantizeRowsReference(GgmlType type, const float *src, void *dst, int64_t nrows, int64_t ncols,
-                             const float *importance) {
+                             const float *importance, RuleSet rules) {
     const KernelOps &ops = requireOps(type, true);
     checkShape(type, nrows, ncols);
     checkImportance(ops, importance);
-    QuantizeRowsFn fn = ops.quantizeReference ? ops.quantizeReference : ops.quantize;
+    QuantizeRowsFn fn = quantizerFor(ops, rules);
+    if (fn == ops.quantize && ops.quantizeReference) fn = ops.quantizeReference;
     return fn(src, dst, nrows, ncols, importance);
 }
 

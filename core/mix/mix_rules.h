@@ -13,7 +13,7 @@
 #include "gguf/gguf_model.h"
 #include "mix/mix_entry.h"
 #include "mix/quant_label.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <optional>
 #include <string>

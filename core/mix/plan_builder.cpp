@@ -72,6 +72,7 @@ GgufKeyValue parseKvOverride(std::string_view text) {
 ExecutionPlan buildExecutionPlan(const GgufModel &model, const MixDecision &mix,
                                  std::shared_ptr<const ImportanceMatrix> imatrix, const PlanOptions &options) {
     ExecutionPlan plan;
+    plan.rules = mix.rules;
     for (const auto &kv : model.metadata())
         if (!isSplitKey(kv.key)) plan.metadata.push_back(kv);
     setValue(plan.metadata, "general.quantization_version", GgufValue(uint32_t(2)));
@@ -139,6 +140,7 @@ std::vector<SplitOutput> buildSplitPlans(const GgufModel &model, const MixDecisi
         outputs[i].path = prefix + suffix;
         outputs[i].plan.metadata = whole.metadata;
         outputs[i].plan.importanceOwner = whole.importanceOwner;
+        outputs[i].plan.rules = whole.rules;
         if (count > 1) {
             setValue(outputs[i].plan.metadata, "split.no", GgufValue(uint16_t(i)));
             setValue(outputs[i].plan.metadata, "split.count", GgufValue(uint16_t(count)));

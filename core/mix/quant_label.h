@@ -7,7 +7,7 @@
 #pragma once
 
 #include "ggml_types.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <optional>
 #include <span>

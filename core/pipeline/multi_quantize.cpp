@@ -3,6 +3,7 @@
 #include "error.h"
 #include "gguf/gguf_writer.h"
 #include "gguf/tensor_bytes.h"
+#include "kernels/kernels.h"
 #include "pipeline/bounded_queue.h"
 #include "pipeline/buffer_pool.h"
 #include "pipeline/plan_checks.h"
@@ -44,6 +45,7 @@ struct OutputItem {
 // One distinct quantization (or the copy) of the current tensor and the outputs it feeds.
 struct TensorGroup {
     const PlannedTensor *planned = nullptr;
+    RuleSet rules = RuleSet::B4748;  // of the first output in the group: whose quantizer
     bool copied = false;
     std::shared_ptr<const Buffer> owner;
     uint64_t bytes = 0;
@@ -95,7 +97,8 @@ bool quantizeGroups(const GgufTensorInfo &info, const uint8_t *src, std::vector<
                 const float *importance = p.importance.empty() ? nullptr
                                           : p.importance.size() > size_t(n) ? p.importance.data() + m * n
                                                                             : p.importance.data();
-                targets.push_back({p.target, dsts[g] + first * rowSizeBytes(p.target, n), importance});
+                targets.push_back({p.target, dsts[g] + first * rowSizeBytes(p.target, n), importance,
+                                   groups[g].rules});
             }
             transcodeRowsToMany(info.type, src + first * inRow, targets, std::min(sliceRows, rowsPerMatrix - row), n,
                                 threads);
@@ -242,12 +245,15 @@ MultiQuantizeResult runMultiQuantization(const GgufModel &model, const std::vect
                 if (outputFailed[j]) continue;
                 const PlannedTensor &p = outputs[j].plan.tensors[*i];
                 const bool copy = isCopy(info, p);
+                // Outputs of different rule sets share a quantization unless their kernels differ (IQ1_M).
+                const RuleSet rules = outputs[j].plan.rules;
                 auto same = std::find_if(groups.begin(), groups.end(), [&](const TensorGroup &g) {
                     return g.copied == copy && g.planned->target == p.target &&
-                           (copy || sameImportance(g.planned->importance, p.importance));
+                           (copy || (sameImportance(g.planned->importance, p.importance) &&
+                                     sameQuantizer(p.target, g.rules, rules)));
                 });
                 if (same == groups.end()) {
-                    groups.push_back({&p, copy, {}, 0, {}});
+                    groups.push_back({&p, rules, copy, {}, 0, {}});
                     same = groups.end() - 1;
                 }
                 same->outputs.push_back(j);

@@ -95,8 +95,8 @@ constexpr int64_t kSliceInputBytes = int64_t(4) << 20;
 
 // Decodes and quantizes in one pass (transcodeRows), slice by slice: no F32 copy of the tensor.
 // Returns false when cancelled part way.
-bool quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, const uint8_t *src, uint8_t *dst, int threads,
-                    const std::function<bool()> &cancelled) {
+bool quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, RuleSet rules, const uint8_t *src, uint8_t *dst,
+                    int threads, const std::function<bool()> &cancelled) {
     const int64_t n = info.ne[0];
     const int64_t inRow = rowSizeBytes(info.type, n), outRow = rowSizeBytes(p.target, n);
     const int64_t sliceRows = std::max<int64_t>(64, kSliceInputBytes / std::max<int64_t>(inRow, 1));
@@ -110,7 +110,7 @@ bool quantizeTensor(const GgufTensorInfo &info, const PlannedTensor &p, const ui
             if (cancelled()) return false;
             const int64_t first = m * rowsPerMatrix + row;
             transcodeRows(info.type, src + first * inRow, p.target, dst + first * outRow,
-                          std::min(sliceRows, rowsPerMatrix - row), n, importance, threads);
+                          std::min(sliceRows, rowsPerMatrix - row), n, importance, threads, rules);
         }
     }
     return true;
@@ -221,7 +221,7 @@ PipelineResult runQuantization(const GgufModel &model, const ExecutionPlan &plan
             } else {
                 const size_t nbytes = size_t(outInfos[d->index].nbytes);
                 e.owned = byteBuffers.take(nbytes);
-                if (!quantizeTensor(*t.info, p, model.tensorData(t).data(), e.owned.data.get(), options.threads,
+                if (!quantizeTensor(*t.info, p, plan.rules, model.tensorData(t).data(), e.owned.data.get(), options.threads,
                                     cancelled))
                     break;
                 e.bytes = std::span<const uint8_t>(e.owned.data.get(), nbytes);

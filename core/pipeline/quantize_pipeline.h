@@ -12,6 +12,7 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "rule_set.h"
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_value.h"
 #include "gguf/gguf_writer.h"
@@ -37,6 +38,8 @@ struct PlannedTensor {
 struct ExecutionPlan {
     std::vector<GgufKeyValue> metadata;  // exactly what the output's header holds
     std::vector<PlannedTensor> tensors;  // in output order
+    // Whose kernels write the bytes: the llama.cpp release of the mix's rule set (IQ1_M differs).
+    RuleSet rules = RuleSet::B4748;
     // Shares ownership of what the tensors' importance spans point into (an importance matrix),
     // so a plan stays valid wherever it is copied or moved: a job thread, a dialog, several outputs.
     std::shared_ptr<const void> importanceOwner;

@@ -49,7 +49,7 @@ void transcodeRowsToMany(GgmlType from, const void *src, std::span<const Transco
                 }
                 for (const TranscodeTarget &t : targets)
                     quantizeRows(t.type, rows, t.dst + first * rowSizeBytes(t.type, ncols), count, ncols, t.importance,
-                                 1);
+                                 1, t.rules);
             } catch (...) {
 #pragma omp critical(qb_transcode_many_failure)
                 if (!failure) failure = std::current_exception();

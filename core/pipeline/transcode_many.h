@@ -9,6 +9,7 @@
 #pragma once
 
 #include "ggml_types.h"
+#include "rule_set.h"
 
 #include <cstdint>
 #include <span>
@@ -19,6 +20,7 @@ struct TranscodeTarget {
     GgmlType type = GgmlType::F32;
     uint8_t *dst = nullptr;            // nrows * rowSizeBytes(type, ncols) bytes
     const float *importance = nullptr; // ncols weights or null
+    RuleSet rules = RuleSet::B4748;    // whose quantizer (see kernels.h)
 };
 
 void transcodeRowsToMany(GgmlType from, const void *src, std::span<const TranscodeTarget> targets, int64_t nrows,

@@ -133,7 +133,7 @@ void TestKernelsIq2::firstUseFromManyThreadsIsSafe() {
             start.arrive_and_wait();
             try {
                 qb::quantizeRows(type, src.weights.data(), outputs[size_t(t)].data(), kRows, kCols,
-                                 src.importance.data(), 1);
+                                 src.importance.data(), 1, qb::RuleSet::B4748);  // b4748's golden rows
             } catch (const std::exception &e) {
                 errors[size_t(t)] = e.what();
             }
@@ -176,10 +176,13 @@ void TestKernelsIq2::fastPathEqualsReferenceOnEdgeCases() {
     static const EdgeCaseInput in = edgeCaseInput();
     const size_t bytes = size_t(in.rows * qb::rowSizeBytes(type, in.cols));
     std::vector<uint8_t> reference(bytes, 0x55);
-    qb::quantizeRowsReference(type, in.weights.data(), reference.data(), in.rows, in.cols, in.importance.data());
+    // b4748's IQ1_M has a separate scalar form; 0ad4a86's is one form (tst_kernels_llama_2026).
+    qb::quantizeRowsReference(type, in.weights.data(), reference.data(), in.rows, in.cols, in.importance.data(),
+                              qb::RuleSet::B4748);
     for (int threads : {1, 3}) {
         std::vector<uint8_t> fast(bytes, 0xAA);
-        qb::quantizeRows(type, in.weights.data(), fast.data(), in.rows, in.cols, in.importance.data(), threads);
+        qb::quantizeRows(type, in.weights.data(), fast.data(), in.rows, in.cols, in.importance.data(), threads,
+                         qb::RuleSet::B4748);
         QVERIFY2(fast == reference, qPrintable(QStringLiteral("%1 threads").arg(threads)));
     }
     std::vector<float> decoded(size_t(in.rows * in.cols));

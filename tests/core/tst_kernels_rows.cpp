@@ -69,7 +69,8 @@ void TestKernelsRows::quantizeMatchesLlamaCpp() {
     for (int threads : {1, 2, 3}) {
         std::vector<uint8_t> out(expected.size(), 0xAA);
         const size_t written =
-            qb::quantizeRows(type, source().weights.data(), out.data(), kRows, kCols, importance, threads);
+            qb::quantizeRows(type, source().weights.data(), out.data(), kRows, kCols, importance, threads,
+                             qb::RuleSet::B4748);  // the golden files are b4748's
         QCOMPARE(written, expected.size());
         if (out != expected) {
             size_t i = 0;
@@ -88,8 +89,9 @@ void TestKernelsRows::referencePathMatches() {
     const float *importance = usesImportance(typeName) ? source().importance.data() : nullptr;
     const size_t bytes = size_t(kRows * qb::rowSizeBytes(type, kCols));
     std::vector<uint8_t> fast(bytes), reference(bytes);
-    qb::quantizeRows(type, source().weights.data(), fast.data(), kRows, kCols, importance, 1);
-    qb::quantizeRowsReference(type, source().weights.data(), reference.data(), kRows, kCols, importance);
+    qb::quantizeRows(type, source().weights.data(), fast.data(), kRows, kCols, importance, 1, qb::RuleSet::B4748);
+    qb::quantizeRowsReference(type, source().weights.data(), reference.data(), kRows, kCols, importance,
+                              qb::RuleSet::B4748);
     QVERIFY(fast == reference);
 }
 

@@ -12,6 +12,7 @@
 #include "mix/plan_builder.h"
 #include "mix/quant_label.h"
 #include "pipeline/multi_quantize.h"
+#include "pipeline/quantize_pipeline.h"
 
 #include <QDir>
 #include <QTemporaryDir>
@@ -74,6 +75,7 @@ class TestMultiQuantize : public QObject {
     void fullDiskUnderOneOutputKeepsTheOthers();
     void failFastOnFullDiskRemovesEveryOutput();
     void cancellationLeavesNothing();
+    void ruleSetsWithDifferentKernelsAreQuantizedApart();
 };
 
 void TestMultiQuantize::everyLabelInOnePassEqualsLlamaQuantize_data() {
@@ -271,6 +273,46 @@ void TestMultiQuantize::cancellationLeavesNothing() {
         for (const auto &o : result.outputs) QCOMPARE(o.state, qb::OutputState::Cancelled);
         QVERIFY2(filesIn(dir.path()).isEmpty(), qPrintable(filesIn(dir.path()).join(u',')));
     }
+}
+
+
+// Two outputs of one IQ1_M plan, one under each rule set: IQ1_M's quantizer differs between the
+// releases, so the pass quantizes each IQ1_M tensor once per rule set (not shared), each output
+// equals its single run, and on this model the two differ (llama256.f16 is one of the models where
+// the releases' IQ1_M choices differ, tests/cli/test_llama_2026.sh).
+void TestMultiQuantize::ruleSetsWithDifferentKernelsAreQuantizedApart() {
+    const auto model = qb::GgufModel::open(qbtest::golden("models/llama256.f16.gguf"));
+    const auto imatrix = std::make_shared<const qb::ImportanceMatrix>(
+        qb::ImportanceMatrix::load(qbtest::golden("imatrix/llama256.f16.imatrix.dat")));
+    const auto mix = qb::decideMix(*model, *qb::findQuantLabel("IQ1_M"), {}, imatrix.get());
+    qb::ExecutionPlan old = qb::buildExecutionPlan(*model, mix, imatrix, {});
+    old.rules = qb::RuleSet::B4748;
+    qb::ExecutionPlan today = old;
+    today.rules = qb::RuleSet::R2026_09;
+    QTemporaryDir dir;
+    std::vector<qb::MultiOutputSpec> specs;
+    specs.push_back({dir.filePath(QStringLiteral("b4748.gguf")).toStdString(), old});
+    specs.push_back({dir.filePath(QStringLiteral("2026.gguf")).toStdString(), today});
+    qb::MultiQuantizeOptions options;
+    options.threads = 2;
+    const auto result = qb::runMultiQuantization(*model, specs, options);
+    size_t iq1m = 0, other = 0;
+    for (const auto &t : old.tensors)
+        if (t.target != model->tensors()[t.source].info->type) ++(t.target == qb::GgmlType::IQ1_M ? iq1m : other);
+    QVERIFY(iq1m > 0);
+    QCOMPARE(result.quantizations, 2 * iq1m + other);  // only the IQ1_M tensors twice
+    std::vector<std::vector<char>> bytes;
+    for (const auto &spec : specs) {
+        QVERIFY(std::filesystem::exists(spec.path));
+        const auto single = spec.path.string() + ".single.gguf";
+        qb::runQuantization(*model, spec.plan, single, qb::PipelineOptions{});
+        QFile multiFile(QString::fromStdString(spec.path.string())), singleFile(QString::fromStdString(single));
+        QVERIFY(multiFile.open(QIODevice::ReadOnly) && singleFile.open(QIODevice::ReadOnly));
+        const QByteArray a = multiFile.readAll();
+        QVERIFY(a == singleFile.readAll());
+        bytes.emplace_back(a.begin(), a.end());
+    }
+    QVERIFY(bytes[0] != bytes[1]);
 }
 
 QTEST_GUILESS_MAIN(TestMultiQuantize)

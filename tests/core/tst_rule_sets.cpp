@@ -3,7 +3,7 @@
 #include "error.h"
 #include "mix/preset.h"
 #include "mix/quant_label.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <QtTest>
 

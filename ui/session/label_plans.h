@@ -8,7 +8,7 @@
 #pragma once
 
 #include "imatrix/importance_matrix.h"
-#include "mix/rule_set.h"
+#include "rule_set.h"
 #include "pipeline/quantize_pipeline.h"
 
 #include <QString>

@@ -4,7 +4,8 @@
 // Contract: the structs are byte-for-byte ggml's blocks (little-endian, no padding); kernels
 // copy them in and out with memcpy, so callers' buffers need no alignment. Both quantizers
 // require importance weights (ncols of them) and finite data, and throw qb::Error otherwise;
-// they reproduce llama.cpp b4748's quantize_iq1_s / quantize_iq1_m bit for bit. Their grid is
+// they reproduce llama.cpp b4748's quantize_iq1_s / quantize_iq1_m bit for bit (and
+// quantizeIq1m2026 0ad4a86's quantize_iq1_m). Their grid is
 // the 2048-point codebook of iq2/iq2_grids.h (ggml builds all of them in iq2xs_init_impl).
 #pragma once
 
@@ -35,6 +36,9 @@ inline constexpr float kIq1sDelta = 0.125f;
 inline constexpr float kIq1mDelta = 0.125f;
 
 QuantizeRows quantizeIq1s, quantizeIq1m;
+// IQ1_M as llama.cpp 0ad4a86 (rule set 2026-09) writes it: its rewritten split search rounds
+// differently from b4748's and picks other levels in rare groups.
+QuantizeRows quantizeIq1m2026;
 
 // The plain scalar forms of the same algorithms (ggml's loops as written), for the reference path.
 QuantizeRows quantizeIq1sReference, quantizeIq1mReference;

@@ -1,5 +1,8 @@
-// IQ1_M quantizer: ggml's quantize_row_iq1_m_impl as of llama.cpp b4748, in the same float
-// operation order, as the IQ1_M constants and steps of the shared IQ1 quantizer (iq1_quantize.h).
+// IQ1_M quantizer: ggml's quantize_row_iq1_m_impl as of llama.cpp b4748 and as of 0ad4a86
+// (2026-09), each in its own float operation order, as the IQ1_M constants and steps of the shared
+// IQ1 quantizer (iq1_quantize.h). The two releases differ only in how the split search adds up its
+// sums (b4748 element by element per boundary pair, 0ad4a86 from per-half prefix sums); the other
+// rounding changes the choice in rare groups, so each rule set gets its own release's bytes.
 //
 // Groups of 16 with two halves of 8, each half with its own delta sign: the exhaustive split
 // search scores the four sign combinations of every boundary pair, the level patterns are
@@ -98,6 +101,49 @@ void searchSplitsFast(const float *xb, const float *weight, const int *order, co
     }
 }
 
+// llama.cpp 0ad4a86's split search: prefix sums of weight*x and weight over the sorted order,
+// kept per half of the group (each half has its own delta sign). Because the three levels of
+// x_p and of x_m are one apart, a split's sum of weight*x*level is T*level[2] - S(i1) - S(i2) and
+// its sum of weight*level^2 is W*level[2]^2 + W(i1)*(level[0]^2 - level[1]^2) + W(i2)*(level[1]^2 -
+// level[2]^2). The expressions below are ggml's, term for term, so they round as its do.
+template <typename Consider>
+void searchSplitsPrefixSums(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                            Consider &consider) {
+    constexpr int kBlock = 16;
+    float px[2][kBlock + 1], pw[2][kBlock + 1];
+    px[0][0] = px[1][0] = 0;
+    pw[0][0] = pw[1][0] = 0;
+    for (int j = 0; j < kBlock; ++j) {
+        const int i = order[j];
+        const int h = i < kBlock / 2 ? 0 : 1;
+        px[h][j + 1] = px[h][j] + weight[i] * xb[i];
+        px[1 - h][j + 1] = px[1 - h][j];
+        pw[h][j + 1] = pw[h][j] + weight[i];
+        pw[1 - h][j + 1] = pw[1 - h][j];
+    }
+    const float txs[2] = {px[0][kBlock], px[1][kBlock]};
+    const float tws[2] = {pw[0][kBlock], pw[1][kBlock]};
+    const float p2 = xp[2], m2 = xm[2];
+    const float cp1 = xp[0] * xp[0] - xp[1] * xp[1], cp2 = xp[1] * xp[1] - xp[2] * xp[2];
+    const float cm1 = xm[0] * xm[0] - xm[1] * xm[1], cm2 = xm[1] * xm[1] - xm[2] * xm[2];
+    for (int i1 = 0; i1 <= kBlock; ++i1) {
+        for (int i2 = i1; i2 <= kBlock; ++i2) {
+            float qxp[2], qxm[2], q2p[2], q2m[2];
+            for (int h = 0; h < 2; ++h) {
+                const float sx = px[h][i1] + px[h][i2];
+                qxp[h] = txs[h] * p2 - sx;
+                qxm[h] = txs[h] * m2 - sx;
+                q2p[h] = tws[h] * p2 * p2 + pw[h][i1] * cp1 + pw[h][i2] * cp2;
+                q2m[h] = tws[h] * m2 * m2 + pw[h][i1] * cm1 + pw[h][i2] * cm2;
+            }
+            // Combination k: bit 1 picks x_m for the first half, bit 0 for the second.
+            const float qx[4] = {qxp[0] + qxp[1], qxp[0] + qxm[1], qxm[0] + qxp[1], qxm[0] + qxm[1]};
+            const float q2[4] = {q2p[0] + q2p[1], q2p[0] + q2m[1], q2m[0] + q2p[1], q2m[0] + q2m[1]};
+            consider(i1, i2, qx, q2);
+        }
+    }
+}
+
 struct Iq1m {
     using Block = BlockIq1m;
     static constexpr GgmlType kType = GgmlType::IQ1_M;
@@ -115,10 +161,9 @@ struct Iq1m {
         return k == 0 ? (combination < 2 ? xp : xm) : (combination % 2 == 0 ? xp : xm);
     }
 
-    template <bool Fast>
-    static void searchSplits(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
-                             GroupSplit &best) {
-        auto consider = [&](int i1, int i2, const float *qx, const float *q2) {
+    // Keeps the best of a boundary pair's four sign combinations (ggml's comparison, first wins ties).
+    static auto keepBest(GroupSplit &best) {
+        return [&best](int i1, int i2, const float *qx, const float *q2) {
             for (int k = 0; k < 4; ++k) {
                 if (q2[k] > 0 && qx[k] * qx[k] > best.score * q2[k]) {
                     best.scale = qx[k] / q2[k];
@@ -129,6 +174,12 @@ struct Iq1m {
                 }
             }
         };
+    }
+
+    template <bool Fast>
+    static void searchSplits(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                             GroupSplit &best) {
+        auto consider = keepBest(best);
         if constexpr (Fast)
             searchSplitsFast(xb, weight, order, xp, xm, consider);
         else
@@ -181,7 +232,22 @@ struct Iq1m {
     }
 };
 
+// IQ1_M as llama.cpp 0ad4a86 writes it: b4748's everything but the split search. Its search is
+// already the fast form, so the scalar reference is the same code.
+struct Iq1m2026 : Iq1m {
+    template <bool Fast>
+    static void searchSplits(const float *xb, const float *weight, const int *order, const float *xp, const float *xm,
+                             GroupSplit &best) {
+        auto consider = keepBest(best);
+        searchSplitsPrefixSums(xb, weight, order, xp, xm, consider);
+    }
+};
+
 } // namespace
+
+size_t quantizeIq1m2026(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeRows<Iq1m2026, true>(src, dst, nrows, ncols, importance);
+}
 
 size_t quantizeIq1m(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     return quantizeRows<Iq1m, true>(src, dst, nrows, ncols, importance);

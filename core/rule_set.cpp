@@ -1,5 +1,5 @@
 // The rule set names and descriptions.
-#include "mix/rule_set.h"
+#include "rule_set.h"
 
 #include <algorithm>
 #include <array>
