@@ -15,6 +15,10 @@
 # LLAMA_QUANTIZE to the real llama-quantize that packaging/llama-reference/fetch-llama-quantize.sh
 # builds. The per-label logs stay in WORKDIR (-w) as quantbench-LABEL.out / .time.
 #
+# If KERNEL_BENCHMARK names bench_kernels_iq_model's JSON output, each label's CPU time is also
+# predicted from the kernel rates (packaging/predict-quantize-time.sh -n) and the last lines give
+# the median measured CPU time / predicted.
+#
 # Usage: packaging/bench-quantize.sh [-c CLI] [-s SIZE_MB] [-t THREADS] [-r RUNS] [-w WORKDIR] [-i none|imatrix|both] [LABEL...]
 #   defaults: CLI=build/bin/quantbench-cli, SIZE_MB=300, THREADS=$(nproc), RUNS=1, -i none, labels Q4_K_M Q8_0
 set -u
@@ -70,7 +74,7 @@ measure() {
     awk -v t="$tool" -v l="$label" -v k="$n" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$IN_BYTES" -v o="$size" -v s="$note" \
         'BEGIN { printf "| %s | %s | %d | %.2f | %.2f | %.1f | %.1f | %.1f | %s |\n", t, l, k, w, c, (w > 0 ? b / 1e6 / w : 0), r / 1024, o / 1e6, s }'
 }
-declare -a verdicts=()
+declare -a verdicts=() predictions=()
 for name in "${LABELS[@]}"; do for variant in "${VARIANTS[@]}"; do
     label=$name
     qbopts=() llopts=()
@@ -86,6 +90,15 @@ for name in "${LABELS[@]}"; do for variant in "${VARIANTS[@]}"; do
         [ -n "${LLAMA_QUANTIZE:-}" ] && measure llama.cpp "$tag" "$n" "$ref" "$LLAMA_QUANTIZE" "${llopts[@]}" "$MODEL" "$ref" "$label" "$THREADS"
     done
     label=$tag
+    if [ -n "${KERNEL_BENCHMARK:-}" ] && [ -n "${times[quantbench $label]:-}" ]; then
+        predicted=$("$here/predict-quantize-time.sh" -n -c "$CLI" "${qbopts[@]/#--imatrix/-i}" "$MODEL" "$name" \
+                    "$KERNEL_BENCHMARK" 2>&1 | tail -n 1)
+        qc=$(printf '%s' "${times[quantbench $label]}" | awk '{ print $2 }' | median)
+        predictions+=("$(awk -v l="$label" -v p="$predicted" -v c="$qc" -v n="$RUNS" 'BEGIN {
+            if (p !~ /^predicted CPU s /) { printf "%s: no prediction (%s)", l, p; exit }
+            sub(/^predicted CPU s /, "", p)
+            printf "%s: predicted CPU %.2f s, measured median %.2f s (%d runs), measured/predicted %.2f", l, p, c, n, c / p }')")
+    fi
     if [ -n "${LLAMA_QUANTIZE:-}" ] && [ -f "$out" ] && [ -f "$ref" ]; then
         same=$(python3 "$here/llama-reference/compare_tensors.py" "$CLI" "$out" "$ref" 2>&1)
         qw=$(printf '%s' "${times[quantbench $label]}" | awk '{ print $1 }' | median)
@@ -100,3 +113,4 @@ done; done
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in "${verdicts[@]}"; do echo "$v"; done
+for p in "${predictions[@]}"; do echo "$p"; done
