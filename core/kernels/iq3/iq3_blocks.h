@@ -41,6 +41,9 @@ QuantizeRows quantizeIq3Xxs, quantizeIq3S;
 // grid neighbours eight to an AVX2 instruction when the CPU has it); the tests check both give the
 // same bytes.
 QuantizeRows quantizeIq3XxsReference, quantizeIq3SReference;
+// The fast forms without their AVX2 parts, what a CPU without AVX2 runs (for the tests, which
+// check all three forms give the same bytes whatever CPU they run on).
+QuantizeRows quantizeIq3XxsSse2, quantizeIq3SSse2;
 
 Dequantize dequantizeIq3Xxs, dequantizeIq3S;
 
