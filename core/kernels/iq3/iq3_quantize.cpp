@@ -308,9 +308,9 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
 
 #if defined(__SSE2__)
 // fitGroup's fast form: the scale trials run four to an SSE2 instruction (eight to an AVX2 one
-// when the CPU has it and Simd is kBest). Each lane does exactly the
-// scalar sequence of one trial (rounding by the magic-constant nearestInt, the clamp, the key, and
-// sumqx/sumq2 accumulated over i = 0..31 in order with the same products), so the sums, and with
+// when the CPU has it and Simd is kBest). Each lane does exactly the scalar sequence of one trial
+// (rounding by the magic-constant nearestInt, the clamp, the key, and sumqx/sumq2 accumulated
+// over i = 0..31 in order with the same products), so the sums, and with
 // them the trial ggml accepts, are bit for bit the scalar ones. Only the off-grid quads (a map
 // lookup per quad and trial decides) go through the neighbour search, one at a time as before.
 constexpr int kMaxTrials = 32; // 2 * 15 + 1 trials (IQ3_XXS), padded to whole vectors
