@@ -62,6 +62,13 @@ GridIndex::GridIndex(Codebook book, int nearest) : m_keys(codebookPoints(book).p
         }
         m_neighbours[start] = uint16_t(m_neighbours.size() - start - 1);
     }
+    m_neighbourKeys.assign(m_neighbours.size() + 8, 0);
+    for (int key = 0; key < kKeyCount; ++key) {
+        if (m_map[size_t(key)] >= 0) continue;
+        const size_t start = size_t(-m_map[size_t(key)] - 1);
+        for (size_t n = 1; n <= m_neighbours[start]; ++n)
+            m_neighbourKeys[start + n] = m_keys[m_neighbours[start + n]];
+    }
 }
 
 const GridIndex &gridIndex(Codebook book) {

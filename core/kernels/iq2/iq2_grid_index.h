@@ -34,12 +34,16 @@ public:
     int pointIndex(uint16_t key) const { return m_map[key] >= 0 ? m_map[key] : -1; }
     // For an off-grid key: element 0 is the count n, elements 1..n the candidate positions.
     const uint16_t *neighboursOf(uint16_t key) const { return m_neighbours.data() + (-m_map[key] - 1); }
+    // The keys of the same list's candidates, at the same positions (element 0 unused), as
+    // 32-bit lanes for the vector search; readable up to 8 elements past any list's end.
+    const int32_t *neighbourKeysOf(uint16_t key) const { return m_neighbourKeys.data() + (-m_map[key] - 1); }
 
 private:
     const uint16_t *m_keys;
     std::vector<std::array<int8_t, 8>> m_points;
     std::vector<int32_t> m_map;          // >= 0: position; < 0: -(offset + 1) into m_neighbours
     std::vector<uint16_t> m_neighbours;  // per off-grid key: count, then positions
+    std::vector<int32_t> m_neighbourKeys; // m_keys of m_neighbours' positions (counts: 0), padded by 8
 };
 
 // IQ2_XXS: Points256, IQ2_XS: Points512, IQ2_S: Points1024, IQ1_S and IQ1_M: Points2048.

@@ -15,6 +15,13 @@
 #include <cstring>
 #include <string>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include "kernels/cpu_features.h"
+
+#include <immintrin.h>
+#define QB_IQ2_AVX2 1
+#endif
+
 namespace qb::iq2 {
 
 // Shared by the IQ2 and IQ1 quantizers: throws qb::Error when importance data is missing or when
@@ -65,6 +72,61 @@ inline uint8_t foldSigns(const float *x, const float *weight, float *xval, bool 
     return s & 127;
 }
 
+#if defined(QB_IQ2_AVX2)
+// The Fast form's search, eight candidates to an AVX2 instruction: the terms ggml adds
+// (waux * diff * diff, diff = scale * (2l+1) - x) are computed per element and level as the
+// scalar form computes them, two elements to a register; each lane picks its candidate's term
+// for element i by the level in its key (a lane permute) and adds it in element order, exactly
+// the scalar additions. Padding and NaN lanes never win; of the minimum below FLT_MAX the first
+// position wins, as ggml's strict "d2 < best" scan. keys: the candidates' keys (list order).
+// Returns the position (0-based) or -1. On IQ2_S the scalar scan was a third of a whole-model run.
+[[gnu::target("avx2")]] inline int firstNearestAvx2(const int32_t *keys, int count, const float *xval,
+                                                    const float *waux, float scale) {
+    const __m256 q = _mm256_setr_ps(1, 3, 5, 7, 1, 3, 5, 7);
+    const __m256 vscale = _mm256_set1_ps(scale);
+    __m256 term[4]; // elements 2r (lanes 0-3) and 2r+1 (lanes 4-7), levels 0..3
+    for (int r = 0; r < 4; ++r) {
+        const __m256 x = _mm256_setr_ps(xval[2 * r], xval[2 * r], xval[2 * r], xval[2 * r], xval[2 * r + 1],
+                                        xval[2 * r + 1], xval[2 * r + 1], xval[2 * r + 1]);
+        const __m256 w = _mm256_setr_ps(waux[2 * r], waux[2 * r], waux[2 * r], waux[2 * r], waux[2 * r + 1],
+                                        waux[2 * r + 1], waux[2 * r + 1], waux[2 * r + 1]);
+        const __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, q), x);
+        term[r] = _mm256_mul_ps(_mm256_mul_ps(w, diff), diff);
+    }
+    const __m256 fmax = _mm256_set1_ps(FLT_MAX);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i three = _mm256_set1_epi32(3), odd = _mm256_set1_epi32(4);
+    constexpr int kMaxChunks = 2048 / 8; // no list is longer than the largest codebook
+    const int chunks = (count + 7) / 8;
+    alignas(32) float d2buf[8 * kMaxChunks];
+    __m256 m = fmax;
+    for (int c = 0; c < chunks; ++c) {
+        __m256i k = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(keys + 8 * c));
+        __m256 d2 = _mm256_setzero_ps();
+        for (int i = 0; i < 8; i += 2) {
+            const __m256i even = _mm256_and_si256(k, three);
+            const __m256i oddLevel = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(k, 2), three), odd);
+            k = _mm256_srli_epi32(k, 4);
+            d2 = _mm256_add_ps(d2, _mm256_permutevar8x32_ps(term[i / 2], even));
+            d2 = _mm256_add_ps(d2, _mm256_permutevar8x32_ps(term[i / 2], oddLevel));
+        }
+        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8 * c), lanes));
+        d2 = _mm256_blendv_ps(fmax, d2, valid);
+        _mm256_store_ps(d2buf + 8 * c, d2);
+        m = _mm256_min_ps(d2, m); // a NaN lane leaves m as it was
+    }
+    __m256 h = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(1, 0, 3, 2)));
+    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1))); // every lane holds the minimum
+    if (!(_mm256_cvtss_f32(h) < FLT_MAX)) return -1;
+    for (int c = 0; c < chunks; ++c) {
+        const int hits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d2buf + 8 * c), h, _CMP_EQ_OQ));
+        if (hits) return 8 * c + __builtin_ctz(unsigned(hits));
+    }
+    return -1;
+}
+#endif
+
 // ggml's iq2_find_best_neighbour: the candidate with the smallest weighted squared error at
 // `scale`; writes its levels to L and returns its position. The Fast form first tabulates, per
 // element and level, the very term ggml adds (waux * diff * diff), then sums each candidate's
@@ -78,20 +140,28 @@ int bestNeighbour(const GridIndex &grid, uint16_t key, const float *xval, const 
     float bestD2 = FLT_MAX;
     int best = -1;
     if constexpr (Fast) {
-        float term[8][4];
-        for (int i = 0; i < 8; ++i) {
-            for (int l = 0; l < kMaxQ; ++l) {
-                const float diff = scale * float(2 * l + 1) - xval[i];
-                term[i][l] = waux[i] * diff * diff;
+#if defined(QB_IQ2_AVX2)
+        if (count <= 2048 && cpuHasAvx2()) {
+            const int first = firstNearestAvx2(grid.neighbourKeysOf(key) + 1, count, xval, waux, scale);
+            best = first >= 0 ? list[first + 1] : -1;
+        } else
+#endif
+        {
+            float term[8][4];
+            for (int i = 0; i < 8; ++i) {
+                for (int l = 0; l < kMaxQ; ++l) {
+                    const float diff = scale * float(2 * l + 1) - xval[i];
+                    term[i][l] = waux[i] * diff * diff;
+                }
             }
-        }
-        for (int j = 1; j <= count; ++j) {
-            const unsigned k = grid.key(list[j]);
-            float d2 = 0;
-            for (int i = 0; i < 8; ++i) d2 += term[i][(k >> (2 * i)) & 3];
-            if (d2 < bestD2) {
-                bestD2 = d2;
-                best = list[j];
+            for (int j = 1; j <= count; ++j) {
+                const unsigned k = grid.key(list[j]);
+                float d2 = 0;
+                for (int i = 0; i < 8; ++i) d2 += term[i][(k >> (2 * i)) & 3];
+                if (d2 < bestD2) {
+                    bestD2 = d2;
+                    best = list[j];
+                }
             }
         }
     } else {

@@ -37,10 +37,13 @@ struct BlockIq3S {
 static_assert(sizeof(BlockIq3S) == 110, "IQ3_S block must be 110 bytes");
 
 QuantizeRows quantizeIq3Xxs, quantizeIq3S;
-// The same algorithms in plain scalar code (the fast ones run scale trials four to an SSE2 lane and
-// grid neighbours eight to an AVX2 instruction when the CPU has it); the tests check both give the
-// same bytes.
+// The same algorithms in plain scalar code (the fast ones run scale trials four to an SSE2 lane, or
+// eight to an AVX2 lane and grid neighbours eight to an AVX2 instruction when the CPU has AVX2); the
+// tests check both give the same bytes.
 QuantizeRows quantizeIq3XxsReference, quantizeIq3SReference;
+// The fast forms without their AVX2 parts, what a CPU without AVX2 runs (for the tests, which
+// check all three forms give the same bytes whatever CPU they run on).
+QuantizeRows quantizeIq3XxsSse2, quantizeIq3SSse2;
 
 Dequantize dequantizeIq3Xxs, dequantizeIq3S;
 

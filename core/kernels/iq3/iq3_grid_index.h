@@ -22,6 +22,8 @@ struct Iq3GridIndex {
     std::vector<uint32_t> points;
     // The same coordinates as floats (exact), so the neighbour search needs no conversions.
     std::vector<std::array<float, 4>> pointCoords;
+    // The same point as its four levels 0..7 ((coordinate - 1) / 2), what the quantizer stores.
+    std::vector<std::array<int8_t, 4>> pointLevels;
     // Indexed by l0 | l1 << 3 | l2 << 6 | l3 << 9: the grid index, or -(offset + 1) into neighbours.
     std::array<int32_t, 4096> map{};
     // Per off-grid tuple: a count n, then n grid indices sorted by (distance, index).

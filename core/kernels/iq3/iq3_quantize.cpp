@@ -37,6 +37,11 @@ constexpr int kMaxQ = 8;                    // levels per coordinate
 constexpr float kXxsGroupEps = 1e-8f;       // GROUP_MAX_EPS_IQ3_XXS
 constexpr int kMaxNeighbourSlots = 512 + 3; // a whole grid, padded to a SIMD chunk
 
+// Which code a quantizer instance runs: the scalar reference, the SSE2 forms only (what a CPU
+// without AVX2 runs; instantiated separately so the tests can check it on any CPU), or the best
+// the CPU has (AVX2 picked at run time).
+constexpr int kScalar = 0, kSse2 = 1, kBest = 2;
+
 inline float maxOf(float a, float b) { return a > b ? a : b; } // ggml's MAX macro, NaN behaviour included
 inline int clampLevel(int l) { return l < 0 ? 0 : (l > kMaxQ - 1 ? kMaxQ - 1 : l); }
 inline int coordinate(uint32_t point, int i) { return int(int8_t((point >> (8 * i)) & 0xff)); }
@@ -50,7 +55,7 @@ struct GroupFit {
 // Weighted squared distances from xval (at this scale) to every neighbour of an off-grid tuple,
 // each computed as ggml does: d2 = 0, then d2 += w[i] * diff * diff for i = 0..3, diff = scale*q - x.
 // The SIMD form runs four neighbours per instruction; every lane does exactly the scalar sequence.
-template <bool Simd>
+template <int Simd>
 void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list, const float *xval, const float *weight,
                         float scale, float *d2out) {
     const int count = list[0];
@@ -86,7 +91,7 @@ void neighbourDistances(const Iq3GridIndex &grid, int key, const uint16_t *list,
 // "if (d2 < best_d2)" scan. The SIMD form takes the minimum four lanes at a time (minps keeps the
 // running value when a lane is NaN, as the scan ignores NaN), then the first lane equal to it;
 // no data-dependent branches, which the scan mispredicts.
-template <bool Simd> int firstMinimum(float *d2, int count) {
+template <int Simd> int firstMinimum(float *d2, int count) {
 #if defined(__SSE2__)
     if constexpr (Simd) {
         const int chunks = (count + 3) / 4;
@@ -117,10 +122,14 @@ template <bool Simd> int firstMinimum(float *d2, int count) {
 }
 
 #if defined(QB_IQ3_AVX2)
-// neighbourDistances + firstMinimum in one pass, eight neighbours per instruction: each lane
-// computes d2 exactly as the scalar code and keeps its first strict minimum below FLT_MAX (NaN and
-// padding lanes never win); of the lanes holding the overall minimum, the lowest neighbour
-// position wins, which is the scalar scan's first occurrence. Returns the position or -1.
+// neighbourDistances + firstMinimum, eight neighbours per instruction: each lane computes d2
+// exactly as the scalar code; NaN and padding lanes never win. The minimum is taken over all
+// lanes (minps keeps the running value when a lane is NaN), then the first lane equal to it,
+// which is the scalar scan's first strict minimum below FLT_MAX. Most off-grid tuples have at
+// most 8 neighbours (6.9 on average for IQ3_S), so the usual case is one chunk and one movemask.
+// Returns the position or -1.
+constexpr int kMaxChunks8 = (kMaxNeighbourSlots + 7) / 8;
+
 struct QuadAvx2 {
     __m256 x0, x1, x2, x3, w0, w1, w2, w3;
 };
@@ -134,40 +143,36 @@ struct QuadAvx2 {
                                                                         const QuadAvx2 &quad, float scale) {
     const float *soa = grid.neighbourCoords8.data() + grid.coordOffset8[size_t(key)];
     const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256 x0 = quad.x0, x1 = quad.x1, x2 = quad.x2, x3 = quad.x3;
-    const __m256 w0 = quad.w0, w1 = quad.w1, w2 = quad.w2, w3 = quad.w3;
-    const __m256i vcount = _mm256_set1_epi32(count);
-    __m256i pos = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256 best = _mm256_set1_ps(FLT_MAX);
-    __m256i bestPos = _mm256_set1_epi32(-1);
-    for (int c = 0; c < (count + 7) / 8; ++c, pos = _mm256_add_epi32(pos, _mm256_set1_epi32(8))) {
+    const __m256 fmax = _mm256_set1_ps(FLT_MAX);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const int chunks = (count + 7) / 8;
+    alignas(32) float d2buf[8 * kMaxChunks8];
+    __m256 m = fmax;
+    for (int c = 0; c < chunks; ++c) {
         const float *chunk = soa + 32 * c;
-        __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk)), x0);
-        __m256 d2 = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(_mm256_mul_ps(w0, diff), diff));
-        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 8)), x1);
-        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w1, diff), diff));
-        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 16)), x2);
-        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w2, diff), diff));
-        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 24)), x3);
-        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(w3, diff), diff));
-        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(vcount, pos));
-        const __m256 better = _mm256_and_ps(_mm256_cmp_ps(d2, best, _CMP_LT_OQ), valid);
-        best = _mm256_blendv_ps(best, d2, better);
-        bestPos = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bestPos), _mm256_castsi256_ps(pos), better));
+        __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk)), quad.x0);
+        __m256 d2 = _mm256_add_ps(_mm256_setzero_ps(), _mm256_mul_ps(_mm256_mul_ps(quad.w0, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 8)), quad.x1);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(quad.w1, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 16)), quad.x2);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(quad.w2, diff), diff));
+        diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 24)), quad.x3);
+        d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(quad.w3, diff), diff));
+        // Padding lanes (beyond count) become FLT_MAX, which never wins.
+        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8 * c), lanes));
+        d2 = _mm256_blendv_ps(fmax, d2, valid);
+        _mm256_store_ps(d2buf + 8 * c, d2);
+        m = _mm256_min_ps(d2, m); // a NaN lane leaves m as it was
     }
-    __m128 m = _mm_min_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
-    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-    m = _mm_min_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-    const float minimum = _mm_cvtss_f32(m);
-    if (!(minimum < FLT_MAX)) return -1;
-    // Lanes not at the minimum take INT_MAX; the smallest position among the rest wins.
-    const __m256 atMin = _mm256_cmp_ps(best, _mm256_set1_ps(minimum), _CMP_EQ_OQ);
-    const __m256i cand = _mm256_castps_si256(
-        _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(bestPos), atMin));
-    __m128i p = _mm_min_epi32(_mm256_castsi256_si128(cand), _mm256_extracti128_si256(cand, 1));
-    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(2, 3, 0, 1)));
-    p = _mm_min_epi32(p, _mm_shuffle_epi32(p, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm_cvtsi128_si32(p);
+    __m256 h = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(1, 0, 3, 2)));
+    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1))); // every lane holds the minimum
+    if (!(_mm256_cvtss_f32(h) < FLT_MAX)) return -1;
+    for (int c = 0; c < chunks; ++c) {
+        const int hits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d2buf + 8 * c), h, _CMP_EQ_OQ));
+        if (hits) return 8 * c + __builtin_ctz(unsigned(hits));
+    }
+    return -1;
 }
 
 [[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
@@ -191,16 +196,16 @@ struct QuadAvx2 {
         onGridT[t][k] = false;
         const uint16_t *list = grid.neighboursOf(entry);
         const int first = firstNearestAvx2(grid, key, list[0], quad, scales[t]);
-        const uint32_t point = grid.points[size_t(first >= 0 ? list[first + 1] : list[1])];
+        const std::array<int8_t, 4> &levels = grid.pointLevels[size_t(first >= 0 ? list[first + 1] : list[1])];
         for (int j = 0; j < 4; ++j)
-            lev[4 * k + j][t] = (coordinate(point, j) - 1) / 2;
+            lev[4 * k + j][t] = levels[size_t(j)];
     }
 }
 #endif
 
 // Among the precomputed neighbours of an off-grid tuple, the grid point closest to xval at this
 // scale (weighted); writes its levels to L and returns its index.
-template <bool Simd>
+template <int Simd>
 int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const float *weight, float scale, int8_t *L) {
     const uint16_t *list = grid.neighboursOf(grid.map[size_t(key)]);
     const int count = list[0];
@@ -208,7 +213,7 @@ int bestNeighbour(const Iq3GridIndex &grid, int key, const float *xval, const fl
     // FLT_MAX; NaN never wins): the first occurrence of the minimum, if that is below FLT_MAX.
     int first;
 #if defined(QB_IQ3_AVX2)
-    if (Simd && cpuHasAvx2()) {
+    if (Simd >= kBest && cpuHasAvx2()) {
         first = firstNearestAvx2(grid, key, count, xval, weight, scale);
     } else
 #endif
@@ -235,7 +240,7 @@ int keyOf(const int8_t *levels) {
 
 // Rounds one quad at inverse scale id to levels; snaps it to the grid if it falls off.
 // Returns whether the rounded point was on the grid.
-template <bool Simd>
+template <int Simd>
 bool roundQuad(const Iq3GridIndex &grid, const float *xval, const float *waux, float id, float scale, int8_t *L) {
     for (int i = 0; i < 4; ++i)
         L[i] = int8_t(clampLevel(nearestInt(0.5f * (id * xval[i] - 1))));
@@ -258,7 +263,7 @@ void weightedSums(const int8_t *L, const float *xval, const float *weight, float
 
 // The end of both forms of the scale search: when a quad is off the grid, round the quads again
 // at the chosen scale (all of them for IQ3_S) and refit the scale to the result.
-template <bool Simd>
+template <int Simd>
 float refitOffGrid(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, bool refitAll,
                    float scale, GroupFit &fit) {
     int offGrid = 0;
@@ -277,7 +282,7 @@ float refitOffGrid(const Iq3GridIndex &grid, const float *xval, const float *wei
 
 // The scale search of both formats: try inverse scales around 15/max, keep the best weighted fit,
 // then refit the quads that were off the grid (IQ3_S refits all of them) at the chosen scale.
-template <bool Simd>
+template <int Simd>
 float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
                int steps, bool refitAll, GroupFit &fit) {
     float best = 0;
@@ -302,26 +307,17 @@ float fitGroup(const Iq3GridIndex &grid, const float *xval, const float *weight,
 }
 
 #if defined(__SSE2__)
-// fitGroup's fast form: the scale trials run four to a SIMD instruction. Each lane does exactly the
-// scalar sequence of one trial (rounding by the magic-constant nearestInt, the clamp, the key, and
-// sumqx/sumq2 accumulated over i = 0..31 in order with the same products), so the sums, and with
+// fitGroup's fast form: the scale trials run four to an SSE2 instruction (eight to an AVX2 one
+// when the CPU has it and Simd is kBest). Each lane does exactly the scalar sequence of one trial
+// (rounding by the magic-constant nearestInt, the clamp, the key, and sumqx/sumq2 accumulated
+// over i = 0..31 in order with the same products), so the sums, and with
 // them the trial ggml accepts, are bit for bit the scalar ones. Only the off-grid quads (a map
 // lookup per quad and trial decides) go through the neighbour search, one at a time as before.
 constexpr int kMaxTrials = 32; // 2 * 15 + 1 trials (IQ3_XXS), padded to whole vectors
 static_assert(kMaxTrials == 32, "quadTrialsAvx2 takes rows of 32 trials");
 
-float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
-                     int steps, bool refitAll, GroupFit &fit) {
-    const int ntrials = 2 * steps + 1;
-    const int nvec = (ntrials + 3) / 4;
-    alignas(16) float ids[kMaxTrials];
-    alignas(16) float scales[kMaxTrials];
-    for (int t = 0; t < 4 * nvec; ++t) {
-        const int is = (t < ntrials ? t : ntrials - 1) - steps; // padding lanes repeat the last trial
-        ids[t] = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
-        scales[t] = 1 / ids[t];
-    }
-    alignas(16) int32_t lev[kGroup][kMaxTrials]; // levels of weight i in trial t
+// The trials' rounding (levels of every weight in every trial), four trials to an SSE2 lane.
+void roundTrialsSse2(const float *ids, const float *xval, int nvec, int32_t (*lev)[kMaxTrials]) {
     const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.f), magic = _mm_set1_ps(12582912.f);
     const __m128i mantissa = _mm_set1_epi32(0x007fffff), bias = _mm_set1_epi32(0x00400000);
     const __m128i zero = _mm_setzero_si128(), top = _mm_set1_epi32(kMaxQ - 1);
@@ -336,13 +332,90 @@ float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *w
             _mm_store_si128(reinterpret_cast<__m128i *>(lev[i] + 4 * v), l);
         }
     }
-    bool onGridT[kMaxTrials][kQuads];
+}
+
+// sumqx and sumq2 of every trial over i = 0..31 in order, four trials to an SSE2 lane.
+void trialSumsSse2(const int32_t (*lev)[kMaxTrials], const float *xval, const float *weight, int nvec, float *sumqx,
+                   float *sumq2) {
+    for (int v = 0; v < nvec; ++v) {
+        __m128 sqx = _mm_setzero_ps(), sq2 = _mm_setzero_ps();
+        for (int i = 0; i < kGroup; ++i) {
+            const __m128i l = _mm_load_si128(reinterpret_cast<const __m128i *>(lev[i] + 4 * v));
+            const __m128 q = _mm_cvtepi32_ps(_mm_add_epi32(_mm_add_epi32(l, l), _mm_set1_epi32(1)));
+            const __m128 w = _mm_set1_ps(weight[i]);
+            sqx = _mm_add_ps(sqx, _mm_mul_ps(_mm_mul_ps(w, _mm_set1_ps(xval[i])), q));
+            sq2 = _mm_add_ps(sq2, _mm_mul_ps(_mm_mul_ps(w, q), q));
+        }
+        _mm_store_ps(sumqx + 4 * v, sqx);
+        _mm_store_ps(sumq2 + 4 * v, sq2);
+    }
+}
+
 #if defined(QB_IQ3_AVX2)
-    const bool avx2 = cpuHasAvx2();
+// roundTrialsSse2 eight trials to a lane: the same operations, lane for lane.
+[[gnu::target("avx2")]] void roundTrialsAvx2(const float *ids, const float *xval, int nvec8,
+                                             int32_t (*lev)[kMaxTrials]) {
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.f), magic = _mm256_set1_ps(12582912.f);
+    const __m256i mantissa = _mm256_set1_epi32(0x007fffff), bias = _mm256_set1_epi32(0x00400000);
+    const __m256i zero = _mm256_setzero_si256(), top = _mm256_set1_epi32(kMaxQ - 1);
+    for (int i = 0; i < kGroup; ++i) {
+        const __m256 x = _mm256_set1_ps(xval[i]);
+        for (int v = 0; v < nvec8; ++v) {
+            const __m256 arg = _mm256_mul_ps(half, _mm256_sub_ps(_mm256_mul_ps(_mm256_load_ps(ids + 8 * v), x), one));
+            __m256i l = _mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(_mm256_add_ps(arg, magic)), mantissa), bias);
+            l = _mm256_and_si256(l, _mm256_cmpgt_epi32(l, zero)); // l < 0 -> 0
+            const __m256i over = _mm256_cmpgt_epi32(l, top);
+            l = _mm256_or_si256(_mm256_andnot_si256(over, l), _mm256_and_si256(over, top));
+            _mm256_store_si256(reinterpret_cast<__m256i *>(lev[i] + 8 * v), l);
+        }
+    }
+}
+
+// trialSumsSse2 eight trials to a lane (separate multiplies and adds: this target has no FMA to contract to).
+[[gnu::target("avx2")]] void trialSumsAvx2(const int32_t (*lev)[kMaxTrials], const float *xval, const float *weight,
+                                           int nvec8, float *sumqx, float *sumq2) {
+    for (int v = 0; v < nvec8; ++v) {
+        __m256 sqx = _mm256_setzero_ps(), sq2 = _mm256_setzero_ps();
+        for (int i = 0; i < kGroup; ++i) {
+            const __m256i l = _mm256_load_si256(reinterpret_cast<const __m256i *>(lev[i] + 8 * v));
+            const __m256 q = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_add_epi32(l, l), _mm256_set1_epi32(1)));
+            const __m256 w = _mm256_set1_ps(weight[i]);
+            sqx = _mm256_add_ps(sqx, _mm256_mul_ps(_mm256_mul_ps(w, _mm256_set1_ps(xval[i])), q));
+            sq2 = _mm256_add_ps(sq2, _mm256_mul_ps(_mm256_mul_ps(w, q), q));
+        }
+        _mm256_store_ps(sumqx + 8 * v, sqx);
+        _mm256_store_ps(sumq2 + 8 * v, sq2);
+    }
+}
+#endif
+
+template <int Simd>
+float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
+                     int steps, bool refitAll, GroupFit &fit) {
+    const int ntrials = 2 * steps + 1;
+    const int nvec = (ntrials + 3) / 4;  // SSE2 vectors of trials
+    const int nvec8 = (ntrials + 7) / 8; // AVX2 vectors of trials
+#if defined(QB_IQ3_AVX2)
+    const bool avx2 = Simd >= kBest && cpuHasAvx2();
 #else
     const bool avx2 = false;
 #endif
-    (void)avx2;
+    alignas(32) float ids[kMaxTrials];
+    alignas(32) float scales[kMaxTrials];
+    for (int t = 0; t < (avx2 ? 8 * nvec8 : 4 * nvec); ++t) {
+        const int is = (t < ntrials ? t : ntrials - 1) - steps; // padding lanes repeat the last trial
+        ids[t] = (2 * kMaxQ - 1 + float(is) * 0.2f) / max;
+        scales[t] = 1 / ids[t];
+    }
+    alignas(32) int32_t lev[kGroup][kMaxTrials]; // levels of weight i in trial t
+    if (avx2) {
+#if defined(QB_IQ3_AVX2)
+        roundTrialsAvx2(ids, xval, nvec8, lev);
+#endif
+    } else {
+        roundTrialsSse2(ids, xval, nvec, lev);
+    }
+    bool onGridT[kMaxTrials][kQuads];
     for (int k = 0; k < kQuads; ++k) {
 #if defined(QB_IQ3_AVX2)
         if (avx2) {
@@ -358,23 +431,18 @@ float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *w
             }
             onGridT[t][k] = false;
             int8_t L[4];
-            bestNeighbour<true>(grid, key, xval + 4 * k, waux + 4 * k, scales[t], L);
+            bestNeighbour<Simd>(grid, key, xval + 4 * k, waux + 4 * k, scales[t], L);
             for (int j = 0; j < 4; ++j)
                 lev[4 * k + j][t] = L[j];
         }
     }
-    alignas(16) float sumqx[kMaxTrials], sumq2[kMaxTrials];
-    for (int v = 0; v < nvec; ++v) {
-        __m128 sqx = _mm_setzero_ps(), sq2 = _mm_setzero_ps();
-        for (int i = 0; i < kGroup; ++i) {
-            const __m128i l = _mm_load_si128(reinterpret_cast<const __m128i *>(lev[i] + 4 * v));
-            const __m128 q = _mm_cvtepi32_ps(_mm_add_epi32(_mm_add_epi32(l, l), _mm_set1_epi32(1)));
-            const __m128 w = _mm_set1_ps(weight[i]);
-            sqx = _mm_add_ps(sqx, _mm_mul_ps(_mm_mul_ps(w, _mm_set1_ps(xval[i])), q));
-            sq2 = _mm_add_ps(sq2, _mm_mul_ps(_mm_mul_ps(w, q), q));
-        }
-        _mm_store_ps(sumqx + 4 * v, sqx);
-        _mm_store_ps(sumq2 + 4 * v, sq2);
+    alignas(32) float sumqx[kMaxTrials], sumq2[kMaxTrials];
+    if (avx2) {
+#if defined(QB_IQ3_AVX2)
+        trialSumsAvx2(lev, xval, weight, nvec8, sumqx, sumq2);
+#endif
+    } else {
+        trialSumsSse2(lev, xval, weight, nvec, sumqx, sumq2);
     }
     float best = 0;
     float scale = max / (2 * kMaxQ - 1);
@@ -391,15 +459,15 @@ float fitGroupTrials(const Iq3GridIndex &grid, const float *xval, const float *w
             fit.L[i] = int8_t(lev[i][chosen]);
         std::memcpy(fit.onGrid, onGridT[chosen], sizeof fit.onGrid);
     }
-    return refitOffGrid<true>(grid, xval, weight, waux, refitAll, scale, fit);
+    return refitOffGrid<Simd>(grid, xval, weight, waux, refitAll, scale, fit);
 }
 #endif
 
-template <bool Simd>
+template <int Simd>
 float fitGroupFor(const Iq3GridIndex &grid, const float *xval, const float *weight, const float *waux, float max,
                   int steps, bool refitAll, GroupFit &fit) {
 #if defined(__SSE2__)
-    if constexpr (Simd) return fitGroupTrials(grid, xval, weight, waux, max, steps, refitAll, fit);
+    if constexpr (Simd != kScalar) return fitGroupTrials<Simd>(grid, xval, weight, waux, max, steps, refitAll, fit);
 #endif
     return fitGroup<Simd>(grid, xval, weight, waux, max, steps, refitAll, fit);
 }
@@ -429,7 +497,7 @@ int gridIndexOf(const Iq3GridIndex &grid, const int8_t *L) {
     return entry >= 0 ? entry : 0; // the fit only produces on-grid levels; ggml asserts this
 }
 
-template <bool Simd>
+template <int Simd>
 void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, int64_t nblocks, const float *qwRow) {
     GroupFit fit; // carries over between groups, as ggml's function-scope arrays do
     float scales[kSuperBlock / kGroup];
@@ -514,7 +582,7 @@ void quantizeRowXxs(const Iq3GridIndex &grid, const float *x, BlockIq3Xxs *y, in
     }
 }
 
-template <bool Simd>
+template <int Simd>
 void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_t nblocks, const float *qwRow) {
     GroupFit fit;
     float scales[kSuperBlock / kGroup];
@@ -586,7 +654,7 @@ void quantizeRowS(const Iq3GridIndex &grid, const float *x, BlockIq3S *y, int64_
     }
 }
 
-template <bool Simd>
+template <int Simd>
 size_t quantizeXxsRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::Xxs256);
     const int64_t nblocks = ncols / kSuperBlock;
@@ -596,7 +664,7 @@ size_t quantizeXxsRows(const float *src, void *dst, int64_t nrows, int64_t ncols
     return size_t(nrows * nblocks) * sizeof(BlockIq3Xxs);
 }
 
-template <bool Simd>
+template <int Simd>
 size_t quantizeSRows(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
     const Iq3GridIndex &grid = iq3GridIndex(Iq3Codebook::S512);
     const int64_t nblocks = ncols / kSuperBlock;
@@ -609,19 +677,27 @@ size_t quantizeSRows(const float *src, void *dst, int64_t nrows, int64_t ncols, 
 } // namespace
 
 size_t quantizeIq3Xxs(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeXxsRows<true>(src, dst, nrows, ncols, importance);
+    return quantizeXxsRows<kBest>(src, dst, nrows, ncols, importance);
 }
 
 size_t quantizeIq3XxsReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeXxsRows<false>(src, dst, nrows, ncols, importance);
+    return quantizeXxsRows<kScalar>(src, dst, nrows, ncols, importance);
 }
 
 size_t quantizeIq3S(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeSRows<true>(src, dst, nrows, ncols, importance);
+    return quantizeSRows<kBest>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3XxsSse2(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeXxsRows<kSse2>(src, dst, nrows, ncols, importance);
+}
+
+size_t quantizeIq3SSse2(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
+    return quantizeSRows<kSse2>(src, dst, nrows, ncols, importance);
 }
 
 size_t quantizeIq3SReference(const float *src, void *dst, int64_t nrows, int64_t ncols, const float *importance) {
-    return quantizeSRows<false>(src, dst, nrows, ncols, importance);
+    return quantizeSRows<kScalar>(src, dst, nrows, ncols, importance);
 }
 
 } // namespace qb::iq3
