@@ -17,6 +17,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/cpu_features.h"
+#include "kernels/first_minimum_avx2.h"
 
 #include <immintrin.h>
 #define QB_IQ2_AVX2 1
@@ -93,13 +94,11 @@ inline uint8_t foldSigns(const float *x, const float *weight, float *xval, bool 
         const __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, q), x);
         term[r] = _mm256_mul_ps(_mm256_mul_ps(w, diff), diff);
     }
-    const __m256 fmax = _mm256_set1_ps(FLT_MAX);
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i three = _mm256_set1_epi32(3), odd = _mm256_set1_epi32(4);
     constexpr int kMaxChunks = 2048 / 8; // no list is longer than the largest codebook
     const int chunks = (count + 7) / 8;
     alignas(32) float d2buf[8 * kMaxChunks];
-    __m256 m = fmax;
+    __m256 m = _mm256_set1_ps(FLT_MAX);
     for (int c = 0; c < chunks; ++c) {
         __m256i k = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(keys + 8 * c));
         __m256 d2 = _mm256_setzero_ps();
@@ -110,20 +109,9 @@ inline uint8_t foldSigns(const float *x, const float *weight, float *xval, bool 
             d2 = _mm256_add_ps(d2, _mm256_permutevar8x32_ps(term[i / 2], even));
             d2 = _mm256_add_ps(d2, _mm256_permutevar8x32_ps(term[i / 2], oddLevel));
         }
-        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8 * c), lanes));
-        d2 = _mm256_blendv_ps(fmax, d2, valid);
-        _mm256_store_ps(d2buf + 8 * c, d2);
-        m = _mm256_min_ps(d2, m); // a NaN lane leaves m as it was
+        m = keepChunkAvx2(d2buf, c, count, d2, m);
     }
-    __m256 h = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
-    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(1, 0, 3, 2)));
-    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1))); // every lane holds the minimum
-    if (!(_mm256_cvtss_f32(h) < FLT_MAX)) return -1;
-    for (int c = 0; c < chunks; ++c) {
-        const int hits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d2buf + 8 * c), h, _CMP_EQ_OQ));
-        if (hits) return 8 * c + __builtin_ctz(unsigned(hits));
-    }
-    return -1;
+    return firstMinimumAvx2(d2buf, chunks, m);
 }
 #endif
 

@@ -17,6 +17,7 @@
 #endif
 #if defined(__x86_64__) || defined(__i386__)
 #include "kernels/cpu_features.h"
+#include "kernels/first_minimum_avx2.h"
 
 #include <immintrin.h>
 #define QB_IQ3_AVX2 1
@@ -143,11 +144,9 @@ struct QuadAvx2 {
                                                                         const QuadAvx2 &quad, float scale) {
     const float *soa = grid.neighbourCoords8.data() + grid.coordOffset8[size_t(key)];
     const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256 fmax = _mm256_set1_ps(FLT_MAX);
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const int chunks = (count + 7) / 8;
     alignas(32) float d2buf[8 * kMaxChunks8];
-    __m256 m = fmax;
+    __m256 m = _mm256_set1_ps(FLT_MAX);
     for (int c = 0; c < chunks; ++c) {
         const float *chunk = soa + 32 * c;
         __m256 diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk)), quad.x0);
@@ -158,21 +157,9 @@ struct QuadAvx2 {
         d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(quad.w2, diff), diff));
         diff = _mm256_sub_ps(_mm256_mul_ps(vscale, _mm256_loadu_ps(chunk + 24)), quad.x3);
         d2 = _mm256_add_ps(d2, _mm256_mul_ps(_mm256_mul_ps(quad.w3, diff), diff));
-        // Padding lanes (beyond count) become FLT_MAX, which never wins.
-        const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(count - 8 * c), lanes));
-        d2 = _mm256_blendv_ps(fmax, d2, valid);
-        _mm256_store_ps(d2buf + 8 * c, d2);
-        m = _mm256_min_ps(d2, m); // a NaN lane leaves m as it was
+        m = keepChunkAvx2(d2buf, c, count, d2, m);
     }
-    __m256 h = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
-    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(1, 0, 3, 2)));
-    h = _mm256_min_ps(h, _mm256_shuffle_ps(h, h, _MM_SHUFFLE(2, 3, 0, 1))); // every lane holds the minimum
-    if (!(_mm256_cvtss_f32(h) < FLT_MAX)) return -1;
-    for (int c = 0; c < chunks; ++c) {
-        const int hits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d2buf + 8 * c), h, _CMP_EQ_OQ));
-        if (hits) return 8 * c + __builtin_ctz(unsigned(hits));
-    }
-    return -1;
+    return firstMinimumAvx2(d2buf, chunks, m);
 }
 
 [[gnu::target("avx2")]] int firstNearestAvx2(const Iq3GridIndex &grid, int key, int count, const float *xval,
